@@ -1,0 +1,471 @@
+package x12
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+)
+
+// SetChecker validates the segments of one transaction set. The envelope
+// checker hands it every segment from ST to SE inclusive.
+type SetChecker interface {
+	Segment(seg *Segment, report func(Finding))
+	// End is called after SE, or with nil when the set ends without one.
+	End(se *Segment, report func(Finding))
+}
+
+// SetHeader is what the envelopes say about a transaction set.
+type SetHeader struct {
+	Interchange *Interchange
+	Group       *Group
+	ID          string // ST01, e.g. "837"
+	Control     string // ST02
+	// Version is ST03, or GS08 when ST03 is empty.
+	Version string
+}
+
+// Interchange is the summary of one ISA..IEA envelope.
+type Interchange struct {
+	Control      string     `json:"control"`
+	SenderQual   string     `json:"sender_qualifier"`
+	Sender       string     `json:"sender"`
+	ReceiverQual string     `json:"receiver_qualifier"`
+	Receiver     string     `json:"receiver"`
+	Date         string     `json:"date"`
+	Time         string     `json:"time"`
+	Version      string     `json:"version"`
+	Usage        string     `json:"usage"` // P production, T test
+	Delimiters   Delimiters `json:"-"`
+	Groups       []*Group   `json:"groups"`
+	Acks         []TA1      `json:"interchange_acks,omitempty"`
+	Segments     int        `json:"segments"`
+}
+
+// Group is the summary of one GS..GE functional group.
+type Group struct {
+	FunctionalID string `json:"functional_id"`
+	Sender       string `json:"sender"`
+	Receiver     string `json:"receiver"`
+	Date         string `json:"date"`
+	Time         string `json:"time"`
+	Control      string `json:"control"`
+	Version      string `json:"version"`
+	Sets         []Set  `json:"sets"`
+}
+
+// Set is the summary of one ST..SE transaction set.
+type Set struct {
+	ID       string `json:"id"`
+	Control  string `json:"control"`
+	Version  string `json:"version"`
+	Segments int    `json:"segments"` // counted ST..SE inclusive
+}
+
+// TA1 is an interchange acknowledgment.
+type TA1 struct {
+	Control string `json:"control"` // the acknowledged ISA13
+	Date    string `json:"date"`
+	Time    string `json:"time"`
+	Ack     string `json:"ack"` // A accepted, E accepted with errors, R rejected
+	Note    string `json:"note"`
+}
+
+// Summary describes the envelopes of a whole input.
+type Summary struct {
+	Interchanges []*Interchange `json:"interchanges"`
+	Segments     int            `json:"segments"`
+}
+
+// Sets counts the transaction sets in the summary.
+func (s *Summary) Sets() int {
+	n := 0
+	for _, ic := range s.Interchanges {
+		for _, g := range ic.Groups {
+			n += len(g.Sets)
+		}
+	}
+	return n
+}
+
+// CheckOptions configure Check.
+type CheckOptions struct {
+	Name       string // file name used in findings
+	MaxSegment int    // see Reader.MaxSegment
+	// Sets picks a checker for each transaction set; nil, or a nil
+	// result, checks the envelope only.
+	Sets func(h SetHeader) SetChecker
+	// Segment, when set, sees every segment after the checkers.
+	Segment func(seg *Segment)
+}
+
+// Check reads all of r and returns its envelope summary and every finding:
+// syntax, envelopes and whatever the set checkers report. The error is
+// only for failure to read r.
+func Check(r io.Reader, opts CheckOptions) (*Summary, Findings, error) {
+	var fs Findings
+	c := NewChecker(opts.Name, func(f Finding) { fs = append(fs, f) })
+	c.Sets = opts.Sets
+	rd := NewReader(r)
+	rd.Name = opts.Name
+	rd.MaxSegment = opts.MaxSegment
+	for {
+		seg, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if f, ok := err.(*Finding); ok {
+			c.report(*f)
+			continue
+		}
+		if err != nil {
+			c.Finish(rd.Offset())
+			return c.Summary(), fs, err
+		}
+		c.Segment(&seg)
+		if opts.Segment != nil {
+			opts.Segment(&seg)
+		}
+	}
+	c.Finish(rd.Offset())
+	if c.sum.Segments == 0 && len(fs) == 0 {
+		c.report(Finding{File: opts.Name, Severity: Error, Rule: "envelope.empty", Message: "no X12 segments found: the input is empty"})
+	}
+	return c.Summary(), fs, nil
+}
+
+// Checker checks envelopes segment by segment: ISA/IEA, GS/GE, ST/SE,
+// their counts and control numbers, and the fixed-width ISA fields.
+type Checker struct {
+	// Sets picks a checker per transaction set (see CheckOptions.Sets).
+	Sets func(h SetHeader) SetChecker
+
+	name   string
+	out    func(Finding)
+	sum    Summary
+	ic     *Interchange
+	grp    *Group
+	set    *Set
+	setChk SetChecker
+
+	isaSeg, gsSeg, stSeg Segment // kept for end-of-envelope messages
+	setSegs              int
+	groupSets            int
+	icGroups             int
+	isaSeen              map[string]int
+	gsSeen               map[string]bool
+	stSeen               map[string]bool
+}
+
+// NewChecker returns a Checker that reports findings to out.
+func NewChecker(name string, out func(Finding)) *Checker {
+	return &Checker{name: name, out: out, isaSeen: map[string]int{}}
+}
+
+// Summary returns what has been seen so far.
+func (c *Checker) Summary() *Summary { return &c.sum }
+
+func (c *Checker) report(f Finding) {
+	if f.File == "" {
+		f.File = c.name
+	}
+	c.out(f)
+}
+
+func (c *Checker) at(seg *Segment, sev Severity, rule string, elem int, format string, args ...any) {
+	c.report(At(seg, sev, rule, elem, 0, format, args...))
+}
+
+// Segment checks one segment.
+func (c *Checker) Segment(seg *Segment) {
+	c.sum.Segments++
+	if c.ic != nil {
+		c.ic.Segments++
+	}
+	if i := BadChar(seg.Raw()); i >= 0 {
+		elem := bytes.Count(seg.Raw()[:i], []byte{seg.Delimiters().Element})
+		c.at(seg, Error, "segment.character", elem, "byte 0x%02X at offset %d is outside the X12 character set", seg.Raw()[i], seg.Offset+int64(i))
+	}
+	switch seg.ID() {
+	case "ISA":
+		c.isa(seg)
+		return
+	case "IEA":
+		c.iea(seg)
+		return
+	case "TA1":
+		c.ta1(seg)
+		return
+	case "GS":
+		c.gs(seg)
+		return
+	case "GE":
+		c.ge(seg)
+		return
+	case "ST":
+		c.st(seg)
+		return
+	case "SE":
+		c.se(seg)
+		return
+	}
+	if c.set == nil {
+		c.at(seg, Error, "envelope.outside-set", 0, "%s segment is outside any ST..SE transaction set", seg.ID())
+		return
+	}
+	c.setSegs++
+	if c.setChk != nil {
+		c.setChk.Segment(seg, c.report)
+	}
+}
+
+// Finish reports envelopes left open at the end of input.
+func (c *Checker) Finish(offset int64) {
+	end := Segment{Offset: offset, Num: c.sum.Segments + 1}
+	if c.set != nil {
+		c.at(&end, Error, "envelope.se-missing", 0, "input ends inside transaction set %s (ST02): SE missing, the file may be truncated", c.set.Control)
+		c.endSet(nil)
+	}
+	if c.grp != nil {
+		c.at(&end, Error, "envelope.ge-missing", 0, "input ends inside functional group %s (GS06): GE missing", c.grp.Control)
+		c.grp = nil
+	}
+	if c.ic != nil {
+		c.at(&end, Error, "envelope.iea-missing", 0, "input ends inside interchange %s (ISA13): IEA missing", c.ic.Control)
+		c.ic = nil
+	}
+}
+
+// isaWidths are the fixed widths of ISA01..ISA16.
+var isaWidths = [17]int{0, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1}
+
+var idQualifiers = map[string]bool{"01": true, "14": true, "20": true, "27": true, "28": true, "29": true, "30": true, "33": true, "ZZ": true}
+
+func (c *Checker) isa(seg *Segment) {
+	if c.ic != nil {
+		c.at(seg, Error, "envelope.iea-missing", 0, "ISA starts a new interchange but interchange %s has no IEA", c.ic.Control)
+		c.Finish(seg.Offset)
+	}
+	ic := &Interchange{
+		SenderQual: seg.Text(5), Sender: string(bytes.TrimRight(seg.Element(6), " ")),
+		ReceiverQual: seg.Text(7), Receiver: string(bytes.TrimRight(seg.Element(8), " ")),
+		Date: seg.Text(9), Time: seg.Text(10), Version: seg.Text(12),
+		Control: seg.Text(13), Usage: seg.Text(15), Delimiters: seg.Delimiters(), Segments: 1,
+	}
+	c.sum.Interchanges = append(c.sum.Interchanges, ic)
+	c.ic, c.icGroups, c.gsSeen = ic, 0, map[string]bool{}
+	c.isaSeg = seg.Clone()
+	if seg.Len() != 16 {
+		c.at(seg, Error, "envelope.isa-elements", 0, "ISA has %d elements, want 16", seg.Len())
+		return
+	}
+	for i := 1; i <= 16; i++ {
+		if n := len(seg.Element(i)); n != isaWidths[i] {
+			c.at(seg, Error, "envelope.isa-width", i, "ISA%02d is %d characters, its fixed width is %d", i, n, isaWidths[i])
+		}
+	}
+	checkCode := func(i int, ok bool, want string) {
+		if !ok {
+			c.at(seg, Error, "envelope.isa-code", i, "ISA%02d %q is not %s", i, seg.Text(i), want)
+		}
+	}
+	checkCode(1, in(seg.Text(1), "00", "03"), "00 or 03")
+	checkCode(3, in(seg.Text(3), "00", "01"), "00 or 01")
+	checkCode(5, idQualifiers[seg.Text(5)], "an interchange id qualifier")
+	checkCode(7, idQualifiers[seg.Text(7)], "an interchange id qualifier")
+	checkCode(9, ValidDate6(seg.Element(9)), "a YYMMDD date")
+	checkCode(10, ValidTime(seg.Element(10)) && len(seg.Element(10)) == 4, "an HHMM time")
+	checkCode(13, IsDigits(seg.Element(13)), "a 9-digit control number")
+	checkCode(14, in(seg.Text(14), "0", "1"), "0 or 1")
+	checkCode(15, in(seg.Text(15), "P", "T", "I"), "P, T or I")
+	if v := seg.Text(12); v != "00501" && v != "00401" {
+		c.at(seg, Warning, "envelope.isa-version", 12, "ISA12 version %q is not 00501 (5010)", v)
+	}
+	if prev, dup := c.isaSeen[ic.Control]; dup {
+		c.at(seg, Warning, "envelope.isa-duplicate", 13, "ISA13 control number %s was already used by the interchange at segment %d", ic.Control, prev)
+	}
+	c.isaSeen[ic.Control] = seg.Num
+}
+
+func (c *Checker) iea(seg *Segment) {
+	if c.ic == nil {
+		c.at(seg, Error, "envelope.isa-missing", 0, "IEA without a matching ISA")
+		return
+	}
+	if c.grp != nil {
+		c.at(seg, Error, "envelope.ge-missing", 0, "IEA closes the interchange but functional group %s has no GE", c.grp.Control)
+		if c.set != nil {
+			c.endSet(nil)
+		}
+		c.grp = nil
+	}
+	c.count(seg, 1, c.icGroups, "IEA01", "functional groups", "envelope.iea-count")
+	if got := seg.Text(2); got != c.ic.Control {
+		c.at(seg, Error, "envelope.iea-control", 2, "IEA02 %q does not match ISA13 %q", got, c.ic.Control)
+	}
+	c.ic = nil
+}
+
+func (c *Checker) ta1(seg *Segment) {
+	if c.ic == nil {
+		c.at(seg, Error, "envelope.outside-interchange", 0, "TA1 outside any ISA..IEA interchange")
+		return
+	}
+	if c.grp != nil {
+		c.at(seg, Error, "envelope.ta1-position", 0, "TA1 inside a functional group: it belongs between ISA and GS")
+	}
+	t := TA1{Control: seg.Text(1), Date: seg.Text(2), Time: seg.Text(3), Ack: seg.Text(4), Note: seg.Text(5)}
+	c.ic.Acks = append(c.ic.Acks, t)
+	if len(t.Control) != 9 || !IsDigits(seg.Element(1)) {
+		c.at(seg, Error, "envelope.ta1", 1, "TA101 %q is not a 9-digit interchange control number", t.Control)
+	}
+	if !ValidDate6(seg.Element(2)) {
+		c.at(seg, Error, "envelope.ta1", 2, "TA102 %q is not a YYMMDD date", t.Date)
+	}
+	if !in(t.Ack, "A", "E", "R") {
+		c.at(seg, Error, "envelope.ta1", 4, "TA104 %q is not A, E or R", t.Ack)
+	}
+	if len(t.Note) != 3 || !IsDigits(seg.Element(5)) {
+		c.at(seg, Error, "envelope.ta1", 5, "TA105 %q is not a 3-digit interchange note code", t.Note)
+	}
+}
+
+func (c *Checker) gs(seg *Segment) {
+	if c.ic == nil {
+		c.at(seg, Error, "envelope.outside-interchange", 0, "GS outside any ISA..IEA interchange")
+		return
+	}
+	if c.grp != nil {
+		c.at(seg, Error, "envelope.ge-missing", 0, "GS starts a new group but functional group %s has no GE", c.grp.Control)
+		if c.set != nil {
+			c.endSet(nil)
+		}
+	}
+	g := &Group{FunctionalID: seg.Text(1), Sender: seg.Text(2), Receiver: seg.Text(3), Date: seg.Text(4), Time: seg.Text(5), Control: seg.Text(6), Version: seg.Text(8)}
+	c.ic.Groups = append(c.ic.Groups, g)
+	c.grp, c.groupSets, c.stSeen = g, 0, map[string]bool{}
+	c.icGroups++
+	c.gsSeg = seg.Clone()
+	if seg.Len() < 8 {
+		c.at(seg, Error, "envelope.gs-elements", 0, "GS has %d elements, want 8", seg.Len())
+	}
+	if !ValidDate8(seg.Element(4)) {
+		c.at(seg, Error, "envelope.gs-date", 4, "GS04 %q is not a CCYYMMDD date", g.Date)
+	}
+	if !ValidTime(seg.Element(5)) {
+		c.at(seg, Error, "envelope.gs-time", 5, "GS05 %q is not an HHMM[SS[d..]] time", g.Time)
+	}
+	if !IsDigits(seg.Element(6)) || len(g.Control) > 9 {
+		c.at(seg, Error, "envelope.gs-control", 6, "GS06 %q is not a control number of 1 to 9 digits", g.Control)
+	}
+	if seg.Text(7) != "X" {
+		c.at(seg, Error, "envelope.gs-agency", 7, "GS07 %q is not X", seg.Text(7))
+	}
+	if c.gsSeen[g.Control] {
+		c.at(seg, Error, "envelope.gs-duplicate", 6, "GS06 control number %s is used twice in this interchange", g.Control)
+	}
+	c.gsSeen[g.Control] = true
+}
+
+func (c *Checker) ge(seg *Segment) {
+	if c.grp == nil {
+		c.at(seg, Error, "envelope.gs-missing", 0, "GE without a matching GS")
+		return
+	}
+	if c.set != nil {
+		c.at(seg, Error, "envelope.se-missing", 0, "GE closes the group but transaction set %s has no SE", c.set.Control)
+		c.endSet(nil)
+	}
+	c.count(seg, 1, c.groupSets, "GE01", "transaction sets", "envelope.ge-count")
+	if got := seg.Text(2); got != c.grp.Control {
+		c.at(seg, Error, "envelope.ge-control", 2, "GE02 %q does not match GS06 %q", got, c.grp.Control)
+	}
+	c.grp = nil
+}
+
+func (c *Checker) st(seg *Segment) {
+	if c.grp == nil {
+		c.at(seg, Error, "envelope.outside-group", 0, "ST outside any GS..GE functional group")
+	}
+	if c.set != nil {
+		c.at(seg, Error, "envelope.se-missing", 0, "ST starts a new transaction set but set %s has no SE", c.set.Control)
+		c.endSet(nil)
+	}
+	s := Set{ID: seg.Text(1), Control: seg.Text(2), Version: seg.Text(3)}
+	if len(s.ID) != 3 || !IsDigits(seg.Element(1)) {
+		c.at(seg, Error, "envelope.st-id", 1, "ST01 %q is not a 3-digit transaction set id", s.ID)
+	}
+	if n := len(s.Control); n < 4 || n > 9 {
+		c.at(seg, Error, "envelope.st-control", 2, "ST02 %q must be 4 to 9 characters", s.Control)
+	}
+	if c.stSeen != nil {
+		if c.stSeen[s.Control] {
+			c.at(seg, Error, "envelope.st-duplicate", 2, "ST02 control number %s is used twice in this group", s.Control)
+		}
+		c.stSeen[s.Control] = true
+	}
+	if c.grp != nil {
+		if s.Version == "" {
+			s.Version = c.grp.Version
+		} else if s.Version != c.grp.Version {
+			c.at(seg, Warning, "envelope.st-version", 3, "ST03 %q differs from GS08 %q", s.Version, c.grp.Version)
+		}
+	}
+	c.set = &s
+	c.setSegs = 1
+	c.stSeg = seg.Clone()
+	c.setChk = nil
+	if c.Sets != nil {
+		c.setChk = c.Sets(SetHeader{Interchange: c.ic, Group: c.grp, ID: s.ID, Control: s.Control, Version: s.Version})
+	}
+	if c.setChk != nil {
+		c.setChk.Segment(seg, c.report)
+	}
+}
+
+func (c *Checker) se(seg *Segment) {
+	if c.set == nil {
+		c.at(seg, Error, "envelope.st-missing", 0, "SE without a matching ST")
+		return
+	}
+	c.setSegs++
+	if c.setChk != nil {
+		c.setChk.Segment(seg, c.report)
+	}
+	c.count(seg, 1, c.setSegs, "SE01", "segments", "envelope.se-count")
+	if got := seg.Text(2); got != c.set.Control {
+		c.at(seg, Error, "envelope.se-control", 2, "SE02 %q does not match ST02 %q", got, c.set.Control)
+	}
+	c.endSet(seg)
+}
+
+func (c *Checker) endSet(se *Segment) {
+	c.set.Segments = c.setSegs
+	if c.setChk != nil {
+		c.setChk.End(se, c.report)
+	}
+	if c.grp != nil {
+		c.grp.Sets = append(c.grp.Sets, *c.set)
+		c.groupSets++
+	}
+	c.set, c.setChk = nil, nil
+}
+
+// count checks a count element against what was counted.
+func (c *Checker) count(seg *Segment, elem, counted int, name, what, rule string) {
+	got, err := strconv.Atoi(seg.Text(elem))
+	switch {
+	case err != nil:
+		c.at(seg, Error, rule, elem, "%s %q is not a number", name, seg.Text(elem))
+	case got != counted:
+		c.at(seg, Error, rule, elem, "%s says %d %s, counted %d", name, got, what, counted)
+	}
+}
+
+func in(s string, set ...string) bool {
+	for _, x := range set {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}

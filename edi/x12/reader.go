@@ -1,0 +1,388 @@
+package x12
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultMaxSegment is the longest segment a Reader accepts unless told
+// otherwise. Real segments are a few hundred bytes; the limit keeps a file
+// with no terminator from being read into memory whole.
+const DefaultMaxSegment = 1 << 20
+
+const isaLen = 106 // ISA length including its terminator
+
+// isaSeps are the offsets of the 16 element separators of a well-formed ISA.
+var isaSeps = [16]int{3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103}
+
+// A Reader reads segments one at a time from an X12 stream. It takes the
+// delimiters from each ISA, so one input may hold several interchanges with
+// different delimiters. It accepts CR/LF or LF after terminators, a newline
+// as the terminator, a UTF-8 byte order mark and trailing white space.
+//
+// Next returns a *Finding as its error for problems in the data; the
+// Reader has then recovered and the caller may go on calling Next. Some
+// findings (an ISA of the wrong length, an unterminated last segment)
+// describe a segment that is still usable: the next call returns it.
+// Any other error (from the underlying reader) is final.
+type Reader struct {
+	// Name is used as the file name in findings.
+	Name string
+	// MaxSegment is the longest segment accepted, in bytes; longer ones
+	// are skipped with a finding. Zero means DefaultMaxSegment.
+	MaxSegment int
+
+	src    io.Reader
+	buf    []byte
+	r, w   int   // unread data is buf[r:w]
+	base   int64 // input offset of buf[0]
+	srcErr error // sticky error from src (io.EOF at end)
+
+	d      Delimiters
+	haveD  bool
+	num    int
+	setPos int
+	seg    Segment
+	ids    map[string]string
+
+	pending    []Finding
+	pendingSeg bool
+	fatal      error
+}
+
+// NewReader returns a Reader reading from r.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{src: r, buf: make([]byte, 64<<10), ids: make(map[string]string, 64)}
+}
+
+// Delimiters returns the delimiters of the current interchange, and false
+// before the first ISA.
+func (r *Reader) Delimiters() (Delimiters, bool) { return r.d, r.haveD }
+
+// Offset is the input offset just past the last segment returned.
+func (r *Reader) Offset() int64 { return r.base + int64(r.r) }
+
+func (r *Reader) maxSeg() int {
+	if r.MaxSegment > 0 {
+		return r.MaxSegment
+	}
+	return DefaultMaxSegment
+}
+
+// fill reads more input into the buffer, moving unread data to the front
+// and growing the buffer (up to the segment limit) when it is full.
+func (r *Reader) fill() bool {
+	if r.srcErr != nil {
+		return false
+	}
+	if r.r > 0 && (r.w == len(r.buf) || r.r == r.w) {
+		n := copy(r.buf, r.buf[r.r:r.w])
+		r.base += int64(r.r)
+		r.r, r.w = 0, n
+	}
+	if r.w == len(r.buf) {
+		limit := r.maxSeg() + 2
+		if len(r.buf) >= limit {
+			return false
+		}
+		nb := make([]byte, min(len(r.buf)*2, limit))
+		copy(nb, r.buf[:r.w])
+		r.buf = nb
+	}
+	for tries := 0; tries < 100; tries++ {
+		n, err := r.src.Read(r.buf[r.w:])
+		r.w += n
+		if err != nil {
+			r.srcErr = err
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	r.srcErr = io.ErrNoProgress
+	return false
+}
+
+// peek makes at least n unread bytes available if the input has them.
+func (r *Reader) peek(n int) []byte {
+	for r.w-r.r < n && r.fill() {
+	}
+	return r.buf[r.r:r.w]
+}
+
+func (r *Reader) finding(sev Severity, rule string, off int64, num int, id string, elem int, format string, args ...any) Finding {
+	return Finding{File: r.Name, Severity: sev, Rule: rule, Offset: off, Segment: num, SegmentID: id, Element: elem, Message: fmt.Sprintf(format, args...)}
+}
+
+func (r *Reader) readErr() error {
+	if r.srcErr == nil || r.srcErr == io.EOF {
+		return io.EOF
+	}
+	return r.srcErr
+}
+
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// Next returns the next segment. The segment's slices are valid until the
+// following call. At the end of input it returns io.EOF.
+func (r *Reader) Next() (Segment, error) {
+	if len(r.pending) > 0 {
+		f := r.pending[0]
+		r.pending = r.pending[1:]
+		return Segment{}, &f
+	}
+	if r.pendingSeg {
+		r.pendingSeg = false
+		return r.seg, nil
+	}
+	if r.fatal != nil {
+		return Segment{}, r.fatal
+	}
+	if r.seg.id == "SE" || r.seg.id == "GE" || r.seg.id == "IEA" {
+		r.setPos = 0
+	}
+	for {
+		if !r.skipSpace() {
+			r.fatal = r.readErr()
+			return Segment{}, r.fatal
+		}
+		b := r.peek(4)
+		if len(b) >= 4 && b[0] == 'I' && b[1] == 'S' && b[2] == 'A' && !isAlnum(b[3]) {
+			return r.readISA()
+		}
+		if !r.haveD {
+			off := r.base + int64(r.r)
+			r.resync()
+			f := r.finding(Error, "envelope.isa-missing", off, 0, "", 0, "data before the first ISA segment: not an X12 interchange here")
+			return Segment{}, &f
+		}
+		return r.readSegment()
+	}
+}
+
+// skipSpace skips white space (and a byte order mark at the very start)
+// before a segment. It returns false at the end of input.
+func (r *Reader) skipSpace() bool {
+	for {
+		if r.r == r.w && !r.fill() {
+			return false
+		}
+		if r.base+int64(r.r) == 0 {
+			if b := r.peek(3); bytes.HasPrefix(b, bom) {
+				r.r += 3
+				continue
+			}
+		}
+		switch r.buf[r.r] {
+		case ' ', '\t', '\r', '\n':
+			r.r++
+		default:
+			return true
+		}
+	}
+}
+
+// resync discards input up to the next "ISA" so reading can go on after
+// garbage or a broken ISA.
+func (r *Reader) resync() {
+	r.r++ // never match where we stand
+	for {
+		if i := bytes.Index(r.buf[r.r:r.w], []byte("ISA")); i >= 0 {
+			r.r += i
+			return
+		}
+		if r.w-r.r > 2 {
+			r.r = r.w - 2
+		}
+		if !r.fill() {
+			r.r = r.w
+			return
+		}
+	}
+}
+
+// readISA reads an ISA segment, taking the interchange's delimiters from it.
+func (r *Reader) readISA() (Segment, error) {
+	off := r.base + int64(r.r)
+	b := r.peek(isaLen + 64)
+	el := b[3]
+	n := 0
+	standard := len(b) >= isaLen
+	for i := 0; standard && i < len(isaSeps); i++ {
+		standard = b[isaSeps[i]] == el
+	}
+	var d Delimiters
+	var length int
+	var short *Finding
+	if standard {
+		length = isaLen
+		d = Delimiters{Element: el, Repetition: b[82], Component: b[104], Segment: b[105]}
+	} else {
+		// Not fixed width: find the 16th separator, then ISA16 and the
+		// terminator after it, so a padded-wrong file can still be read.
+		p := -1
+		for i := 3; i < len(b); i++ {
+			if b[i] == el {
+				n++
+				if n == 16 {
+					p = i
+					break
+				}
+			}
+		}
+		if p < 0 || p+2 >= len(b) {
+			r.num++
+			f := r.finding(Error, "envelope.isa-truncated", off, r.num, "ISA", 0, "ISA segment is truncated: found %d of 16 elements", n)
+			r.resync()
+			return Segment{}, &f
+		}
+		length = p + 3
+		d = Delimiters{Element: el, Component: b[p+1], Segment: b[p+2]}
+		if e11 := nthPart(b[:p], el, 12); len(e11) == 1 {
+			d.Repetition = e11[0]
+		}
+		f := r.finding(Error, "envelope.isa-length", off, r.num+1, "ISA", 0, "ISA segment is %d characters long, the standard fixes it at %d: some element is not padded to its fixed width", length, isaLen)
+		short = &f
+	}
+	if d.Repetition == 'U' || isAlnum(d.Repetition) {
+		d.Repetition = 0 // 4010 style: ISA11 is a standards id, not a separator
+	}
+	if err := d.Validate(); err != nil {
+		r.num++
+		f := r.finding(Error, "envelope.delimiters", off, r.num, "ISA", 0, "ISA declares unusable delimiters: %v", err)
+		r.resync()
+		return Segment{}, &f
+	}
+	r.d, r.haveD = d, true
+	r.num++
+	r.setPos = 0
+	r.seg.raw = r.buf[r.r : r.r+length-1]
+	r.seg.delim = d
+	r.seg.Offset = off
+	r.seg.Num = r.num
+	r.seg.SetPos = 0
+	r.seg.split(r.ids)
+	r.r += length
+	if short != nil {
+		return Segment{}, r.queue(short)
+	}
+	return r.seg, nil
+}
+
+// queue returns f now and the current segment on the next call.
+func (r *Reader) queue(f *Finding) error {
+	r.pendingSeg = true
+	return f
+}
+
+// readSegment reads one segment up to its terminator.
+func (r *Reader) readSegment() (Segment, error) {
+	start := r.r
+	off := r.base + int64(start)
+	scanned := 0
+	term := r.d.Segment
+	for {
+		if i := bytes.IndexByte(r.buf[r.r+scanned:r.w], term); i >= 0 {
+			end := r.r + scanned + i
+			return r.emit(r.buf[r.r:end], off, end+1, nil)
+		}
+		scanned = r.w - r.r
+		if scanned > r.maxSeg() {
+			return Segment{}, r.skipLong(off)
+		}
+		if !r.fill() {
+			if r.srcErr != nil && r.srcErr != io.EOF {
+				r.fatal = r.srcErr
+				return Segment{}, r.fatal
+			}
+			if r.w-r.r > r.maxSeg() {
+				return Segment{}, r.skipLong(off)
+			}
+			// End of input inside a segment: the file was cut short.
+			raw := bytes.TrimRight(r.buf[r.r:r.w], " \t\r\n")
+			f := r.finding(Error, "segment.unterminated", off, r.num+1, "", 0, "last segment has no segment terminator %q: the file may be truncated", term)
+			return r.emit(raw, off, r.w, &f)
+		}
+	}
+}
+
+// emit turns raw into the current segment and moves past it.
+func (r *Reader) emit(raw []byte, off int64, next int, f *Finding) (Segment, error) {
+	if r.d.Segment == '\n' && len(raw) > 0 && raw[len(raw)-1] == '\r' {
+		raw = raw[:len(raw)-1]
+	}
+	r.num++
+	r.seg.raw = raw
+	r.seg.delim = r.d
+	r.seg.Offset = off
+	r.seg.Num = r.num
+	r.seg.split(r.ids)
+	r.r = next
+	id := r.seg.id
+	switch {
+	case id == "ST":
+		r.setPos = 1
+	case id == "GS" || id == "GE" || id == "IEA":
+		r.setPos = 0
+	case r.setPos > 0:
+		r.setPos++
+	}
+	r.seg.SetPos = r.setPos
+	if f != nil {
+		f.SegmentID = id
+		return Segment{}, r.queue(f)
+	}
+	if !validID(id) {
+		f := r.finding(Error, "segment.id", off, r.num, id, 0, "segment id %q is not 2 or 3 upper-case letters or digits", clip(id))
+		f.SegmentID = clip(id)
+		return Segment{}, r.queue(&f)
+	}
+	return r.seg, nil
+}
+
+// skipLong discards an over-long segment without holding it in memory.
+func (r *Reader) skipLong(off int64) error {
+	r.num++
+	f := r.finding(Error, "segment.too-long", off, r.num, "", 0, "segment is longer than the %d-byte limit: skipped (missing segment terminator?)", r.maxSeg())
+	for {
+		if i := bytes.IndexByte(r.buf[r.r:r.w], r.d.Segment); i >= 0 {
+			r.r += i + 1
+			return &f
+		}
+		r.r = r.w
+		if !r.fill() {
+			return &f
+		}
+	}
+}
+
+func validID(id string) bool {
+	if len(id) < 2 || len(id) > 3 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// clip shortens s for a message and makes control characters visible.
+func clip(s string) string {
+	if len(s) > 20 {
+		s = s[:20] + "..."
+	}
+	return fmt.Sprintf("%q", s)[1 : len(fmt.Sprintf("%q", s))-1]
+}
+
+// IsFinding reports whether err is a data finding the Reader recovered
+// from, rather than an I/O error or the end of input.
+func IsFinding(err error) bool {
+	var f *Finding
+	return errors.As(err, &f)
+}

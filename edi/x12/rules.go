@@ -1,0 +1,225 @@
+package x12
+
+import "strings"
+
+// Usage is an element's or segment's usage in an implementation guide.
+type Usage uint8
+
+// Usages: required, situational (may appear), not used (must not appear).
+const (
+	Situational Usage = iota
+	Required
+	NotUsed
+)
+
+// Type is an X12 simple data type.
+type Type uint8
+
+// Data types. N2 is an implied-decimal number (two places).
+const (
+	AN Type = iota // string
+	ID             // identifier from a code list
+	N0             // integer
+	N2             // number with two implied decimals
+	R              // decimal
+	DT             // date, CCYYMMDD (D8) or YYMMDD by length
+	TM             // time
+)
+
+// Elem is the rule for one element, or one component of a composite.
+type Elem struct {
+	Usage    Usage
+	Type     Type
+	Min, Max int
+	// Codes, when not empty, are the values allowed.
+	Codes []string
+	// Comp, when not empty, makes the element a composite with these
+	// components.
+	Comp []Elem
+	// Repeat is the most repetitions allowed (0 or 1: no repetition).
+	Repeat int
+	Name   string
+}
+
+// SegSpec is the rule for one segment in one place of an implementation
+// guide. Elems[0] is element 01.
+type SegSpec struct {
+	ID    string
+	Name  string
+	Elems []Elem
+}
+
+// Req, Sit and NU build common element rules.
+func Req(t Type, min, max int, codes ...string) Elem {
+	return Elem{Usage: Required, Type: t, Min: min, Max: max, Codes: codes}
+}
+
+// Sit builds a situational element rule.
+func Sit(t Type, min, max int, codes ...string) Elem {
+	return Elem{Usage: Situational, Type: t, Min: min, Max: max, Codes: codes}
+}
+
+// NU is a not-used element.
+var NU = Elem{Usage: NotUsed}
+
+// Check validates seg against the spec and reports each problem: too many
+// elements, required elements missing, not-used elements present, lengths,
+// data types and code values, for elements and composites alike.
+func (s *SegSpec) Check(seg *Segment, loop string, report func(Finding)) {
+	rep := func(elem, comp int, rule, format string, args ...any) {
+		f := At(seg, Error, rule, elem, comp, format, args...)
+		f.Loop = loop
+		report(f)
+	}
+	if seg.Len() > len(s.Elems) {
+		rep(len(s.Elems)+1, 0, "tr3.too-many-elements", "%s has %d elements, the guide defines %d", s.ID, seg.Len(), len(s.Elems))
+	}
+	if seg.Len() > 0 && len(seg.Element(seg.Len())) == 0 {
+		f := At(seg, Warning, "segment.trailing-separator", seg.Len(), 0, "%s ends with empty elements (trailing separators)", s.ID)
+		f.Loop = loop
+		report(f)
+	}
+	for i := range s.Elems {
+		e := &s.Elems[i]
+		pos := i + 1
+		v := seg.Element(pos)
+		name := elemName(s.ID, pos, e)
+		if len(v) == 0 {
+			if e.Usage == Required {
+				rep(pos, 0, "tr3.required", "%s is required", name)
+			}
+			continue
+		}
+		if e.Usage == NotUsed {
+			rep(pos, 0, "tr3.not-used", "%s is not used in this guide but has %q", name, clipB(v))
+			continue
+		}
+		reps := 1
+		if seg.delim.Repetition != 0 && e.Repeat > 1 {
+			reps = seg.Repeats(pos)
+			if reps > e.Repeat {
+				rep(pos, 0, "tr3.repeat", "%s repeats %d times, at most %d allowed", name, reps, e.Repeat)
+			}
+		}
+		for k := 1; k <= reps; k++ {
+			val := v
+			if reps > 1 {
+				val = seg.Repeat(pos, k).Bytes()
+			}
+			if len(e.Comp) == 0 {
+				if bytesHasByte(val, seg.delim.Component) && e.Type != AN {
+					rep(pos, 0, "tr3.composite", "%s is a simple element but has components: %q", name, clipB(val))
+					continue
+				}
+				checkValue(e, val, func(rule, format string, args ...any) { rep(pos, 0, rule, format, args...) }, name)
+				continue
+			}
+			c := Composite{b: val, sep: seg.delim.Component}
+			if c.Len() > len(e.Comp) {
+				rep(pos, len(e.Comp)+1, "tr3.too-many-components", "%s has %d components, the guide defines %d", name, c.Len(), len(e.Comp))
+			}
+			for j := range e.Comp {
+				ce := &e.Comp[j]
+				cv := c.Part(j + 1)
+				cname := name + "-" + twoDigits(j+1)
+				if ce.Name != "" {
+					cname += " (" + ce.Name + ")"
+				}
+				if len(cv) == 0 {
+					if ce.Usage == Required {
+						rep(pos, j+1, "tr3.required", "%s is required", cname)
+					}
+					continue
+				}
+				if ce.Usage == NotUsed {
+					rep(pos, j+1, "tr3.not-used", "%s is not used in this guide but has %q", cname, clipB(cv))
+					continue
+				}
+				checkValue(ce, cv, func(rule, format string, args ...any) { rep(pos, j+1, rule, format, args...) }, cname)
+			}
+		}
+	}
+}
+
+func bytesHasByte(b []byte, c byte) bool {
+	for _, x := range b {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+func twoDigits(n int) string {
+	return string([]byte{byte('0' + n/10), byte('0' + n%10)})
+}
+
+func elemName(seg string, pos int, e *Elem) string {
+	n := seg + twoDigits(pos)
+	if e.Name != "" {
+		n += " (" + e.Name + ")"
+	}
+	return n
+}
+
+func clipB(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
+}
+
+// checkValue checks one simple value against its rule.
+func checkValue(e *Elem, v []byte, rep func(rule, format string, args ...any), name string) {
+	n := len(v)
+	switch e.Type {
+	case N0, N2:
+		if !ValidNumeric(v) {
+			rep("tr3.type", "%s %q is not a whole number", name, clipB(v))
+			return
+		}
+		n = DecimalLen(v)
+	case R:
+		if !ValidDecimal(v) {
+			rep("tr3.type", "%s %q is not a decimal number", name, clipB(v))
+			return
+		}
+		n = DecimalLen(v)
+	case DT:
+		ok := false
+		switch len(v) {
+		case 8:
+			ok = ValidDate8(v)
+		case 6:
+			ok = ValidDate6(v)
+		}
+		if !ok {
+			rep("tr3.date", "%s %q is not a valid date", name, clipB(v))
+			return
+		}
+	case TM:
+		if !ValidTime(v) {
+			rep("tr3.time", "%s %q is not a valid time", name, clipB(v))
+			return
+		}
+	}
+	if e.Max > 0 && n > e.Max {
+		rep("tr3.length", "%s %q is %d characters, at most %d allowed", name, clipB(v), n, e.Max)
+		return
+	}
+	if n < e.Min {
+		rep("tr3.length", "%s %q is %d characters, at least %d required", name, clipB(v), n, e.Min)
+		return
+	}
+	if e.Type == AN && n > 0 && v[n-1] == ' ' {
+		rep("tr3.trailing-space", "%s %q has trailing spaces", name, clipB(v))
+	}
+	if len(e.Codes) > 0 {
+		for _, c := range e.Codes {
+			if len(c) == len(v) && c == string(v) {
+				return
+			}
+		}
+		rep("tr3.code", "%s %q is not one of %s", name, clipB(v), strings.Join(e.Codes, ", "))
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/claimgate/claimgate
+
+go 1.26.8
