@@ -121,9 +121,9 @@ func Check(r io.Reader, opts CheckOptions) (*Summary, Findings, error) {
 			c.Finish(rd.Offset())
 			return c.Summary(), fs, err
 		}
-		c.Segment(&seg)
+		c.Segment(seg)
 		if opts.Segment != nil {
-			opts.Segment(&seg)
+			opts.Segment(seg)
 		}
 	}
 	c.Finish(rd.Offset())

@@ -45,7 +45,8 @@ type Reader struct {
 	num    int
 	setPos int
 	seg    Segment
-	ids    map[string]string
+	ids    idCache
+	ends   []int32
 
 	pending    []Finding
 	pendingSeg bool
@@ -54,7 +55,9 @@ type Reader struct {
 
 // NewReader returns a Reader reading from r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{src: r, buf: make([]byte, 64<<10), ids: make(map[string]string, 64)}
+	rd := &Reader{src: r, buf: make([]byte, 64<<10), ends: make([]int32, 0, 64)}
+	rd.seg.scratch = &rd.ends
+	return rd
 }
 
 // Delimiters returns the delimiters of the current interchange, and false
@@ -126,40 +129,90 @@ func (r *Reader) readErr() error {
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
-// Next returns the next segment. The segment's slices are valid until the
-// following call. At the end of input it returns io.EOF.
-func (r *Reader) Next() (Segment, error) {
+// Next returns the next segment. The segment is the Reader's own and is
+// overwritten by the following call (Clone keeps one). At the end of input
+// it returns io.EOF.
+func (r *Reader) Next() (*Segment, error) {
+	// Fast path: the common segment, whole in the buffer, with a known
+	// well-formed id and nothing pending. Everything else takes nextSlow.
+	if r.haveD && !r.pendingSeg && len(r.pending) == 0 && r.fatal == nil && r.w-r.r > 4 {
+		start := r.r
+		if c := r.buf[start]; c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != 'I' && r.d.Segment != '\n' {
+			if i := bytes.IndexByte(r.buf[start:r.w], r.d.Segment); i >= 0 && (i <= DefaultMaxSegment && r.MaxSegment == 0 || i <= r.MaxSegment) {
+				raw := r.buf[start : start+i]
+				if e := r.ids.get(raw, r.d.Element); e != nil && e.valid {
+					r.num++
+					r.seg.raw = raw // delimiters were set at the ISA
+					r.seg.Offset = r.base + int64(start)
+					r.seg.Num = r.num
+					r.seg.ends = r.seg.ends[:0]
+					r.seg.id = e.id
+					r.r = start + i + 1
+					r.seg.SetPos = r.advanceSetPos(e.pos)
+					return &r.seg, nil
+				}
+			}
+		}
+	}
+	return r.nextSlow()
+}
+
+// advanceSetPos moves the position within the transaction set for a
+// segment whose id entry says pos, and returns the segment's position.
+func (r *Reader) advanceSetPos(pos int8) int {
+	switch {
+	case pos == 1:
+		r.setPos = 1
+		return 1
+	case pos < 0:
+		r.setPos = 0
+		return 0
+	case r.setPos > 0:
+		r.setPos++
+		p := r.setPos
+		if pos == 2 { // SE closes the set
+			r.setPos = 0
+		}
+		return p
+	}
+	return 0
+}
+
+func (r *Reader) nextSlow() (*Segment, error) {
 	if len(r.pending) > 0 {
 		f := r.pending[0]
 		r.pending = r.pending[1:]
-		return Segment{}, &f
+		return nil, &f
 	}
 	if r.pendingSeg {
 		r.pendingSeg = false
-		return r.seg, nil
+		return &r.seg, nil
 	}
 	if r.fatal != nil {
-		return Segment{}, r.fatal
-	}
-	if r.seg.id == "SE" || r.seg.id == "GE" || r.seg.id == "IEA" {
-		r.setPos = 0
+		return nil, r.fatal
 	}
 	for {
 		if !r.skipSpace() {
 			r.fatal = r.readErr()
-			return Segment{}, r.fatal
+			return nil, r.fatal
 		}
 		b := r.peek(4)
 		if len(b) >= 4 && b[0] == 'I' && b[1] == 'S' && b[2] == 'A' && !isAlnum(b[3]) {
-			return r.readISA()
+			if err := r.readISA(); err != nil {
+				return nil, err
+			}
+			return &r.seg, nil
 		}
 		if !r.haveD {
 			off := r.base + int64(r.r)
 			r.resync()
 			f := r.finding(Error, "envelope.isa-missing", off, 0, "", 0, "data before the first ISA segment: not an X12 interchange here")
-			return Segment{}, &f
+			return nil, &f
 		}
-		return r.readSegment()
+		if err := r.readSegment(); err != nil {
+			return nil, err
+		}
+		return &r.seg, nil
 	}
 }
 
@@ -205,7 +258,7 @@ func (r *Reader) resync() {
 }
 
 // readISA reads an ISA segment, taking the interchange's delimiters from it.
-func (r *Reader) readISA() (Segment, error) {
+func (r *Reader) readISA() error {
 	off := r.base + int64(r.r)
 	b := r.peek(isaLen + 64)
 	el := b[3]
@@ -237,7 +290,7 @@ func (r *Reader) readISA() (Segment, error) {
 			r.num++
 			f := r.finding(Error, "envelope.isa-truncated", off, r.num, "ISA", 0, "ISA segment is truncated: found %d of 16 elements", n)
 			r.resync()
-			return Segment{}, &f
+			return &f
 		}
 		length = p + 3
 		d = Delimiters{Element: el, Component: b[p+1], Segment: b[p+2]}
@@ -254,7 +307,7 @@ func (r *Reader) readISA() (Segment, error) {
 		r.num++
 		f := r.finding(Error, "envelope.delimiters", off, r.num, "ISA", 0, "ISA declares unusable delimiters: %v", err)
 		r.resync()
-		return Segment{}, &f
+		return &f
 	}
 	r.d, r.haveD = d, true
 	r.num++
@@ -264,12 +317,13 @@ func (r *Reader) readISA() (Segment, error) {
 	r.seg.Offset = off
 	r.seg.Num = r.num
 	r.seg.SetPos = 0
-	r.seg.split(r.ids)
+	r.seg.ends = r.seg.ends[:0]
+	r.seg.id = "ISA"
 	r.r += length
 	if short != nil {
-		return Segment{}, r.queue(short)
+		return r.queue(short)
 	}
-	return r.seg, nil
+	return nil
 }
 
 // queue returns f now and the current segment on the next call.
@@ -279,7 +333,7 @@ func (r *Reader) queue(f *Finding) error {
 }
 
 // readSegment reads one segment up to its terminator.
-func (r *Reader) readSegment() (Segment, error) {
+func (r *Reader) readSegment() error {
 	start := r.r
 	off := r.base + int64(start)
 	scanned := 0
@@ -287,19 +341,25 @@ func (r *Reader) readSegment() (Segment, error) {
 	for {
 		if i := bytes.IndexByte(r.buf[r.r+scanned:r.w], term); i >= 0 {
 			end := r.r + scanned + i
+			if end-r.r > r.maxSeg() {
+				r.num++
+				f := r.finding(Error, "segment.too-long", off, r.num, "", 0, "segment is longer than the %d-byte limit: skipped", r.maxSeg())
+				r.r = end + 1
+				return &f
+			}
 			return r.emit(r.buf[r.r:end], off, end+1, nil)
 		}
 		scanned = r.w - r.r
 		if scanned > r.maxSeg() {
-			return Segment{}, r.skipLong(off)
+			return r.skipLong(off)
 		}
 		if !r.fill() {
 			if r.srcErr != nil && r.srcErr != io.EOF {
 				r.fatal = r.srcErr
-				return Segment{}, r.fatal
+				return r.fatal
 			}
 			if r.w-r.r > r.maxSeg() {
-				return Segment{}, r.skipLong(off)
+				return r.skipLong(off)
 			}
 			// End of input inside a segment: the file was cut short.
 			raw := bytes.TrimRight(r.buf[r.r:r.w], " \t\r\n")
@@ -310,7 +370,7 @@ func (r *Reader) readSegment() (Segment, error) {
 }
 
 // emit turns raw into the current segment and moves past it.
-func (r *Reader) emit(raw []byte, off int64, next int, f *Finding) (Segment, error) {
+func (r *Reader) emit(raw []byte, off int64, next int, f *Finding) error {
 	if r.d.Segment == '\n' && len(raw) > 0 && raw[len(raw)-1] == '\r' {
 		raw = raw[:len(raw)-1]
 	}
@@ -319,28 +379,27 @@ func (r *Reader) emit(raw []byte, off int64, next int, f *Finding) (Segment, err
 	r.seg.delim = r.d
 	r.seg.Offset = off
 	r.seg.Num = r.num
-	r.seg.split(r.ids)
+	r.seg.ends = r.seg.ends[:0]
 	r.r = next
-	id := r.seg.id
-	switch {
-	case id == "ST":
-		r.setPos = 1
-	case id == "GS" || id == "GE" || id == "IEA":
-		r.setPos = 0
-	case r.setPos > 0:
-		r.setPos++
+	valid := false
+	if e := r.ids.get(raw, r.d.Element); e != nil {
+		r.seg.id, valid = e.id, e.valid
+		r.seg.SetPos = r.advanceSetPos(e.pos)
+	} else {
+		r.seg.id = string(raw[:idEnd(raw, r.d.Element)])
+		r.seg.SetPos = r.advanceSetPos(0)
 	}
-	r.seg.SetPos = r.setPos
+	id := r.seg.id
 	if f != nil {
 		f.SegmentID = id
-		return Segment{}, r.queue(f)
+		return r.queue(f)
 	}
-	if !validID(id) {
+	if !valid {
 		f := r.finding(Error, "segment.id", off, r.num, id, 0, "segment id %q is not 2 or 3 upper-case letters or digits", clip(id))
 		f.SegmentID = clip(id)
-		return Segment{}, r.queue(&f)
+		return r.queue(&f)
 	}
-	return r.seg, nil
+	return nil
 }
 
 // skipLong discards an over-long segment without holding it in memory.

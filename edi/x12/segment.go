@@ -51,13 +51,17 @@ func (d Delimiters) String() string {
 
 // Segment is a view of one segment. Its byte slices point into the
 // Reader's buffer and are valid only until the next call to Reader.Next;
-// Clone makes a copy that lives on.
+// Clone makes a copy that lives on. Elements are located on first use, so
+// a caller that only looks at segment ids pays nothing for splitting.
 type Segment struct {
 	raw []byte
-	// ends[i] is the index in raw just past element i (0 = the id).
-	ends  []int32
-	id    string
-	delim Delimiters
+	// ends[i] is the index in raw just past element i (0 = the id);
+	// empty until the segment is split.
+	ends []int32
+	// scratch, when set, is the Reader's reusable storage for ends.
+	scratch *[]int32
+	id      string
+	delim   Delimiters
 
 	// Offset is the byte offset of the segment's first byte in the input.
 	Offset int64
@@ -82,11 +86,15 @@ func (s *Segment) Delimiters() Delimiters { return s.delim }
 
 // Len is the number of elements after the segment id, counting empty
 // ones up to the last separator.
-func (s *Segment) Len() int { return len(s.ends) - 1 }
+func (s *Segment) Len() int {
+	s.ensure()
+	return len(s.ends) - 1
+}
 
 // Element returns element i, 1-based as X12 counts (CLM01 is Element(1)),
 // or nil when the segment has fewer elements.
 func (s *Segment) Element(i int) []byte {
+	s.ensure()
 	if i < 1 || i >= len(s.ends) {
 		return nil
 	}
@@ -131,9 +139,11 @@ func (s *Segment) Repeat(i, k int) Composite {
 
 // Clone returns a copy of s that does not share the Reader's buffer.
 func (s *Segment) Clone() Segment {
+	s.ensure()
 	c := *s
 	c.raw = bytes.Clone(s.raw)
 	c.ends = append([]int32(nil), s.ends...)
+	c.scratch = nil
 	return c
 }
 
@@ -186,37 +196,90 @@ func isAlnum(c byte) bool {
 // NewSegment builds a segment from its text, for tests and for callers
 // holding a segment outside any Reader.
 func NewSegment(text string, d Delimiters) Segment {
-	raw := []byte(text)
-	s := Segment{raw: raw, delim: d}
-	s.split(nil)
+	s := Segment{raw: []byte(text), delim: d}
+	s.id = string(s.raw[:idEnd(s.raw, d.Element)])
+	s.ensure()
 	return s
 }
 
-// split fills ends and id from raw. ids, when not nil, interns ids so
-// steady-state reading allocates nothing.
-func (s *Segment) split(ids map[string]string) {
-	s.ends = s.ends[:0]
-	raw := s.raw
-	for i := 0; ; {
-		j := bytes.IndexByte(raw[i:], s.delim.Element)
-		if j < 0 {
-			s.ends = append(s.ends, int32(len(raw)))
-			break
+// idEnd is the length of the segment id at the start of raw.
+func idEnd(raw []byte, sep byte) int {
+	for i := 0; i < len(raw) && i < 4; i++ {
+		if raw[i] == sep {
+			return i
 		}
-		s.ends = append(s.ends, int32(i+j))
-		i += j + 1
 	}
-	idb := raw[:s.ends[0]]
-	if ids != nil {
-		if id, ok := ids[string(idb)]; ok {
-			s.id = id
-			return
-		}
-		s.id = string(idb)
-		if len(ids) < 1024 {
-			ids[s.id] = s.id
-		}
+	if i := bytes.IndexByte(raw, sep); i >= 0 {
+		return i
+	}
+	return len(raw)
+}
+
+// ensure locates the element separators once.
+func (s *Segment) ensure() {
+	if len(s.ends) > 0 {
 		return
 	}
-	s.id = string(idb)
+	var ends []int32
+	if s.scratch != nil {
+		ends = (*s.scratch)[:0]
+	}
+	raw, sep := s.raw, s.delim.Element
+	for i := range raw {
+		if raw[i] == sep {
+			ends = append(ends, int32(i))
+		}
+	}
+	ends = append(ends, int32(len(raw)))
+	if s.scratch != nil {
+		*s.scratch = ends
+	}
+	s.ends = ends
+}
+
+// idCache interns segment ids so steady-state reading allocates nothing:
+// a small direct-mapped table keyed by the id's bytes, which also
+// remembers whether the id is well formed and whether it is an envelope
+// segment that moves the set position.
+type idCache [256]idEntry
+
+type idEntry struct {
+	key   uint32
+	id    string
+	valid bool
+	pos   int8 // 1: ST starts a set; 2: SE ends one; -1: GS/GE/IEA are outside any set
+}
+
+// get returns the entry for the id at the start of raw, or nil for an id
+// that is not 2 or 3 bytes long.
+func (c *idCache) get(raw []byte, sep byte) *idEntry {
+	var n int
+	switch {
+	case len(raw) == 2 || len(raw) > 2 && raw[2] == sep:
+		n = 2
+	case len(raw) == 3 || len(raw) > 3 && raw[3] == sep:
+		n = 3
+	default:
+		return nil
+	}
+	key := uint32(n)<<24 | uint32(raw[0])<<16 | uint32(raw[1])<<8
+	if n == 3 {
+		key |= uint32(raw[2])
+	}
+	e := &c[(key*2654435761)>>24]
+	if e.key != key {
+		e.key, e.id = key, string(raw[:n])
+		e.valid = validID(e.id)
+		switch e.id {
+		case "ST":
+			e.pos = 1
+		case "SE":
+			e.pos = 2
+		case "GS", "GE", "IEA":
+			e.pos = -1
+		default:
+			e.pos = 0
+		}
+	}
+	return e
 }

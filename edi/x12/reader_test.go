@@ -1,0 +1,344 @@
+package x12
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// isa builds a well-formed 106-character ISA with the given delimiters.
+func isa(el, rep, comp, term byte, control string) string {
+	f := []string{"ISA", "00", "          ", "00", "          ", "ZZ", "SENDER         ", "ZZ", "RECEIVER       ",
+		"240101", "1200", string(rep), "00501", control, "0", "P", string(comp)}
+	return strings.Join(f, string(el)) + string(term)
+}
+
+// envelope wraps body segments (joined with the terminator) in a correct
+// ISA/GS/ST..SE/GE/IEA envelope.
+func envelope(el, rep, comp, term byte, control string, body ...string) string {
+	j := func(s ...string) string { return strings.Join(s, string(el)) + string(term) }
+	var b strings.Builder
+	b.WriteString(isa(el, rep, comp, term, control))
+	b.WriteString(j("GS", "HC", "SENDER", "RECEIVER", "20240101", "1200", "1", "X", "005010X222A1"))
+	b.WriteString(j("ST", "837", "0001", "005010X222A1"))
+	for _, s := range body {
+		s = strings.ReplaceAll(strings.ReplaceAll(s, ":", string(comp)), "*", string(el))
+		b.WriteString(s + string(term))
+	}
+	b.WriteString(j("SE", strconv.Itoa(len(body)+2), "0001"))
+	b.WriteString(j("GE", "1", "1"))
+	b.WriteString(j("IEA", "1", control))
+	return b.String()
+}
+
+func check(t *testing.T, in string) (*Summary, Findings) {
+	t.Helper()
+	sum, fs, err := Check(strings.NewReader(in), CheckOptions{Name: "test.x12"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, fs
+}
+
+func rules(fs Findings) []string {
+	var r []string
+	for _, f := range fs {
+		r = append(r, f.Rule)
+	}
+	return r
+}
+
+func TestCleanEnvelope(t *testing.T) {
+	in := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH", "NM1*41*2*CLINIC")
+	sum, fs := check(t, in)
+	if len(fs) != 0 {
+		t.Fatalf("clean envelope has findings: %v", fs)
+	}
+	if sum.Segments != 8 || sum.Sets() != 1 || sum.Interchanges[0].Control != "000000001" {
+		t.Fatalf("summary wrong: %+v", sum)
+	}
+	if g := sum.Interchanges[0].Groups[0]; g.Sets[0].Segments != 4 || g.Version != "005010X222A1" {
+		t.Fatalf("set summary wrong: %+v", g.Sets[0])
+	}
+}
+
+func TestEnvelopeFindings(t *testing.T) {
+	good := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH")
+	cases := []struct {
+		name, from, to string
+		rule           string
+		segment        int
+		element        int
+	}{
+		{"SE01 off", "SE*3*0001", "SE*4*0001", "envelope.se-count", 5, 1},
+		{"SE02 mismatch", "SE*3*0001", "SE*3*0002", "envelope.se-control", 5, 2},
+		{"GE01 off", "GE*1*1", "GE*2*1", "envelope.ge-count", 6, 1},
+		{"GE02 mismatch", "GE*1*1", "GE*1*9", "envelope.ge-control", 6, 2},
+		{"IEA01 off", "IEA*1*", "IEA*3*", "envelope.iea-count", 7, 1},
+		{"IEA02 mismatch", "IEA*1*000000001", "IEA*1*000000002", "envelope.iea-control", 7, 2},
+		{"GS date", "20240101*1200*1*X", "20240231*1200*1*X", "envelope.gs-date", 2, 4},
+		{"GS time", "20240101*1200*1*X", "20240101*2561*1*X", "envelope.gs-time", 2, 5},
+		{"ISA usage", "*0*P*:", "*0*Q*:", "envelope.isa-code", 1, 15},
+		{"ISA date", "*240101*1200*", "*241301*1200*", "envelope.isa-code", 1, 9},
+		{"missing SE", "SE*3*0001~", "", "envelope.se-missing", 5, 0},
+		{"missing GE", "GE*1*1~", "", "envelope.ge-missing", 6, 0},
+		{"missing IEA", "IEA*1*000000001~", "", "envelope.iea-missing", 7, 0},
+		{"segment outside set", "GE*1*1~", "REF*XX*1~GE*1*1~", "envelope.outside-set", 6, 0},
+		{"bad segment id", "BHT*", "bht*", "segment.id", 4, 0},
+		{"NUL byte", "BHT*0019", "BHT*00\x0019", "segment.character", 4, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := strings.Replace(good, c.from, c.to, 1)
+			if in == good {
+				t.Fatalf("replacement %q not applied", c.from)
+			}
+			_, fs := check(t, in)
+			var hit *Finding
+			for i := range fs {
+				if fs[i].Rule == c.rule {
+					hit = &fs[i]
+				}
+			}
+			if hit == nil {
+				t.Fatalf("want %s, got %v", c.rule, rules(fs))
+			}
+			if hit.Segment != c.segment || hit.Element != c.element {
+				t.Errorf("%s at segment %d element %d, want segment %d element %d: %v", c.rule, hit.Segment, hit.Element, c.segment, c.element, hit)
+			}
+			if hit.File != "test.x12" || hit.Offset <= 0 && hit.Segment > 1 {
+				t.Errorf("finding not located: %+v", hit)
+			}
+		})
+	}
+}
+
+func TestFindingMessage(t *testing.T) {
+	good := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH")
+	_, fs := check(t, strings.Replace(good, "SE*3*", "SE*41*", 1))
+	want := "test.x12: segment 5 (SE) element 1: SE01 says 41 segments, counted 3 [envelope.se-count]"
+	if len(fs) != 1 || fs[0].Error() != want {
+		t.Fatalf("got %v\nwant %s", fs, want)
+	}
+	if fs[0].Offset != int64(strings.Index(good, "SE*3*")) {
+		t.Errorf("offset %d, want %d", fs[0].Offset, strings.Index(good, "SE*3*"))
+	}
+	if fs[0].SetPosition != 3 {
+		t.Errorf("set position %d, want 3", fs[0].SetPosition)
+	}
+}
+
+func TestISALength(t *testing.T) {
+	good := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH")
+	short := strings.Replace(good, "SENDER         ", "SENDER", 1) // ISA06 unpadded
+	sum, fs := check(t, short)
+	if !fs.HasRule("envelope.isa-length") || !fs.HasRule("envelope.isa-width") {
+		t.Fatalf("want isa-length and isa-width, got %v", rules(fs))
+	}
+	// The rest of the file is still read with the right delimiters.
+	if sum.Segments != 7 || sum.Sets() != 1 || fs.HasRule("envelope.se-count") {
+		t.Fatalf("short ISA derailed reading: %d segments, %v", sum.Segments, rules(fs))
+	}
+}
+
+func TestDelimiterVariants(t *testing.T) {
+	body := []string{"BHT*0019*00*1*20240101*1200*CH", "SV1*HC:97110:GP*100*UN*1"}
+	cases := []struct {
+		name string
+		in   string
+	}{
+		{"standard", envelope('*', '^', ':', '~', "000000001", body...)},
+		{"odd delimiters", envelope('~', 'U', '^', '_', "000000001", body...)},
+		{"pipe and bang", envelope('|', '^', '>', '!', "000000001", body...)},
+		{"CRLF after terminator", strings.ReplaceAll(envelope('*', '^', ':', '~', "000000001", body...), "~", "~\r\n")},
+		{"LF after terminator", strings.ReplaceAll(envelope('*', '^', ':', '~', "000000001", body...), "~", "~\n")},
+		{"newline terminator", envelope('*', '^', ':', '\n', "000000001", body...)},
+		{"CRLF as terminator", strings.ReplaceAll(envelope('*', '^', ':', '\n', "000000001", body...), "\n", "\r\n")},
+		{"BOM and trailing space", "\xEF\xBB\xBF" + envelope('*', '^', ':', '~', "000000001", body...) + "\n\n  \t\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := NewReader(strings.NewReader(c.in))
+			var ids []string
+			var sv1 Segment
+			for {
+				seg, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("segment %d: %v", len(ids)+1, err)
+				}
+				ids = append(ids, seg.ID())
+				if seg.Is("SV1") {
+					sv1 = seg.Clone()
+				}
+			}
+			if strings.Join(ids, " ") != "ISA GS ST BHT SV1 SE GE IEA" {
+				t.Fatalf("segments %v", ids)
+			}
+			if string(sv1.Component(1, 2)) != "97110" || string(sv1.Component(1, 3)) != "GP" || sv1.Text(2) != "100" || sv1.Len() != 4 {
+				t.Fatalf("SV1 not split right: %q", sv1.Raw())
+			}
+			if _, fs := check(t, c.in); len(fs) != 0 {
+				t.Fatalf("findings: %v", fs)
+			}
+		})
+	}
+}
+
+func TestSeveralInterchangesDifferentDelimiters(t *testing.T) {
+	a := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH")
+	b := envelope('|', '^', '>', '\n', "000000002", "BHT*0019*00*2*20240101*1200*CH", "SV1*HC>97140>GP*50*UN*1")
+	sum, fs := check(t, a+"\n"+b)
+	if len(fs) != 0 {
+		t.Fatalf("findings: %v", fs)
+	}
+	if len(sum.Interchanges) != 2 || sum.Interchanges[1].Delimiters.Element != '|' || sum.Interchanges[1].Delimiters.Segment != '\n' {
+		t.Fatalf("second interchange: %+v", sum.Interchanges[1])
+	}
+	if sum.Segments != 15 {
+		t.Fatalf("segments %d", sum.Segments)
+	}
+}
+
+func TestRepetitions(t *testing.T) {
+	seg := NewSegment("HI*ABK:M545^ABF:M6281^ABF:R262", Delimiters{Element: '*', Repetition: '^', Component: ':', Segment: '~'})
+	if seg.Repeats(1) != 3 || string(seg.Repeat(1, 2).Part(2)) != "M6281" || seg.Repeat(1, 4).Bytes() != nil {
+		t.Fatalf("repetitions wrong: %d %q", seg.Repeats(1), seg.Repeat(1, 2).Part(2))
+	}
+	if seg.Element(0) != nil || seg.Element(2) != nil || seg.Component(1, 9) != nil {
+		t.Fatal("out-of-range access should give nil")
+	}
+}
+
+func TestBadInputs(t *testing.T) {
+	good := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH")
+	cases := []struct {
+		name string
+		in   string
+		rule string
+	}{
+		{"empty", "", "envelope.empty"},
+		{"only whitespace", " \r\n\t", "envelope.empty"},
+		{"not X12", "hello, world\nthis is a CSV file,1,2\n", "envelope.isa-missing"},
+		{"garbage before ISA", "junk" + good, "envelope.isa-missing"},
+		{"NUL bytes", strings.Repeat("\x00", 300), "envelope.isa-missing"},
+		{"truncated mid-file", good[:strings.Index(good, "SE*")], "envelope.se-missing"},
+		{"truncated ISA", good[:50], "envelope.isa-truncated"},
+		{"unterminated last segment", strings.TrimSuffix(good, "~"), "segment.unterminated"},
+		{"alphanumeric delimiter", strings.Replace(good, ":~", "A~", 1), "envelope.delimiters"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, fs := check(t, c.in)
+			if !fs.HasRule(c.rule) {
+				t.Fatalf("want %s, got %v", c.rule, fs)
+			}
+		})
+	}
+}
+
+func TestGarbageThenValid(t *testing.T) {
+	// After garbage, reading resumes at the next ISA and the interchange
+	// is read whole.
+	good := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH")
+	sum, fs := check(t, "GARBAGE~MORE~"+good)
+	if sum.Sets() != 1 || len(fs) != 1 || fs[0].Rule != "envelope.isa-missing" {
+		t.Fatalf("sets %d findings %v", sum.Sets(), fs)
+	}
+}
+
+func TestSegmentTooLong(t *testing.T) {
+	long := "NTE*ADD*" + strings.Repeat("A", 5000)
+	in := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH", long, "REF*EA*1")
+	sum, fs, err := Check(strings.NewReader(in), CheckOptions{MaxSegment: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fs.HasRule("segment.too-long") {
+		t.Fatalf("want segment.too-long, got %v", fs)
+	}
+	// The segment after the long one is read normally; SE01 then differs by
+	// the skipped segment.
+	if sum.Segments != 8 || !fs.HasRule("envelope.se-count") {
+		t.Fatalf("segments %d findings %v", sum.Segments, rules(fs))
+	}
+}
+
+func TestOneByteReader(t *testing.T) {
+	// Reading through a reader that returns one byte at a time gives the
+	// same segments as reading the whole input at once.
+	in := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH", "NM1*41*2*CLINIC")
+	r := NewReader(iotest.OneByteReader(strings.NewReader(in)))
+	var got []string
+	for {
+		seg, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(seg.Raw()))
+	}
+	want := strings.Split(strings.TrimSuffix(in, "~"), "~")
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+}
+
+func TestReadError(t *testing.T) {
+	boom := errors.New("disk on fire")
+	in := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH")
+	r := NewReader(io.MultiReader(strings.NewReader(in[:200]), iotest.ErrReader(boom)))
+	var err error
+	for err == nil || IsFinding(err) {
+		_, err = r.Next()
+	}
+	if !errors.Is(err, boom) {
+		t.Fatalf("want the read error, got %v", err)
+	}
+}
+
+func TestTA1(t *testing.T) {
+	in := isa('*', '^', ':', '~', "000000005") + "TA1*000000001*240101*1200*R*022~IEA*0*000000005~"
+	sum, fs := check(t, in)
+	if len(fs) != 0 {
+		t.Fatalf("findings %v", fs)
+	}
+	acks := sum.Interchanges[0].Acks
+	if len(acks) != 1 || acks[0].Control != "000000001" || acks[0].Ack != "R" || acks[0].Note != "022" {
+		t.Fatalf("TA1 not recognised: %+v", acks)
+	}
+	_, fs = check(t, strings.Replace(in, "*R*022", "*Q*22", 1))
+	if n := len(fs); n != 2 {
+		t.Fatalf("want TA104 and TA105 findings, got %v", fs)
+	}
+}
+
+func TestDuplicateISA13IsWarning(t *testing.T) {
+	a := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH")
+	_, fs := check(t, a+a)
+	if !fs.HasRule("envelope.isa-duplicate") || fs.Errors() != 0 {
+		t.Fatalf("want only a duplicate warning, got %v", fs)
+	}
+}
+
+func TestSegmentIDInterning(t *testing.T) {
+	in := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH")
+	r := NewReader(bytes.NewReader([]byte(strings.Repeat(in, 3))))
+	for {
+		seg, err := r.Next()
+		if err != nil {
+			break
+		}
+		if seg.ID() != strings.SplitN(string(seg.Raw()), "*", 2)[0] {
+			t.Fatalf("id %q for %q", seg.ID(), seg.Raw())
+		}
+	}
+}
