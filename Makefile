@@ -1,0 +1,53 @@
+# claimgate: the two commands a new user needs are `make run` and `make test`.
+GO      ?= go
+BIN     := bin/claimgate
+# Sample X12 files bundled in testdata (public files, see testdata/*/SOURCES.txt).
+SAMPLES := $(filter-out %/SOURCES.txt,$(wildcard testdata/837p/* testdata/835/* testdata/999/* testdata/277ca/* testdata/277/*))
+FUZZTIME ?= 5s
+BENCHTIME ?= 1s
+
+.PHONY: all build run test unit lint bench fuzz fuzz-smoke clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/claimgate
+
+# The most useful thing claimgate does today: validate the bundled sample
+# files and summarise each. Files marked NEGATIVE are meant to fail, so
+# exit status 1 (some file has errors) is expected; 2 (usage/I/O) is not.
+run: build
+	@./$(BIN) validate --summary $(SAMPLES); rc=$$?; \
+	  if [ $$rc -gt 1 ]; then exit $$rc; fi; \
+	  echo; echo "claimgate: $(words $(SAMPLES)) sample files checked (NEGATIVE samples are expected to fail)"
+
+# Every test: formatting and vet, the race-enabled test suite, and a short
+# run of every fuzz target.
+test: lint unit fuzz-smoke
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+lint:
+	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# Each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a longer run).
+fuzz:
+	@set -e; grep -rl --include='*_test.go' '^func Fuzz' . | while read f; do \
+	  dir=$$(dirname $$f); \
+	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
+	    echo "fuzz $$dir $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$dir >/dev/null || { $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 1x $$dir; exit 1; }; \
+	  done; \
+	done
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+clean:
+	rm -rf bin

@@ -1,0 +1,96 @@
+// Command claimgate is the claimgate X12 claims gateway: it validates,
+// converts and parses X12 files, and (in later releases) runs the whole
+// gateway.
+//
+// Usage:
+//
+//	claimgate validate [--json] [--summary] FILE...
+//	claimgate version
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+)
+
+// exitError carries a process exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// usageErr is a usage or I/O problem: exit status 2.
+func usageErr(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+const usage = `claimgate: an X12 EDI claims gateway for physical-therapy billing
+
+Usage:
+  claimgate validate [--json] [--summary] FILE...   check X12 files (envelopes and transaction rules)
+  claimgate version                                 print the version
+
+Exit status of validate: 0 no file has an error (warnings allowed), 1 some file has an error,
+2 usage or I/O error.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "validate":
+		err = cmdValidate(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "claimgate", version())
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = usageErr("unknown command %q (see claimgate help)", args[0])
+	}
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "claimgate:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "claimgate:", err)
+	return 1
+}
+
+// version is the module version stamped by the Go toolchain, or the VCS
+// revision for a development build.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " (" + s.Value[:12] + ")"
+		}
+	}
+	return v
+}
