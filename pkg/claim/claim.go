@@ -207,8 +207,10 @@ type Line struct {
 	Modifiers     []string `json:"modifiers,omitempty"`
 	Charge        Money    `json:"charge"`
 	Units         int      `json:"units"`
-	// Minutes of one-on-one time for a timed code, used by the
-	// 8-minute rule; zero for untimed codes.
+	// Minutes is the total time of the service: one-on-one minutes for a
+	// timed code (the 8-minute rule counts them), and the session length
+	// for an untimed one (the CQ 10% rule needs it; the 8-minute rule
+	// ignores it).
 	Minutes int `json:"minutes,omitempty"`
 	// AssistantMinutes are the minutes of this service furnished by a
 	// physical therapist assistant (for the CQ modifier rule).
