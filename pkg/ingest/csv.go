@@ -1,0 +1,561 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+
+	"github.com/claimgate/claimgate/pkg/claim"
+)
+
+// DecodeCSV decodes a CSV batch with a zero Decoder; see
+// Decoder.DecodeCSV.
+func DecodeCSV(r io.Reader, batch string, emit func(Result) error) (Summary, error) {
+	var d Decoder
+	return d.DecodeCSV(r, batch, emit)
+}
+
+// DecodeCSV reads a CSV batch from r (one row per service line, the
+// claim's fields repeated on each of its rows; see docs/batch-format.md)
+// and calls emit with each claim that passes the field checks, as soon as
+// the row after its last row has been read. batch names the batch in
+// errors and Sources.
+//
+// The rows of one claim must be consecutive. A claim id that comes back
+// after other claims is refused, with an error naming the row where the
+// id was first used: by then the first claim has been emitted, and
+// holding every claim until the end of the input to merge them would
+// make memory grow with the batch. Memory therefore holds one claim (at
+// most MaxLines rows) plus the set of claim ids seen.
+//
+// A header with an unknown, repeated or unnamed column, or without a
+// required column, fails the whole call with a *BatchError wrapping a
+// *HeaderError; so does a quoted field that runs across lines (which is
+// how an unclosed quote shows), from that line on. Anything else wrong
+// rejects only the claims concerned. If emit returns an error, decoding
+// stops and DecodeCSV returns that error unchanged.
+func (d *Decoder) DecodeCSV(r io.Reader, batch string, emit func(Result) error) (Summary, error) {
+	var sum Summary
+	b := &csvBatch{d: d, sum: &sum, batch: batch, emit: emit, seen: make(map[string]int)}
+	err := b.run(&lineLimiter{r: r, limit: d.maxRecord()})
+	return sum, err
+}
+
+// HeaderError lists what is wrong with a CSV header line.
+type HeaderError struct {
+	Unknown   []string // columns the format does not have, with a suggestion when one is close
+	Missing   []string // required columns that are absent
+	Duplicate []string // columns given more than once
+	Unnamed   []int    // 1-based positions of columns with an empty name
+	noneKnown bool
+}
+
+// Error lists the problems, e.g. `bad CSV header: unknown column(s)
+// paitent_last (did you mean patient_last?)`.
+func (e *HeaderError) Error() string {
+	var parts []string
+	if len(e.Unknown) > 0 {
+		parts = append(parts, "unknown column(s) "+strings.Join(e.Unknown, ", "))
+	}
+	if len(e.Missing) > 0 {
+		parts = append(parts, "missing required column(s) "+strings.Join(e.Missing, ", "))
+	}
+	if len(e.Duplicate) > 0 {
+		parts = append(parts, "repeated column(s) "+strings.Join(e.Duplicate, ", "))
+	}
+	if len(e.Unnamed) > 0 {
+		parts = append(parts, fmt.Sprintf("unnamed column(s) at position %v", e.Unnamed))
+	}
+	msg := "bad CSV header: " + strings.Join(parts, "; ")
+	if e.noneKnown {
+		msg += " (no column is known: is the header line missing?)"
+	}
+	return msg
+}
+
+type csvBatch struct {
+	d     *Decoder
+	sum   *Summary
+	batch string
+	emit  func(Result) error
+
+	cols      []*csvColumn // by position in the header
+	idCol     int
+	claimCols []int // positions of the claim-level columns
+	lineCols  []int
+	seen      map[string]int // claim id → row where it was first used
+	cur       *pendingClaim
+}
+
+// pendingClaim is the claim whose rows are being read.
+type pendingClaim struct {
+	id       string
+	firstRow int
+	c        *claim.Claim // nil until a row of it parses
+	rows     []int        // row of each line in c.Lines
+	first    []string     // the claim-level cells of its first row
+	issues   []issue
+	skip     bool // refused as a whole: read past its rows without parsing them
+}
+
+func (b *csvBatch) run(r io.Reader) error {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	// With lazy quotes a stray quote is kept as text instead of
+	// failing the row without returning it; an unclosed quote still
+	// shows, as a field running across lines.
+	cr.LazyQuotes = true
+	header, err := cr.Read()
+	if err != nil {
+		if err == io.EOF {
+			err = errors.New("the input is empty: a CSV batch starts with a header line")
+		}
+		return b.fatal(1, err)
+	}
+	if err := b.header(header); err != nil {
+		return b.fatal(1, err)
+	}
+	lastLine := 1
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		var pe *csv.ParseError
+		if err != nil && !(errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount)) {
+			line := lastLine + 1
+			if pe != nil {
+				line = pe.StartLine
+			}
+			return b.fatal(line, err)
+		}
+		line, _ := cr.FieldPos(0)
+		lastLine = line
+		for q, f := range rec {
+			if strings.IndexByte(f, '\n') >= 0 || strings.IndexByte(f, '\r') >= 0 {
+				// Line breaks are not allowed in any field, and an unclosed
+				// quote looks the same: the rows it swallowed cannot be told
+				// apart from data, so nothing after it can be trusted.
+				if err := b.brokenRecord(rec, q, line); err != nil {
+					return err
+				}
+				return b.fatal(line, errors.New("a quoted field runs across lines (an unclosed quote?); the batch cannot be read past this point"))
+			}
+		}
+		if err != nil {
+			if err := b.badRecord(rec, line); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := b.row(rec, line); err != nil {
+			return err
+		}
+	}
+	return b.finish()
+}
+
+func (b *csvBatch) header(rec []string) error {
+	var he HeaderError
+	seen := make(map[string]bool, len(rec))
+	b.cols = make([]*csvColumn, len(rec))
+	for i, name := range rec {
+		if i == 0 {
+			name = strings.TrimPrefix(name, "\uFEFF") // byte order mark from Excel
+		}
+		name = strings.ToLower(strings.TrimSpace(name))
+		switch col := columnsByName[name]; {
+		case name == "":
+			he.Unnamed = append(he.Unnamed, i+1)
+		case seen[name]:
+			he.Duplicate = append(he.Duplicate, name)
+		case col == nil:
+			he.Unknown = append(he.Unknown, name+suggestColumn(name))
+		default:
+			b.cols[i] = col
+			if col.line {
+				b.lineCols = append(b.lineCols, i)
+			} else {
+				b.claimCols = append(b.claimCols, i)
+			}
+		}
+		seen[name] = true
+	}
+	for _, col := range csvColumns {
+		if col.required && !seen[col.name] {
+			he.Missing = append(he.Missing, col.name)
+		}
+	}
+	if he.Unknown != nil || he.Missing != nil || he.Duplicate != nil || he.Unnamed != nil {
+		he.noneKnown = len(b.lineCols)+len(b.claimCols) == 0
+		return &he
+	}
+	for i, col := range b.cols {
+		if col.name == "claim_id" {
+			b.idCol = i
+		}
+	}
+	return nil
+}
+
+// suggestColumn names the known column closest to an unknown one.
+func suggestColumn(name string) string {
+	best, dist := "", 3
+	for _, c := range csvColumns {
+		if d := editDistance(name, c.name); d < dist {
+			best, dist = c.name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " (did you mean " + best + "?)"
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// start makes id's claim the current one, emitting the previous claim
+// when id differs from it.
+func (b *csvBatch) start(id string, row int) error {
+	if b.cur != nil && b.cur.id == id {
+		return nil
+	}
+	if err := b.finish(); err != nil {
+		return err
+	}
+	p := &pendingClaim{id: id, firstRow: row}
+	if first, dup := b.seen[id]; dup {
+		p.skip = true
+		p.issues = append(p.issues, issue{line: -1, field: "id", row: row, reason: fmt.Sprintf(
+			"claim id %q is already used by the claim starting at row %d: claim ids must be unique in a batch and the rows of one claim consecutive", id, first)})
+	} else {
+		b.seen[strings.Clone(id)] = row // a substring would pin the whole record
+	}
+	b.cur = p
+	return nil
+}
+
+func (b *csvBatch) row(rec []string, row int) error {
+	blank := true
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			blank = false
+			break
+		}
+	}
+	if blank { // spreadsheets export trailing rows of empty cells
+		return nil
+	}
+	id := strings.TrimSpace(rec[b.idCol])
+	if id == "" {
+		b.orphan(row, "id", "is empty: every row must repeat its claim's claim_id")
+		return nil
+	}
+	if err := b.start(id, row); err != nil {
+		return err
+	}
+	p := b.cur
+	if p.skip {
+		return nil
+	}
+	if p.c != nil && len(p.c.Lines) == MaxLines {
+		p.skip = true
+		p.issues = append(p.issues, issue{line: -1, field: "lines", row: row, reason: fmt.Sprintf(
+			"the claim has more than %d rows; an 837P claim allows at most %d service lines", MaxLines, MaxLines)})
+		return nil
+	}
+	if p.c == nil {
+		p.c = new(claim.Claim)
+		p.first = make([]string, len(b.claimCols))
+		cv := reflect.ValueOf(p.c).Elem()
+		for k, i := range b.claimCols {
+			v := strings.TrimSpace(rec[i])
+			p.first[k] = v
+			if v == "" {
+				if b.cols[i].required {
+					p.issues = append(p.issues, issue{line: -1, field: b.cols[i].path, reason: "is required"})
+				}
+				continue
+			}
+			if reason := b.cols[i].set(cv, v); reason != "" {
+				p.issues = append(p.issues, issue{line: -1, field: b.cols[i].path, reason: reason})
+			}
+		}
+	} else if is, ok := b.sameClaim(p, rec, row); !ok {
+		p.issues = append(p.issues, is)
+	}
+	n := len(p.c.Lines)
+	p.c.Lines = append(p.c.Lines, claim.Line{})
+	p.rows = append(p.rows, row)
+	lv := reflect.ValueOf(&p.c.Lines[n]).Elem()
+	for _, i := range b.lineCols {
+		v := strings.TrimSpace(rec[i])
+		if v == "" {
+			// A blank charge would otherwise be $0, which is valid.
+			if b.cols[i].required {
+				p.issues = append(p.issues, issue{line: n, field: b.cols[i].path, reason: "is required"})
+			}
+			continue
+		}
+		if reason := b.cols[i].set(lv, v); reason != "" {
+			p.issues = append(p.issues, issue{line: n, field: b.cols[i].path, reason: reason})
+		}
+	}
+	return nil
+}
+
+// sameClaim compares a later row's claim-level cells with the claim's
+// first row. It reports a row once, whatever the number of differences,
+// and says when so many differ that the id looks reused.
+func (b *csvBatch) sameClaim(p *pendingClaim, rec []string, row int) (issue, bool) {
+	var diff []int // indices into b.claimCols
+	for k, i := range b.claimCols {
+		if strings.TrimSpace(rec[i]) != p.first[k] {
+			diff = append(diff, k)
+		}
+	}
+	switch {
+	case len(diff) == 0:
+		return issue{}, true
+	case len(diff) == 1:
+		k := diff[0]
+		col := b.cols[b.claimCols[k]]
+		return issue{line: -1, field: col.path, row: row, reason: fmt.Sprintf(
+			"is %q here but %q on row %d: claim-level columns must be the same on every row of a claim",
+			strings.TrimSpace(rec[b.claimCols[k]]), p.first[k], p.firstRow)}, false
+	}
+	names := make([]string, 0, 6)
+	for _, k := range diff[:min(len(diff), 5)] {
+		names = append(names, b.cols[b.claimCols[k]].name)
+	}
+	if len(diff) > 5 {
+		names = append(names, "...")
+	}
+	reason := fmt.Sprintf("%d claim-level columns (%s) differ from row %d: claim-level columns must be the same on every row of a claim",
+		len(diff), strings.Join(names, ", "), p.firstRow)
+	if len(diff) > 3 {
+		reason += "; is the claim id used for two claims?"
+	}
+	return issue{line: -1, row: row, reason: reason}, false
+}
+
+// orphan reports a row that names no claim. The claim being read is held
+// back too: a PM export that leaves the claim columns empty on a claim's
+// later rows would otherwise send every such claim out short of lines.
+// field is "id" or "" (the whole row).
+func (b *csvBatch) orphan(row int, field, reason string) {
+	if b.cur != nil {
+		b.cur.issues = append(b.cur.issues, issue{line: -1, field: field, row: row, reason: reason +
+			"; the row follows this claim's rows, so the claim is refused as it may be incomplete"})
+		b.cur.skip = true
+		return
+	}
+	if field == "id" {
+		field = "claim_id"
+	}
+	b.d.report(b.sum, &RowError{Batch: b.batch, Row: row, Index: -1, Field: field, Reason: reason})
+}
+
+// badRecord handles a row with the wrong number of fields. Its cells
+// are misaligned, so it is attributed to the current claim if that
+// claim's id is in any cell around the claim_id column (as far as the
+// row is shifted), else to the id in its claim_id cell; that claim is
+// refused as a whole.
+func (b *csvBatch) badRecord(rec []string, row int) error {
+	blank := true
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			blank = false
+			break
+		}
+	}
+	if blank { // a short row of empty cells, as some tools end a file
+		return nil
+	}
+	reason := fmt.Sprintf("the row has %d fields but the header has %d", len(rec), len(b.cols))
+	id := ""
+	if b.cur != nil {
+		shift := len(rec) - len(b.cols)
+		if shift < 0 {
+			shift = -shift
+		}
+		for i := max(b.idCol-shift, 0); i <= b.idCol+shift && i < len(rec); i++ {
+			if strings.TrimSpace(rec[i]) == b.cur.id {
+				id = b.cur.id
+			}
+		}
+	}
+	if id == "" && b.idCol < len(rec) {
+		id = strings.TrimSpace(rec[b.idCol])
+	}
+	if id == "" {
+		b.orphan(row, "", reason)
+		return nil
+	}
+	if err := b.start(id, row); err != nil {
+		return err
+	}
+	b.cur.issues = append(b.cur.issues, issue{line: -1, row: row, reason: reason})
+	b.cur.skip = true
+	return nil
+}
+
+// brokenRecord settles the current claim before a record whose field q
+// ran across lines ends the batch. When the record's claim id was read
+// before the broken field and names another claim, the current claim
+// ended on the row before and goes out; otherwise it may have lost rows
+// and fatal refuses it. The broken record's own claim is refused too.
+func (b *csvBatch) brokenRecord(rec []string, q, row int) error {
+	if b.idCol >= q {
+		return nil
+	}
+	id := strings.TrimSpace(rec[b.idCol])
+	if id == "" || (b.cur != nil && b.cur.id == id) {
+		return nil
+	}
+	if err := b.finish(); err != nil {
+		return err
+	}
+	if _, dup := b.seen[id]; !dup {
+		b.cur = &pendingClaim{id: id, firstRow: row}
+	}
+	return nil
+}
+
+// finish checks and emits (or rejects) the current claim.
+func (b *csvBatch) finish() error {
+	p := b.cur
+	b.cur = nil
+	if p == nil {
+		return nil
+	}
+	if p.c != nil && !p.skip {
+		c := p.c
+		// Defaults for columns a PM export may leave out.
+		if c.Frequency == "" {
+			c.Frequency = claim.FrequencyOriginal
+		}
+		if c.Billing.Entity == "" {
+			c.Billing.Entity = claim.Organization
+		}
+		if c.Rendering != nil && c.Rendering.Entity == "" {
+			c.Rendering.Entity = claim.Person
+		}
+		if c.Referring != nil && c.Referring.Entity == "" {
+			c.Referring.Entity = claim.Person
+		}
+		// A cell that did not parse has been reported already; its
+		// "required" from check would only repeat it.
+		parsed := p.issues
+		for _, is := range check(c) {
+			dup := false
+			for _, q := range parsed {
+				if q.line == is.line && q.field == is.field {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				p.issues = append(p.issues, is)
+			}
+		}
+	}
+	if len(p.issues) > 0 {
+		b.sum.Rejected++
+		for _, is := range p.issues {
+			b.d.report(b.sum, b.rowError(p, is))
+		}
+		return nil
+	}
+	b.sum.Claims++
+	return b.emit(Result{Claim: p.c, Source: Source{Batch: b.batch, Index: -1, Rows: p.rows}})
+}
+
+// rowError places an issue on its row and column.
+func (b *csvBatch) rowError(p *pendingClaim, is issue) *RowError {
+	row := is.row
+	if row == 0 {
+		row = p.firstRow
+		if is.line >= 0 && is.line < len(p.rows) {
+			row = p.rows[is.line]
+		}
+	}
+	field := is.field
+	if field != "" {
+		if col := columnsByPath[pathKey(is.line >= 0, is.field)]; col != nil {
+			field = col.name
+		} else {
+			field = is.jsonField() // a check on a part the CSV format has no column for
+		}
+	}
+	return &RowError{Batch: b.batch, Row: row, Index: -1, ClaimID: p.id, Field: field, Reason: is.reason}
+}
+
+// fatal ends the batch at line. The claim being read is refused: its
+// remaining rows may be among those that cannot be read.
+func (b *csvBatch) fatal(line int, err error) error {
+	if p := b.cur; p != nil {
+		p.skip = true
+		p.issues = append(p.issues, issue{line: -1, reason: fmt.Sprintf(
+			"the batch cannot be read past line %d, so this claim may be incomplete", line)})
+		_ = b.finish() // a claim with issues is reported, never emitted: no emit error
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		line, err = pe.Line, pe.Err
+	}
+	return &BatchError{Batch: b.batch, Line: line, Offset: -1, Index: -1, Err: err}
+}
+
+// lineLimiter fails a read once a line grows past limit bytes, which
+// bounds what encoding/csv buffers for one record.
+type lineLimiter struct {
+	r     io.Reader
+	limit int64
+	run   int64 // bytes since the last newline
+}
+
+func (l *lineLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i := 0; i < n; {
+		end := n
+		j := bytes.IndexByte(p[i:n], '\n')
+		if j >= 0 {
+			end = i + j
+		}
+		l.run += int64(end - i)
+		if l.run > l.limit {
+			// Hand over nothing past the limit, so that the line is never
+			// read whole.
+			return end - int(l.run-l.limit), fmt.Errorf("a line is longer than %d bytes (Decoder.MaxRecordBytes)", l.limit)
+		}
+		if j < 0 {
+			break
+		}
+		l.run = 0
+		i = end + 1
+	}
+	return n, err
+}
