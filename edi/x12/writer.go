@@ -101,6 +101,7 @@ type WriterOptions struct {
 type Writer struct {
 	bw    *bufio.Writer
 	d     Delimiters
+	ok    [256]bool // printable and not a delimiter: data bytes written as is
 	nl    bool
 	nums  ControlNumbers
 	seg   []byte
@@ -134,10 +135,26 @@ func NewWriter(w io.Writer, opts WriterOptions) *Writer {
 		nums = &MemoryControlNumbers{}
 	}
 	wr := &Writer{bw: bufio.NewWriterSize(w, 64<<10), d: d, nl: opts.Newline, nums: nums, seg: make([]byte, 0, 256)}
+	for c := 0; c < 256; c++ {
+		wr.ok[c] = charClass[c] && !d.Has(byte(c))
+	}
 	if err := d.Validate(); err != nil {
 		wr.err = fmt.Errorf("x12: writer delimiters: %w", err)
 	}
 	return wr
+}
+
+// Delimiters returns the Writer's delimiters.
+func (w *Writer) Delimiters() Delimiters { return w.d }
+
+// Reset discards any error, buffered data and envelope state and makes w
+// write to dst, so a scratch Writer can be reused after a refusal.
+func (w *Writer) Reset(dst io.Writer) {
+	w.bw.Reset(dst)
+	w.err = nil
+	w.seg = w.seg[:0]
+	w.segments, w.setCount, w.groupSets, w.icGroups = 0, 0, 0, 0
+	w.inSet, w.inGroup, w.inIC = false, false, false
 }
 
 // Err returns the first error the Writer met.
@@ -165,6 +182,13 @@ func (w *Writer) Begin(id string) {
 }
 
 func (w *Writer) checkData(s string, comp int) bool {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		clean = clean && w.ok[s[i]]
+	}
+	if clean {
+		return true
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if w.d.Has(c) {
@@ -210,13 +234,24 @@ func (w *Writer) Bytes(b []byte) {
 	w.elems++
 	w.seg = append(w.seg, w.d.Element)
 	for _, c := range b {
-		if w.d.Has(c) || !charClass[c] {
+		if !w.ok[c] {
 			w.fail(w.elems, "data %q contains delimiter or invalid byte %q", b, c)
 			return
 		}
 	}
 	w.seg = append(w.seg, b...)
 	if len(b) > 0 {
+		w.trim = len(w.seg)
+	}
+}
+
+// Const appends an element the caller vouches for: a constant code such
+// as "HC" or "UN" that holds no delimiter. It is not checked.
+func (w *Writer) Const(s string) {
+	w.elems++
+	w.seg = append(w.seg, w.d.Element)
+	w.seg = append(w.seg, s...)
+	if s != "" {
 		w.trim = len(w.seg)
 	}
 }

@@ -187,3 +187,23 @@ func TestDataTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestWriterResetAndConst(t *testing.T) {
+	var a, b bytes.Buffer
+	w := NewWriter(&a, WriterOptions{})
+	w.Segment("NM1", "IL", "O*BRIEN")
+	if w.Err() == nil {
+		t.Fatal("delimiter accepted")
+	}
+	w.Reset(&b)
+	w.Begin("SV1")
+	w.Const("HC")
+	w.Element("97110")
+	if err := w.End(); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	if b.String() != "SV1*HC*97110~" || a.Len() != 0 || w.Delimiters() != DefaultDelimiters {
+		t.Fatalf("after Reset wrote %q (first buffer %q)", b.String(), a.String())
+	}
+}
