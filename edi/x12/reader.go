@@ -147,7 +147,13 @@ func (r *Reader) Next() (*Segment, error) {
 					r.seg.Num = r.num
 					r.seg.ends = r.seg.ends[:0]
 					r.seg.id = e.id
-					r.r = start + i + 1
+					// Step over a CR/LF after the terminator now, so the next
+					// segment starts on the fast path too.
+					next := start + i + 1
+					for next < r.w && (r.buf[next] == '\n' || r.buf[next] == '\r') {
+						next++
+					}
+					r.r = next
 					r.seg.SetPos = r.advanceSetPos(e.pos)
 					return &r.seg, nil
 				}

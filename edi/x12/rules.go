@@ -64,15 +64,13 @@ var NU = Elem{Usage: NotUsed}
 
 // Check validates seg against the spec and reports each problem: too many
 // elements, required elements missing, not-used elements present, lengths,
-// data types and code values, for elements and composites alike.
+// data types and code values, for elements and composites alike. A clean
+// segment costs no allocation: names and messages are built only for
+// findings.
 func (s *SegSpec) Check(seg *Segment, loop string, report func(Finding)) {
-	rep := func(elem, comp int, rule, format string, args ...any) {
-		f := At(seg, Error, rule, elem, comp, format, args...)
-		f.Loop = loop
-		report(f)
-	}
+	c := specCheck{seg: seg, loop: loop, report: report, spec: s}
 	if seg.Len() > len(s.Elems) {
-		rep(len(s.Elems)+1, 0, "tr3.too-many-elements", "%s has %d elements, the guide defines %d", s.ID, seg.Len(), len(s.Elems))
+		c.rep(len(s.Elems)+1, 0, "tr3.too-many-elements", "%s has %d elements, the guide defines %d", s.ID, seg.Len(), len(s.Elems))
 	}
 	if seg.Len() > 0 && len(seg.Element(seg.Len())) == 0 {
 		f := At(seg, Warning, "segment.trailing-separator", seg.Len(), 0, "%s ends with empty elements (trailing separators)", s.ID)
@@ -83,22 +81,21 @@ func (s *SegSpec) Check(seg *Segment, loop string, report func(Finding)) {
 		e := &s.Elems[i]
 		pos := i + 1
 		v := seg.Element(pos)
-		name := elemName(s.ID, pos, e)
 		if len(v) == 0 {
 			if e.Usage == Required {
-				rep(pos, 0, "tr3.required", "%s is required", name)
+				c.rep(pos, 0, "tr3.required", "%s is required", c.name(pos, 0))
 			}
 			continue
 		}
 		if e.Usage == NotUsed {
-			rep(pos, 0, "tr3.not-used", "%s is not used in this guide but has %q", name, clipB(v))
+			c.rep(pos, 0, "tr3.not-used", "%s is not used in this guide but has %q", c.name(pos, 0), clipB(v))
 			continue
 		}
 		reps := 1
 		if seg.delim.Repetition != 0 && e.Repeat > 1 {
 			reps = seg.Repeats(pos)
 			if reps > e.Repeat {
-				rep(pos, 0, "tr3.repeat", "%s repeats %d times, at most %d allowed", name, reps, e.Repeat)
+				c.rep(pos, 0, "tr3.repeat", "%s repeats %d times, at most %d allowed", c.name(pos, 0), reps, e.Repeat)
 			}
 		}
 		for k := 1; k <= reps; k++ {
@@ -107,37 +104,116 @@ func (s *SegSpec) Check(seg *Segment, loop string, report func(Finding)) {
 				val = seg.Repeat(pos, k).Bytes()
 			}
 			if len(e.Comp) == 0 {
-				if bytesHasByte(val, seg.delim.Component) && e.Type != AN {
-					rep(pos, 0, "tr3.composite", "%s is a simple element but has components: %q", name, clipB(val))
+				if e.Type != AN && bytesHasByte(val, seg.delim.Component) {
+					c.rep(pos, 0, "tr3.composite", "%s is a simple element but has components: %q", c.name(pos, 0), clipB(val))
 					continue
 				}
-				checkValue(e, val, func(rule, format string, args ...any) { rep(pos, 0, rule, format, args...) }, name)
+				c.value(e, val, pos, 0)
 				continue
 			}
-			c := Composite{b: val, sep: seg.delim.Component}
-			if c.Len() > len(e.Comp) {
-				rep(pos, len(e.Comp)+1, "tr3.too-many-components", "%s has %d components, the guide defines %d", name, c.Len(), len(e.Comp))
+			comp := Composite{b: val, sep: seg.delim.Component}
+			if comp.Len() > len(e.Comp) {
+				c.rep(pos, len(e.Comp)+1, "tr3.too-many-components", "%s has %d components, the guide defines %d", c.name(pos, 0), comp.Len(), len(e.Comp))
 			}
 			for j := range e.Comp {
 				ce := &e.Comp[j]
-				cv := c.Part(j + 1)
-				cname := name + "-" + twoDigits(j+1)
-				if ce.Name != "" {
-					cname += " (" + ce.Name + ")"
-				}
+				cv := comp.Part(j + 1)
 				if len(cv) == 0 {
 					if ce.Usage == Required {
-						rep(pos, j+1, "tr3.required", "%s is required", cname)
+						c.rep(pos, j+1, "tr3.required", "%s is required", c.name(pos, j+1))
 					}
 					continue
 				}
 				if ce.Usage == NotUsed {
-					rep(pos, j+1, "tr3.not-used", "%s is not used in this guide but has %q", cname, clipB(cv))
+					c.rep(pos, j+1, "tr3.not-used", "%s is not used in this guide but has %q", c.name(pos, j+1), clipB(cv))
 					continue
 				}
-				checkValue(ce, cv, func(rule, format string, args ...any) { rep(pos, j+1, rule, format, args...) }, cname)
+				c.value(ce, cv, pos, j+1)
 			}
 		}
+	}
+}
+
+// specCheck carries one segment's check so helpers need no closures.
+type specCheck struct {
+	seg    *Segment
+	loop   string
+	report func(Finding)
+	spec   *SegSpec
+}
+
+func (c *specCheck) rep(elem, comp int, rule, format string, args ...any) {
+	f := At(c.seg, Error, rule, elem, comp, format, args...)
+	f.Loop = c.loop
+	c.report(f)
+}
+
+// name is the element's (or component's) reference for messages, e.g.
+// "CLP02 (Claim Status Code)" or "SV101-02".
+func (c *specCheck) name(pos, comp int) string {
+	e := &c.spec.Elems[pos-1]
+	n := elemName(c.spec.ID, pos, e)
+	if comp > 0 {
+		n = c.spec.ID + twoDigits(pos) + "-" + twoDigits(comp)
+		if ce := &e.Comp[comp-1]; ce.Name != "" {
+			n += " (" + ce.Name + ")"
+		}
+	}
+	return n
+}
+
+// value checks one simple value against its rule.
+func (c *specCheck) value(e *Elem, v []byte, pos, comp int) {
+	n := len(v)
+	switch e.Type {
+	case N0, N2:
+		if !ValidNumeric(v) {
+			c.rep(pos, comp, "tr3.type", "%s %q is not a whole number", c.name(pos, comp), clipB(v))
+			return
+		}
+		n = DecimalLen(v)
+	case R:
+		if !ValidDecimal(v) {
+			c.rep(pos, comp, "tr3.type", "%s %q is not a decimal number", c.name(pos, comp), clipB(v))
+			return
+		}
+		n = DecimalLen(v)
+	case DT:
+		ok := false
+		switch len(v) {
+		case 8:
+			ok = ValidDate8(v)
+		case 6:
+			ok = ValidDate6(v)
+		}
+		if !ok {
+			c.rep(pos, comp, "tr3.date", "%s %q is not a valid date", c.name(pos, comp), clipB(v))
+			return
+		}
+	case TM:
+		if !ValidTime(v) {
+			c.rep(pos, comp, "tr3.time", "%s %q is not a valid time", c.name(pos, comp), clipB(v))
+			return
+		}
+	}
+	if e.Max > 0 && n > e.Max {
+		c.rep(pos, comp, "tr3.length", "%s %q is %d characters, at most %d allowed", c.name(pos, comp), clipB(v), n, e.Max)
+		return
+	}
+	if n < e.Min {
+		c.rep(pos, comp, "tr3.length", "%s %q is %d characters, at least %d required", c.name(pos, comp), clipB(v), n, e.Min)
+		return
+	}
+	if e.Type == AN && n > 0 && v[n-1] == ' ' {
+		c.rep(pos, comp, "tr3.trailing-space", "%s %q has trailing spaces", c.name(pos, comp), clipB(v))
+	}
+	if len(e.Codes) > 0 {
+		for _, code := range e.Codes {
+			if len(code) == len(v) && code == string(v) {
+				return
+			}
+		}
+		c.rep(pos, comp, "tr3.code", "%s %q is not one of %s", c.name(pos, comp), clipB(v), strings.Join(e.Codes, ", "))
 	}
 }
 
@@ -167,59 +243,4 @@ func clipB(b []byte) string {
 		return string(b[:40]) + "..."
 	}
 	return string(b)
-}
-
-// checkValue checks one simple value against its rule.
-func checkValue(e *Elem, v []byte, rep func(rule, format string, args ...any), name string) {
-	n := len(v)
-	switch e.Type {
-	case N0, N2:
-		if !ValidNumeric(v) {
-			rep("tr3.type", "%s %q is not a whole number", name, clipB(v))
-			return
-		}
-		n = DecimalLen(v)
-	case R:
-		if !ValidDecimal(v) {
-			rep("tr3.type", "%s %q is not a decimal number", name, clipB(v))
-			return
-		}
-		n = DecimalLen(v)
-	case DT:
-		ok := false
-		switch len(v) {
-		case 8:
-			ok = ValidDate8(v)
-		case 6:
-			ok = ValidDate6(v)
-		}
-		if !ok {
-			rep("tr3.date", "%s %q is not a valid date", name, clipB(v))
-			return
-		}
-	case TM:
-		if !ValidTime(v) {
-			rep("tr3.time", "%s %q is not a valid time", name, clipB(v))
-			return
-		}
-	}
-	if e.Max > 0 && n > e.Max {
-		rep("tr3.length", "%s %q is %d characters, at most %d allowed", name, clipB(v), n, e.Max)
-		return
-	}
-	if n < e.Min {
-		rep("tr3.length", "%s %q is %d characters, at least %d required", name, clipB(v), n, e.Min)
-		return
-	}
-	if e.Type == AN && n > 0 && v[n-1] == ' ' {
-		rep("tr3.trailing-space", "%s %q has trailing spaces", name, clipB(v))
-	}
-	if len(e.Codes) > 0 {
-		for _, c := range e.Codes {
-			if len(c) == len(v) && c == string(v) {
-				return
-			}
-		}
-		rep("tr3.code", "%s %q is not one of %s", name, clipB(v), strings.Join(e.Codes, ", "))
-	}
 }

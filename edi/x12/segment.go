@@ -266,20 +266,33 @@ func (c *idCache) get(raw []byte, sep byte) *idEntry {
 	if n == 3 {
 		key |= uint32(raw[2])
 	}
-	e := &c[(key*2654435761)>>24]
-	if e.key != key {
-		e.key, e.id = key, string(raw[:n])
-		e.valid = validID(e.id)
-		switch e.id {
-		case "ST":
-			e.pos = 1
-		case "SE":
-			e.pos = 2
-		case "GS", "GE", "IEA":
-			e.pos = -1
-		default:
-			e.pos = 0
+	// Four-way probing: ids whose hashes collide (AMT and SVC do) still
+	// each keep a slot instead of evicting each other on every segment.
+	h := (key * 2654435761) >> 24
+	var e *idEntry
+	for i := uint32(0); i < 4; i++ {
+		x := &c[(h+i)&255]
+		if x.key == key {
+			return x
 		}
+		if x.key == 0 && e == nil {
+			e = x
+		}
+	}
+	if e == nil {
+		e = &c[h] // all four taken: evict the first
+	}
+	e.key, e.id = key, string(raw[:n])
+	e.valid = validID(e.id)
+	switch e.id {
+	case "ST":
+		e.pos = 1
+	case "SE":
+		e.pos = 2
+	case "GS", "GE", "IEA":
+		e.pos = -1
+	default:
+		e.pos = 0
 	}
 	return e
 }

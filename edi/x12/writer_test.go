@@ -207,3 +207,13 @@ func TestWriterResetAndConst(t *testing.T) {
 		t.Fatalf("after Reset wrote %q (first buffer %q)", b.String(), a.String())
 	}
 }
+
+func TestSegSpecCheckCleanAllocatesNothing(t *testing.T) {
+	spec := SegSpec{ID: "CLP", Elems: []Elem{Req(AN, 1, 38), Req(ID, 1, 2, "1", "2", "3", "4", "22"), Req(R, 1, 18), Req(R, 1, 18),
+		{Usage: Situational, Comp: []Elem{Req(ID, 2, 2, "HC"), Req(AN, 1, 48)}}}}
+	seg := NewSegment("CLP*A1*1*100*80*HC:97110", DefaultDelimiters)
+	report := func(f Finding) { t.Errorf("unexpected %v", f) }
+	if a := testing.AllocsPerRun(100, func() { spec.Check(&seg, "2100", report) }); a != 0 {
+		t.Fatalf("%v allocations checking a clean segment", a)
+	}
+}
