@@ -5,6 +5,7 @@
 // Usage:
 //
 //	claimgate validate [--json] [--summary] FILE...
+//	claimgate convert --to 837p BATCH -o DIR [--config FILE] [--json]
 //	claimgate version
 package main
 
@@ -38,6 +39,8 @@ const usage = `claimgate: an X12 EDI claims gateway for physical-therapy billing
 
 Usage:
   claimgate validate [--json] [--summary] FILE...   check X12 files (envelopes and transaction rules)
+  claimgate convert --to 837p BATCH -o DIR          decode, scrub and write 837P files per payer
+        [--config FILE] [--json]                    (BATCH: JSON or CSV charge batch, or a PM system's 837P)
   claimgate version                                 print the version
 
 Exit status of validate: 0 no file has an error (warnings allowed), 1 some file has an error,
@@ -58,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "validate":
 		err = cmdValidate(args[1:], stdout, stderr)
+	case "convert":
+		err = cmdConvert(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "claimgate", version())
 	case "help", "-h", "--help":

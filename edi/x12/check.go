@@ -141,6 +141,7 @@ type Checker struct {
 
 	name   string
 	out    func(Finding)
+	rep    func(Finding) // c.report bound once: a method value allocates each time it is made
 	sum    Summary
 	ic     *Interchange
 	grp    *Group
@@ -158,7 +159,9 @@ type Checker struct {
 
 // NewChecker returns a Checker that reports findings to out.
 func NewChecker(name string, out func(Finding)) *Checker {
-	return &Checker{name: name, out: out, isaSeen: map[string]int{}}
+	c := &Checker{name: name, out: out, isaSeen: map[string]int{}}
+	c.rep = c.report
+	return c
 }
 
 // Summary returns what has been seen so far.
@@ -214,7 +217,7 @@ func (c *Checker) Segment(seg *Segment) {
 	}
 	c.setSegs++
 	if c.setChk != nil {
-		c.setChk.Segment(seg, c.report)
+		c.setChk.Segment(seg, c.rep)
 	}
 }
 
@@ -418,7 +421,7 @@ func (c *Checker) st(seg *Segment) {
 		c.setChk = c.Sets(SetHeader{Interchange: c.ic, Group: c.grp, ID: s.ID, Control: s.Control, Version: s.Version})
 	}
 	if c.setChk != nil {
-		c.setChk.Segment(seg, c.report)
+		c.setChk.Segment(seg, c.rep)
 	}
 }
 
@@ -429,7 +432,7 @@ func (c *Checker) se(seg *Segment) {
 	}
 	c.setSegs++
 	if c.setChk != nil {
-		c.setChk.Segment(seg, c.report)
+		c.setChk.Segment(seg, c.rep)
 	}
 	c.count(seg, 1, c.setSegs, "SE01", "segments", "envelope.se-count")
 	if got := seg.Text(2); got != c.set.Control {
@@ -441,7 +444,7 @@ func (c *Checker) se(seg *Segment) {
 func (c *Checker) endSet(se *Segment) {
 	c.set.Segments = c.setSegs
 	if c.setChk != nil {
-		c.setChk.End(se, c.report)
+		c.setChk.End(se, c.rep)
 	}
 	if c.grp != nil {
 		c.grp.Sets = append(c.grp.Sets, *c.set)

@@ -1,0 +1,291 @@
+package assemble
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/claimgate/claimgate/edi/x837p"
+	"github.com/claimgate/claimgate/pkg/claim"
+)
+
+// ToItem maps a domain claim to the 837P model. It fills the TR3's usual
+// defaults for what the claim leaves empty (subscriber sequence P, claim
+// frequency 1, CLM06-09 Y/A/Y/Y, ID qualifiers MI/PI/XX, diagnosis
+// qualifiers ABK/ABF) and leaves out the rendering provider when it is
+// the billing provider (the TR3 sends 2310B only when the NPIs differ).
+//
+// It refuses only what the 837P cannot express: more than four modifiers
+// or diagnosis pointers on a line, or a pointer outside 1..12. Everything
+// else (missing NPIs, bad codes) is the validator's to report.
+func ToItem(c *claim.Claim) (x837p.Item, error) {
+	it := x837p.Item{
+		Billing:    billing(c),
+		Subscriber: subscriber(c),
+	}
+	if c.Patient != nil {
+		it.Patient = &x837p.Patient{
+			Relationship: c.Patient.Relationship,
+			Name:         name(claim.Person, c.Patient.Name),
+			Address:      address(c.Patient.Address),
+			Birth:        d8(c.Patient.Birth),
+			Gender:       c.Patient.Gender,
+		}
+	}
+	cl, err := claimLoop(c)
+	if err != nil {
+		return x837p.Item{}, err
+	}
+	it.Claim = cl
+	return it, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func name(e claim.EntityType, n claim.Name) x837p.Name {
+	return x837p.Name{Entity: string(e), Last: n.Last, First: n.First, Middle: n.Middle, Suffix: n.Suffix}
+}
+
+func address(a claim.Address) x837p.Address {
+	return x837p.Address{Line1: a.Line1, Line2: a.Line2, City: a.City, State: a.State, Zip: a.Zip}
+}
+
+// d8 formats a date as CCYYMMDD without fmt (this runs once per date on
+// every claim), or "" for the zero date.
+func d8(d claim.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	var b [8]byte
+	y, m, day := d.Year, int(d.Month), d.Day
+	if y < 0 || y > 9999 || m < 0 || m > 99 || day < 0 || day > 99 {
+		// Out of any calendar: keep it visible for the validator
+		// rather than writing a plausible wrong date.
+		return fmt.Sprintf("%04d%02d%02d", y, m, day)
+	}
+	for i := 3; i >= 0; i-- {
+		b[i] = byte('0' + y%10)
+		y /= 10
+	}
+	b[4], b[5] = byte('0'+m/10), byte('0'+m%10)
+	b[6], b[7] = byte('0'+day/10), byte('0'+day%10)
+	return string(b[:])
+}
+
+func billing(c *claim.Claim) *x837p.BillingProvider {
+	p := &c.Billing
+	b := &x837p.BillingProvider{
+		Taxonomy: p.Taxonomy,
+		Name:     name(p.Entity, p.Name),
+		NPI:      p.NPI,
+		Address:  address(p.Address),
+		TaxID:    p.TaxID,
+		Contact:  x837p.Contact{Name: p.Contact.Name, Phone: p.Contact.Phone, Email: p.Contact.Email},
+	}
+	if b.TaxID != "" {
+		b.TaxIDQualifier = or(p.TaxIDType, "EI")
+	}
+	if c.PayTo != nil && c.PayTo.Address != (claim.Address{}) {
+		b.PayToEntity = or(string(c.PayTo.Entity), "2")
+		b.PayTo = address(c.PayTo.Address)
+	}
+	return b
+}
+
+func payer(p claim.Payer) x837p.Payer {
+	out := x837p.Payer{Name: p.Name, ID: p.ID, Address: address(p.Address)}
+	if p.ID != "" {
+		out.IDQualifier = "PI"
+	}
+	return out
+}
+
+func subscriber(c *claim.Claim) *x837p.Subscriber {
+	s := &c.Subscriber
+	out := &x837p.Subscriber{
+		Sequence:    or(s.Sequence, "P"),
+		GroupNumber: s.Group,
+		FilingCode:  s.FilingCode,
+		Name:        name(claim.Person, s.Name),
+		ID:          s.MemberID,
+		Address:     address(s.Address),
+		Birth:       d8(s.Birth),
+		Gender:      s.Gender,
+		Payer:       payer(c.Payer),
+	}
+	if s.MemberID != "" {
+		out.IDQualifier = "MI"
+	}
+	if c.Patient == nil {
+		out.Relationship = "18" // the subscriber is the patient
+	}
+	return out
+}
+
+func provider(p *claim.Provider, taxonomy bool) *x837p.Provider {
+	out := &x837p.Provider{Name: name(p.Entity, p.Name), NPI: p.NPI}
+	if taxonomy {
+		out.Taxonomy = p.Taxonomy
+	}
+	return out
+}
+
+// errLine builds the error for a line the 837P cannot express.
+func errLine(c *claim.Claim, i int, format string, args ...any) error {
+	return fmt.Errorf("claim %q line %d: %s", c.ID, i+1, fmt.Sprintf(format, args...))
+}
+
+func claimLoop(c *claim.Claim) (*x837p.Claim, error) {
+	out := &x837p.Claim{
+		ID:                   c.ID,
+		Charge:               int64(c.Total()),
+		PlaceOfService:       c.PlaceOfService,
+		Frequency:            or(string(c.Frequency), string(claim.FrequencyOriginal)),
+		ProviderSignature:    or(c.ProviderSignature, "Y"),
+		Assignment:           or(c.Assignment, "A"),
+		BenefitsAssigned:     or(c.BenefitsAssigned, "Y"),
+		ReleaseOfInfo:        or(c.ReleaseOfInfo, "Y"),
+		OnsetDate:            d8(c.OnsetDate),
+		InitialTreatmentDate: d8(c.InitialTreatmentDate),
+		LastSeenDate:         d8(c.LastSeenDate),
+		Referral:             c.Referral,
+		PriorAuth:            c.PriorAuth,
+		OriginalRef:          c.OriginalRef,
+		Note:                 c.Note,
+	}
+	if c.Note != "" {
+		out.NoteCode = "ADD"
+	}
+	if len(c.Diagnoses) > 0 {
+		out.Diagnoses = make([]x837p.Diagnosis, len(c.Diagnoses))
+		for i, d := range c.Diagnoses {
+			q := "ABF"
+			if i == 0 {
+				q = "ABK"
+			}
+			// ICD-10-CM is transmitted without its decimal point.
+			out.Diagnoses[i] = x837p.Diagnosis{Qualifier: q, Code: strings.ReplaceAll(d, ".", "")}
+		}
+	}
+	if c.Referring != nil {
+		out.Referring = provider(c.Referring, false)
+	}
+	if r := c.Rendering; r != nil && !(r.NPI != "" && r.NPI == c.Billing.NPI) {
+		out.Rendering = provider(r, true)
+	}
+	if f := c.Facility; f != nil {
+		out.Facility = &x837p.Facility{Name: f.Name, NPI: f.NPI, Address: address(f.Address)}
+	}
+	for i := range c.OtherPayers {
+		out.OtherSubscribers = append(out.OtherSubscribers, otherSubscriber(c, &c.OtherPayers[i]))
+	}
+	out.Lines = make([]x837p.Line, len(c.Lines))
+	for i := range c.Lines {
+		l := &c.Lines[i]
+		if len(l.Modifiers) > 4 {
+			return nil, errLine(c, i, "%d modifiers, SV101 holds 4", len(l.Modifiers))
+		}
+		if len(l.DiagnosisPointers) > 4 {
+			return nil, errLine(c, i, "%d diagnosis pointers, SV107 holds 4", len(l.DiagnosisPointers))
+		}
+		ol := &out.Lines[i]
+		*ol = x837p.Line{
+			Qualifier:     "HC",
+			Procedure:     l.Procedure,
+			Charge:        int64(l.Charge),
+			Unit:          "UN",
+			Units:         x837p.Units(int64(l.Units)),
+			ServiceDate:   d8(l.ServiceDate),
+			PriorAuth:     l.PriorAuth,
+			ControlNumber: l.ControlNumber,
+			Note:          l.Note,
+		}
+		if l.Note != "" {
+			ol.NoteCode = "ADD"
+		}
+		if l.PlaceOfService != c.PlaceOfService {
+			ol.PlaceOfService = l.PlaceOfService
+		}
+		copy(ol.Modifiers[:], l.Modifiers)
+		for k, p := range l.DiagnosisPointers {
+			if p < 1 || p > x837p.MaxPointer {
+				return nil, errLine(c, i, "diagnosis pointer %d is not 1 to %d", p, x837p.MaxPointer)
+			}
+			ol.Pointers[k] = uint8(p)
+		}
+	}
+	return out, nil
+}
+
+func otherSubscriber(c *claim.Claim, op *claim.OtherPayer) x837p.OtherSubscriber {
+	s := &op.Subscriber
+	o := x837p.OtherSubscriber{
+		Sequence:         op.Sequence,
+		Relationship:     op.Relation,
+		GroupNumber:      s.Group,
+		FilingCode:       op.FilingCode,
+		BenefitsAssigned: or(c.BenefitsAssigned, "Y"),
+		ReleaseOfInfo:    or(c.ReleaseOfInfo, "Y"),
+		Name:             name(claim.Person, s.Name),
+		ID:               s.MemberID,
+		Address:          address(s.Address),
+		Payer:            payer(op.Payer),
+	}
+	if s.MemberID != "" {
+		o.IDQualifier = "MI"
+	}
+	// AMT*D says what the other payer paid once it adjudicated; a claim
+	// with neither payment nor adjustments from it has not been.
+	if op.Paid != 0 || len(op.Adjustment) > 0 {
+		o.Paid, o.HasPaid = int64(op.Paid), true
+	}
+	// One CAS per group code: gather each group's adjustments together,
+	// groups in order of first appearance.
+	for i, a := range op.Adjustment {
+		seen := false
+		for _, b := range op.Adjustment[:i] {
+			if b.Group == a.Group {
+				seen = true
+				break
+			}
+		}
+		if seen {
+			continue
+		}
+		for _, b := range op.Adjustment[i:] {
+			if b.Group == a.Group {
+				o.Adjustments = append(o.Adjustments, x837p.Adjustment{Group: b.Group, Reason: b.Reason, Amount: int64(b.Amount)})
+			}
+		}
+	}
+	return o
+}
+
+// Errors a rejected claim's RejectError wraps.
+var (
+	// ErrUnknownPayer: no receiver is configured for the claim's payer.
+	ErrUnknownPayer = errors.New("no receiver configured for the payer")
+	// ErrDuplicate: a claim with the same CLM01 is already waiting for
+	// the same payer; acknowledgments could not tell them apart.
+	ErrDuplicate = errors.New("a claim with this id is already pending for the payer")
+)
+
+// RejectError says why Add refused a claim. The other claims are not
+// affected.
+type RejectError struct {
+	ClaimID string
+	PayerID string
+	Err     error
+}
+
+func (e *RejectError) Error() string {
+	return fmt.Sprintf("assemble: claim %q for payer %q rejected: %v", e.ClaimID, e.PayerID, e.Err)
+}
+
+// Unwrap returns the reason.
+func (e *RejectError) Unwrap() error { return e.Err }

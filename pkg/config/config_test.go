@@ -1,0 +1,63 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/claimgate/claimgate/pkg/scrub"
+)
+
+func TestLoadExample(t *testing.T) {
+	c, err := Load("../../deploy/claimgate.example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac := c.Assemble()
+	if ac.Usage != 'T' || ac.Receivers["04412"].ISAID != "MCRJURISDICTION" || ac.Receivers["60054"].ID != "60054" || ac.Receivers["60054"].Name != "ACME HEALTH PLAN" {
+		t.Fatalf("assemble config wrong: %+v", ac)
+	}
+	sc, err := c.Scrub()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(sc.Payers["04412"], scrub.MedicarePolicy()) || !reflect.DeepEqual(sc.Payers["60054"], scrub.CommercialPolicy()) {
+		t.Fatalf("policies wrong: %+v", sc.Payers)
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"unknown key":  `{"submiter": {}}`,
+		"bad usage":    `{"submitter":{"name":"A","id":"B","contact_name":"C"},"usage":"X","payers":[]}`,
+		"dup payer":    `{"submitter":{"name":"A","id":"B","contact_name":"C"},"usage":"T","payers":[{"id":"1","name":"P"},{"id":"1","name":"Q"}]}`,
+		"bad preset":   `{"submitter":{"name":"A","id":"B","contact_name":"C"},"usage":"T","payers":[{"id":"1","name":"P","policy_preset":"gold"}]}`,
+		"no submitter": `{"usage":"T","payers":[]}`,
+	} {
+		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".json")
+		os.WriteFile(p, []byte(body), 0o600)
+		if _, err := Load(p); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestSecret(t *testing.T) {
+	t.Setenv("CG_TEST_SECRET", "s3cret")
+	if b, err := Secret("env:CG_TEST_SECRET"); err != nil || string(b) != "s3cret" {
+		t.Fatalf("env secret: %q %v", b, err)
+	}
+	p := filepath.Join(t.TempDir(), "key")
+	os.WriteFile(p, []byte("from-file\n"), 0o600)
+	if b, err := Secret("file:" + p); err != nil || string(b) != "from-file" {
+		t.Fatalf("file secret: %q %v", b, err)
+	}
+	for _, bad := range []string{"s3cret", "env:CG_UNSET_VARIABLE", "file:/no/such/file"} {
+		if _, err := Secret(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
