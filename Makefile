@@ -13,13 +13,21 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/claimgate
 
+RUNDIR  ?= .data/run
+
 # The most useful thing claimgate does today: validate the bundled sample
-# files and summarise each. Files marked NEGATIVE are meant to fail, so
-# exit status 1 (some file has errors) is expected; 2 (usage/I/O) is not.
+# files, then convert the sample PT charge batch into 837P files per payer
+# and validate what was written. Exit status 1 from validate/convert means
+# "some file or claim was rejected", which the samples are built to show;
+# 2 (usage/I/O) stops the run.
 run: build
-	@./$(BIN) validate --summary $(SAMPLES); rc=$$?; \
-	  if [ $$rc -gt 1 ]; then exit $$rc; fi; \
-	  echo; echo "claimgate: $(words $(SAMPLES)) sample files checked (NEGATIVE samples are expected to fail)"
+	@echo "== 1. validate the bundled public X12 samples (NEGATIVE ones fail on purpose)"
+	@./$(BIN) validate --summary $(SAMPLES); rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
+	@echo; echo "== 2. convert the sample PT charge batch to 837P (scrubbed; one claim is rejected on purpose)"
+	@rm -rf $(RUNDIR) && mkdir -p $(RUNDIR)
+	@./$(BIN) convert --to 837p testdata/batches/pt_batch.json -o $(RUNDIR) --config deploy/claimgate.example.json; rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
+	@echo; echo "== 3. validate the 837P files claimgate wrote"
+	@./$(BIN) validate --summary $(RUNDIR)/*.837
 
 # Every test: formatting and vet, the race-enabled test suite, and a short
 # run of every fuzz target.

@@ -111,7 +111,7 @@ func loadConvertConfig(path, batch string) (*config.Config, error) {
 		return config.Load(path)
 	}
 	cfg := &config.Config{
-		Submitter: config.Submitter{Name: "CLAIMGATE", ID: "CLAIMGATE", ContactName: "CLAIMGATE"},
+		Submitter: config.Submitter{Name: "CLAIMGATE", ID: "CLAIMGATE", ContactName: "CLAIMGATE", Email: "edi@claimgate.invalid"},
 		Usage:     "T",
 	}
 	payers, err := scanPayers(batch)
@@ -491,7 +491,11 @@ func printReport(w io.Writer, rep *convertReport) {
 func countClaims(ps []claimProblem) int {
 	seen := map[string]bool{}
 	for _, p := range ps {
-		seen[p.ClaimID+"\x00"+strings.SplitN(p.Where, " line", 2)[0]] = true
+		key := p.ClaimID
+		if key == "" {
+			key = "\x00" + p.Where
+		}
+		seen[key] = true
 	}
 	return len(seen)
 }

@@ -91,6 +91,9 @@ func (c *Config) Check() error {
 	if c.Submitter.Name == "" || c.Submitter.ID == "" || c.Submitter.ContactName == "" {
 		errs = append(errs, errors.New("submitter needs name, id and contact_name"))
 	}
+	if c.Submitter.Phone == "" && c.Submitter.Email == "" {
+		errs = append(errs, errors.New("submitter needs a phone or email: the 837P submitter contact (PER) requires one"))
+	}
 	if c.Usage != "P" && c.Usage != "T" {
 		errs = append(errs, fmt.Errorf("usage must be \"P\" or \"T\", got %q", c.Usage))
 	}

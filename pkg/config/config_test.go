@@ -16,14 +16,14 @@ func TestLoadExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	ac := c.Assemble()
-	if ac.Usage != 'T' || ac.Receivers["04412"].ISAID != "MCRJURISDICTION" || ac.Receivers["60054"].ID != "60054" || ac.Receivers["60054"].Name != "ACME HEALTH PLAN" {
+	if ac.Usage != 'T' || ac.Receivers["MCR01"].ISAID != "MCRJURISDICTION" || ac.Receivers["SMI03"].ID != "SMI03" || ac.Receivers["SMI03"].Name != "SUMMIT MUTUAL INSURANCE" {
 		t.Fatalf("assemble config wrong: %+v", ac)
 	}
 	sc, err := c.Scrub()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(sc.Payers["04412"], scrub.MedicarePolicy()) || !reflect.DeepEqual(sc.Payers["60054"], scrub.CommercialPolicy()) {
+	if !reflect.DeepEqual(sc.Payers["MCR01"], scrub.MedicarePolicy()) || !reflect.DeepEqual(sc.Payers["SMI03"], scrub.CommercialPolicy()) {
 		t.Fatalf("policies wrong: %+v", sc.Payers)
 	}
 }
@@ -32,10 +32,11 @@ func TestLoadRejects(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{
 		"unknown key":  `{"submiter": {}}`,
-		"bad usage":    `{"submitter":{"name":"A","id":"B","contact_name":"C"},"usage":"X","payers":[]}`,
-		"dup payer":    `{"submitter":{"name":"A","id":"B","contact_name":"C"},"usage":"T","payers":[{"id":"1","name":"P"},{"id":"1","name":"Q"}]}`,
-		"bad preset":   `{"submitter":{"name":"A","id":"B","contact_name":"C"},"usage":"T","payers":[{"id":"1","name":"P","policy_preset":"gold"}]}`,
+		"bad usage":    `{"submitter":{"name":"A","id":"B","contact_name":"C","phone":"1"},"usage":"X","payers":[]}`,
+		"dup payer":    `{"submitter":{"name":"A","id":"B","contact_name":"C","phone":"1"},"usage":"T","payers":[{"id":"1","name":"P"},{"id":"1","name":"Q"}]}`,
+		"bad preset":   `{"submitter":{"name":"A","id":"B","contact_name":"C","phone":"1"},"usage":"T","payers":[{"id":"1","name":"P","policy_preset":"gold"}]}`,
 		"no submitter": `{"usage":"T","payers":[]}`,
+		"no contact number": `{"submitter":{"name":"A","id":"B","contact_name":"C"},"usage":"T","payers":[]}`,
 	} {
 		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".json")
 		os.WriteFile(p, []byte(body), 0o600)

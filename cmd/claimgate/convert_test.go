@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// convertTo runs claimgate convert on batch into a new directory and
+// returns the JSON report and the exit code.
+func convertTo(t *testing.T, batch string, extra ...string) (convertReport, int, string) {
+	t.Helper()
+	dir := t.TempDir()
+	args := append([]string{"convert", "--to", "837p", batch, "-o", dir, "--json"}, extra...)
+	code, out, errs := runCLI(args...)
+	var rep convertReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("exit %d, report not JSON: %v\n%s\n%s", code, err, out, errs)
+	}
+	return rep, code, dir
+}
+
+// validateAll checks every written file with claimgate validate.
+func validateAll(t *testing.T, rep convertReport) {
+	t.Helper()
+	for _, f := range rep.Files {
+		if code, out, _ := runCLI("validate", f.Path); code != 0 {
+			t.Errorf("written file %s fails validation:\n%s", f.Path, out)
+		}
+	}
+}
+
+func TestConvertJSONAndCSVBatches(t *testing.T) {
+	for _, batch := range []string{"../../testdata/batches/pt_batch.json", "../../testdata/batches/pt_batch.csv"} {
+		rep, code, _ := convertTo(t, batch, "--config", "../../deploy/claimgate.example.json")
+		// The sample batch has one claim with 97161 + 97140 and no 59: the
+		// NCCI edit rejects it, the others are written.
+		if code != 1 || rep.Read != 4 || rep.Written != 3 || countClaims(rep.Rejected) != 1 || rep.Rejected[0].Rule != "NCCI-PTP-MODIFIER" {
+			t.Fatalf("%s: exit %d, report %+v", batch, code, rep)
+		}
+		total := 0
+		for _, f := range rep.Files {
+			total += f.Claims
+			if !strings.HasSuffix(f.Path, f.Interchange+".837") {
+				t.Errorf("file name %s does not carry ISA13 %s", f.Path, f.Interchange)
+			}
+		}
+		if total != 3 {
+			t.Fatalf("files hold %d claims", total)
+		}
+		validateAll(t, rep)
+	}
+}
+
+func TestConvertRejectsBadClaimsKeepsOthers(t *testing.T) {
+	b, _ := os.ReadFile("../../testdata/batches/pt_batch.json")
+	var doc map[string]any
+	json.Unmarshal(b, &doc)
+	claims := doc["claims"].([]any)
+	// A bad date in one claim and a delimiter in another's name.
+	claims[1].(map[string]any)["lines"].([]any)[0].(map[string]any)["service_date"] = "2024-02-30"
+	claims[2].(map[string]any)["subscriber"].(map[string]any)["name"].(map[string]any)["last"] = "O*BRIEN"
+	p := filepath.Join(t.TempDir(), "bad.json")
+	out, _ := json.Marshal(doc)
+	os.WriteFile(p, out, 0o600)
+	rep, code, _ := convertTo(t, p)
+	if code != 1 || rep.Read != 4 || rep.Written != 1 || countClaims(rep.Rejected) != 3 {
+		t.Fatalf("exit %d report %+v", code, rep)
+	}
+	var fields []string
+	for _, r := range rep.Rejected {
+		fields = append(fields, r.Rule)
+	}
+	joined := strings.Join(fields, " ")
+	if !strings.Contains(joined, "service_date") || !strings.Contains(joined, "subscriber.name.last") {
+		t.Fatalf("rejections %v", fields)
+	}
+	validateAll(t, rep)
+}
+
+func TestConvertReenvelopes837P(t *testing.T) {
+	// A PM system's 837P: the claims are validated and re-enveloped per
+	// payer; a claim with a TR3 error inside it is rejected alone.
+	rep, code, _ := convertTo(t, "../../testdata/837p/lfh__demo.example1.x222a1.837")
+	if code != 0 || rep.Read != 1 || rep.Written != 1 || len(rep.Files) != 1 {
+		t.Fatalf("exit %d report %+v", code, rep)
+	}
+	validateAll(t, rep)
+	rep, code, _ = convertTo(t, "../../testdata/837p/lfh__demo.example6.NEGATIVE.x222a1.837")
+	rules := map[string]bool{}
+	for _, r := range rep.Rejected {
+		rules[r.Rule] = true
+	}
+	if code != 1 || rep.Written != 0 || countClaims(rep.Rejected) != 1 || !rules["tr3.length"] {
+		t.Fatalf("NEGATIVE 837P: exit %d report %+v", code, rep)
+	}
+}
+
+func TestConvertUsage(t *testing.T) {
+	if code, _, _ := runCLI("convert", "--to", "837p", "../../testdata/batches/pt_batch.json"); code != 2 {
+		t.Fatalf("missing -o: exit %d", code)
+	}
+	if code, _, _ := runCLI("convert", "--to", "835", "x", "-o", t.TempDir()); code != 2 {
+		t.Fatalf("bad --to: exit %d", code)
+	}
+	if code, _, _ := runCLI("convert", "--to", "837p", "no/such/batch.json", "-o", t.TempDir()); code != 2 {
+		t.Fatalf("missing batch: exit %d", code)
+	}
+}
