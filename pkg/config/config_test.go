@@ -31,11 +31,11 @@ func TestLoadExample(t *testing.T) {
 func TestLoadRejects(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{
-		"unknown key":  `{"submiter": {}}`,
-		"bad usage":    `{"submitter":{"name":"A","id":"B","contact_name":"C","phone":"1"},"usage":"X","payers":[]}`,
-		"dup payer":    `{"submitter":{"name":"A","id":"B","contact_name":"C","phone":"1"},"usage":"T","payers":[{"id":"1","name":"P"},{"id":"1","name":"Q"}]}`,
-		"bad preset":   `{"submitter":{"name":"A","id":"B","contact_name":"C","phone":"1"},"usage":"T","payers":[{"id":"1","name":"P","policy_preset":"gold"}]}`,
-		"no submitter": `{"usage":"T","payers":[]}`,
+		"unknown key":       `{"submiter": {}}`,
+		"bad usage":         `{"submitter":{"name":"A","id":"B","contact_name":"C","phone":"1"},"usage":"X","payers":[]}`,
+		"dup payer":         `{"submitter":{"name":"A","id":"B","contact_name":"C","phone":"1"},"usage":"T","payers":[{"id":"1","name":"P"},{"id":"1","name":"Q"}]}`,
+		"bad preset":        `{"submitter":{"name":"A","id":"B","contact_name":"C","phone":"1"},"usage":"T","payers":[{"id":"1","name":"P","policy_preset":"gold"}]}`,
+		"no submitter":      `{"usage":"T","payers":[]}`,
 		"no contact number": `{"submitter":{"name":"A","id":"B","contact_name":"C"},"usage":"T","payers":[]}`,
 	} {
 		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".json")
