@@ -1,0 +1,5 @@
+//go:build !race
+
+package x277ca
+
+const raceEnabled = false

@@ -1,0 +1,892 @@
+package x277ca
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	"github.com/claimgate/claimgate/edi/x12"
+)
+
+// maxFindings bounds the findings a Reader keeps; maxTA1 the TA1s.
+const (
+	maxFindings = 1000
+	maxTA1      = 1000
+)
+
+// EventKind says what an Event reports.
+type EventKind uint8
+
+// Event kinds, in the order a Reader emits them for nested loops: a
+// claim, then (when its loop closes) its provider, then the transaction.
+const (
+	// ClaimDone: a 2200D claim loop is complete, lines included.
+	ClaimDone EventKind = iota + 1
+	// ProviderDone: a 2000C billing provider loop is complete; its claims
+	// were reported before. A provider rejected as a whole has no claims:
+	// check Provider.Rejected here.
+	ProviderDone
+	// TransactionDone: a 277CA transaction set ended (SE).
+	TransactionDone
+)
+
+// Event is one step of a streaming read. The pointers give the claim's (or
+// provider's) context; with a streaming Reader the parents' child lists
+// stay empty, so memory does not grow with the file.
+//
+// Patient and Claim (with its slices) are reused by the Reader: they are
+// valid until the next call to Next. Strings are immutable and may be
+// kept; copy the Patient value and Clone the Claim to keep them whole.
+type Event struct {
+	Kind        EventKind
+	Transaction *Transaction
+	Source      *Source
+	Receiver    *Receiver
+	Provider    *Provider
+	Patient     *Patient // ClaimDone only
+	Claim       *Claim   // ClaimDone only
+}
+
+// loops the Reader can be in
+const (
+	inNone = iota
+	inSource
+	inReceiver
+	inProvider
+	inPatient
+	inClaim
+	inLine
+	inSkipHL   // an HL level this guide does not have: skipped to the next HL
+	inSkipLine // a service line beyond maxLines: skipped to the next SVC, TRN or HL
+)
+
+// Limits that keep one hostile claim from growing without bound; real
+// claims have at most 50 (professional) or 999 (institutional) lines.
+const (
+	maxLines    = 1000
+	maxStatuses = 100
+)
+
+// Reader reads 277CA files one claim at a time.
+//
+// Data problems that make the Reader skip or guess (a transaction set that
+// is not a 277CA, an HL level the guide does not have, a loop missing its
+// parent level) are collected as findings; full validation is NewChecker's
+// job.
+type Reader struct {
+	name     string
+	rd       *x12.Reader
+	findings x12.Findings
+	dropped  int
+	ta1      []x12.TA1
+	keep     bool
+
+	isa, gs, gsVersion string
+	inSet, skipping    bool
+
+	tx *Transaction
+	// patBuf and claimBuf are reused by a streaming Reader.
+	patBuf   [2]Patient
+	claimBuf [2]Claim
+	patN     int
+	claimN   int
+	src      *Source
+	rcv      *Receiver
+	prov     *Provider
+	pat      *Patient
+	claim    *Claim
+	loop     int
+
+	queue  [4]Event
+	qh, nq int
+	eof    bool
+	cache  strCache
+
+	outcomes    [4]catOutcome
+	nextOutcome int
+
+	// f holds the elements of the current segment (f[0] is the id), nf
+	// how many; f[16] gathers any excess.
+	f  [17][]byte
+	nf int
+
+	// Strings of the open patient and claim are gathered in sb and made
+	// into one string when the claim ends (see flush): one allocation per
+	// claim instead of one per field.
+	sb  []byte
+	fix []fixup
+}
+
+// fixKind names a deferred string field.
+type fixKind uint8
+
+const (
+	fxPatientHL fixKind = iota
+	fxPatientLast
+	fxPatientFirst
+	fxPatientID
+	fxControl
+	fxPayerClaim
+	fxClearinghouse
+	fxBillType
+	fxMedicalRecord
+	fxLineControl
+	fxPrescription
+)
+
+type fixup struct {
+	kind     fixKind
+	line     int32
+	off, end int32
+}
+
+// NewReader returns a Reader reading a 277CA from r; name is used as the
+// file name in findings.
+func NewReader(r io.Reader, name string) *Reader {
+	rd := x12.NewReader(r)
+	rd.Name = name
+	return &Reader{name: name, rd: rd, sb: make([]byte, 0, 512), fix: make([]fixup, 0, 16)}
+}
+
+// Findings returns the data problems met so far.
+func (r *Reader) Findings() x12.Findings { return r.findings }
+
+// InterchangeAcks returns the TA1 segments read so far.
+func (r *Reader) InterchangeAcks() []x12.TA1 { return r.ta1 }
+
+// Next returns the next event. At the end of input it returns io.EOF; any
+// other error is an I/O error from the underlying reader.
+func (r *Reader) Next() (Event, error) {
+	for {
+		if r.nq > 0 {
+			e := r.queue[r.qh]
+			r.queue[r.qh] = Event{}
+			r.qh = (r.qh + 1) % len(r.queue)
+			r.nq--
+			return e, nil
+		}
+		if r.eof {
+			return Event{}, io.EOF
+		}
+		seg, err := r.rd.Next()
+		if err == io.EOF {
+			r.eof = true
+			if r.inSet {
+				r.add(x12.Finding{File: r.name, Severity: x12.Error, Rule: "envelope.se-missing", Offset: r.rd.Offset(),
+					Message: fmt.Sprintf("input ends inside 277CA transaction set %s: SE missing, the file may be truncated", r.tx.Control)})
+				r.endSet()
+			}
+			continue
+		}
+		if err != nil {
+			if f, ok := err.(*x12.Finding); ok {
+				r.add(*f)
+				continue
+			}
+			return Event{}, err
+		}
+		r.segment(seg)
+	}
+}
+
+func (r *Reader) add(f x12.Finding) {
+	if len(r.findings) < maxFindings {
+		if f.File == "" {
+			f.File = r.name
+		}
+		r.findings = append(r.findings, f)
+		return
+	}
+	r.dropped++
+	if r.dropped == 1 {
+		r.findings = append(r.findings, x12.Finding{File: r.name, Severity: x12.Warning, Rule: "findings.truncated",
+			Message: fmt.Sprintf("more than %d findings: the rest are not listed", maxFindings)})
+	}
+}
+
+func (r *Reader) at(seg *x12.Segment, sev x12.Severity, rule string, elem int, format string, args ...any) {
+	f := x12.At(seg, sev, rule, elem, 0, format, args...)
+	f.File = r.name
+	r.add(f)
+}
+
+func (r *Reader) push(e Event) {
+	r.queue[(r.qh+r.nq)%len(r.queue)] = e
+	r.nq++
+}
+
+// str returns b as a string, sharing one copy of short repeated values
+// (codes, dates, qualifiers).
+func (r *Reader) str(b []byte) string { return r.cache.get(b) }
+
+// later records b as the value of field kind (of line, for line fields),
+// to be set by flush.
+func (r *Reader) later(kind fixKind, line int, b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	off := len(r.sb)
+	r.sb = append(r.sb, b...)
+	r.fix = append(r.fix, fixup{kind: kind, line: int32(line), off: int32(off), end: int32(len(r.sb))})
+}
+
+// flush sets the deferred fields of the open patient and claim.
+func (r *Reader) flush() {
+	if len(r.fix) == 0 {
+		return
+	}
+	all := string(r.sb)
+	for _, f := range r.fix {
+		v := all[f.off:f.end]
+		switch f.kind {
+		case fxPatientHL:
+			r.pat.HL = v
+		case fxPatientLast:
+			r.pat.Name.LastName = v
+		case fxPatientFirst:
+			r.pat.Name.FirstName = v
+		case fxPatientID:
+			r.pat.Name.ID = v
+		case fxControl:
+			r.claim.PatientControl = v
+		case fxPayerClaim:
+			r.claim.PayerClaimControl = v
+		case fxClearinghouse:
+			r.claim.ClearinghouseTrace = v
+		case fxBillType:
+			r.claim.BillType = v
+		case fxMedicalRecord:
+			r.claim.MedicalRecord = v
+		case fxLineControl:
+			r.claim.Lines[f.line].LineControl = v
+		case fxPrescription:
+			r.claim.Lines[f.line].Prescription = v
+		}
+	}
+	r.sb, r.fix = r.sb[:0], r.fix[:0]
+}
+
+func (r *Reader) segment(seg *x12.Segment) {
+	switch seg.ID() {
+	case "ISA":
+		r.closeSet(seg)
+		r.isa = seg.Text(13)
+		return
+	case "GS":
+		r.closeSet(seg)
+		r.gs, r.gsVersion = seg.Text(6), seg.Text(8)
+		return
+	case "GE", "IEA":
+		r.closeSet(seg)
+		return
+	case "TA1":
+		if len(r.ta1) < maxTA1 {
+			r.ta1 = append(r.ta1, x12.TA1{Control: seg.Text(1), Date: seg.Text(2), Time: seg.Text(3), Ack: seg.Text(4), Note: seg.Text(5)})
+		}
+		return
+	case "ST":
+		r.closeSet(seg)
+		r.startSet(seg)
+		return
+	}
+	if r.skipping {
+		if seg.Is("SE") {
+			r.skipping = false
+		}
+		return
+	}
+	if !r.inSet {
+		r.at(seg, x12.Error, "277ca.structure", 0, "%s segment outside any 277CA transaction set: ignored", seg.ID())
+		return
+	}
+	// Split the segment once here: cheaper than element-by-element access
+	// for the many small segments of a 277CA.
+	r.nf = split(seg.Raw(), seg.Delimiters().Element, r.f[:])
+	switch seg.ID() {
+	case "BHT":
+		r.tx.Reference, r.tx.Date, r.tx.Time = seg.Text(3), r.str(seg.Element(4)), r.str(seg.Element(5))
+		return
+	case "HL":
+		r.hl(seg)
+		return
+	case "SE":
+		r.endSet()
+		return
+	}
+	switch r.loop {
+	case inSource:
+		r.source(seg)
+	case inReceiver:
+		r.receiver(seg)
+	case inProvider:
+		r.provider(seg)
+	case inPatient, inClaim, inLine, inSkipLine:
+		r.patient(seg)
+	case inNone:
+		r.at(seg, x12.Error, "277ca.structure", 0, "%s before the first HL: ignored", seg.ID())
+	}
+}
+
+func (r *Reader) startSet(seg *x12.Segment) {
+	if id := seg.Text(1); id != "277" {
+		r.at(seg, x12.Error, "277ca.not-277", 1, "transaction set %s (ST01 %q) is not a 277CA: skipped", seg.Text(2), id)
+		r.skipping = true
+		return
+	}
+	v := seg.Text(3)
+	if v == "" {
+		v = r.gsVersion
+	}
+	if v != Version {
+		r.at(seg, x12.Error, "277ca.version", 3, "%s", versionMessage(seg.Text(2), v))
+		r.skipping = true
+		return
+	}
+	r.tx = &Transaction{Interchange: r.isa, Group: r.gs, Control: seg.Text(2), Version: v, Sources: []*Source{}}
+	r.inSet = true
+	r.loop = inNone
+	r.src, r.rcv, r.prov, r.pat, r.claim = nil, nil, nil, nil, nil
+}
+
+// versionMessage explains why a 277 of another version is not read.
+func versionMessage(control, v string) string {
+	if len(v) >= 10 && v[6:10] == "X212" {
+		return fmt.Sprintf("transaction set %s is a 277 claim status response (%s, the answer to a 276 inquiry), not a 277CA claim acknowledgment (%s): skipped", control, v, Version)
+	}
+	return fmt.Sprintf("transaction set %s has version %q, not the 277CA's %s: skipped", control, v, Version)
+}
+
+// closeSet ends a transaction set left open by a missing SE.
+func (r *Reader) closeSet(seg *x12.Segment) {
+	r.skipping = false
+	if !r.inSet {
+		return
+	}
+	r.at(seg, x12.Error, "envelope.se-missing", 0, "%s arrives inside 277CA transaction set %s: SE missing", seg.ID(), r.tx.Control)
+	r.endSet()
+}
+
+func (r *Reader) endSet() {
+	r.closeTo(0)
+	r.push(Event{Kind: TransactionDone, Transaction: r.tx})
+	r.inSet = false
+}
+
+// closeTo closes the open loops deeper than level (1 source .. 4 patient),
+// emitting the claim and provider events.
+func (r *Reader) closeTo(level int) {
+	r.endClaim()
+	r.flush() // a patient without claims
+	if level < 4 {
+		r.pat = nil
+	}
+	if level < 3 && r.prov != nil {
+		r.push(Event{Kind: ProviderDone, Transaction: r.tx, Source: r.src, Receiver: r.rcv, Provider: r.prov})
+		r.prov = nil
+	}
+	if level < 2 {
+		r.rcv = nil
+	}
+	if level < 1 {
+		r.src = nil
+	}
+}
+
+func (r *Reader) endClaim() {
+	if r.claim == nil {
+		return
+	}
+	r.flush()
+	r.push(Event{Kind: ClaimDone, Transaction: r.tx, Source: r.src, Receiver: r.rcv, Provider: r.prov, Patient: r.pat, Claim: r.claim})
+	r.claim = nil
+}
+
+func (r *Reader) hl(seg *x12.Segment) {
+	level := r.el(3)
+	var id string
+	if string(level) != "PT" {
+		id = string(r.el(1))
+	}
+	switch string(level) {
+	case "20":
+		r.closeTo(0)
+		r.src = &Source{HL: id, Receivers: []*Receiver{}}
+		if r.keep {
+			r.tx.Sources = append(r.tx.Sources, r.src)
+		}
+		r.loop = inSource
+	case "21":
+		r.closeTo(1)
+		r.needParent(seg, 1)
+		r.rcv = &Receiver{HL: id, Outcome: OutcomeUnknown, Providers: []*Provider{}}
+		if r.keep {
+			r.src.Receivers = append(r.src.Receivers, r.rcv)
+		}
+		r.loop = inReceiver
+	case "19":
+		r.closeTo(2)
+		r.needParent(seg, 2)
+		r.prov = &Provider{HL: id, Outcome: OutcomeUnknown, Patients: []*Patient{}}
+		if r.keep {
+			r.rcv.Providers = append(r.rcv.Providers, r.prov)
+		}
+		r.loop = inProvider
+	case "PT":
+		r.closeTo(3)
+		r.needParent(seg, 3)
+		if r.keep {
+			r.pat = &Patient{Claims: []*Claim{}}
+		} else {
+			// Two buffers: the claim event of the previous patient is
+			// still queued when this HL arrives.
+			r.patN++
+			r.pat = &r.patBuf[r.patN%2]
+			*r.pat = Patient{Claims: []*Claim{}}
+		}
+		r.later(fxPatientHL, 0, r.el(1))
+		if r.keep {
+			r.prov.Patients = append(r.prov.Patients, r.pat)
+		}
+		r.loop = inPatient
+	default:
+		r.closeTo(3)
+		r.at(seg, x12.Error, "277ca.hl-level", 3, "HL03 level %q is not a 277CA level (20, 21, 19, PT): loop skipped", level)
+		r.loop = inSkipHL
+	}
+}
+
+// needParent makes sure the levels above level exist, creating empty ones
+// (with a finding) so that what follows stays reachable.
+func (r *Reader) needParent(seg *x12.Segment, level int) {
+	if r.src == nil {
+		r.at(seg, x12.Error, "277ca.hl-parent", 3, "HL level %s has no information source (HL 20) above it", r.el(3))
+		r.src = &Source{Receivers: []*Receiver{}}
+		if r.keep {
+			r.tx.Sources = append(r.tx.Sources, r.src)
+		}
+	}
+	if level >= 2 && r.rcv == nil {
+		r.at(seg, x12.Error, "277ca.hl-parent", 3, "HL level %s has no information receiver (HL 21) above it", r.el(3))
+		r.rcv = &Receiver{Outcome: OutcomeUnknown, Providers: []*Provider{}}
+		if r.keep {
+			r.src.Receivers = append(r.src.Receivers, r.rcv)
+		}
+	}
+	if level >= 3 && r.prov == nil {
+		r.at(seg, x12.Error, "277ca.hl-parent", 3, "HL level %s has no billing provider (HL 19) above it", r.el(3))
+		r.prov = &Provider{Outcome: OutcomeUnknown, Patients: []*Patient{}}
+		if r.keep {
+			r.rcv.Providers = append(r.rcv.Providers, r.prov)
+		}
+	}
+}
+
+func (r *Reader) entity(seg *x12.Segment) Entity {
+	return Entity{
+		Code: r.str(r.el(1)), Type: r.str(r.el(2)), LastName: string(r.el(3)),
+		FirstName: string(r.el(4)), MiddleName: r.str(r.el(5)), Prefix: r.str(r.el(6)),
+		Suffix: r.str(r.el(7)), IDQual: r.str(r.el(8)), ID: string(r.el(9)),
+	}
+}
+
+func (r *Reader) source(seg *x12.Segment) {
+	s := r.src
+	switch seg.ID() {
+	case "NM1":
+		s.Name = r.entity(seg)
+	case "TRN":
+		s.Trace = string(r.el(2))
+	case "DTP":
+		switch string(r.el(1)) {
+		case "050":
+			s.Received = r.str(r.el(3))
+		case "009":
+			s.Processed = r.str(r.el(3))
+		}
+	}
+}
+
+// status reads an STC segment and returns it with its outcome.
+func (r *Reader) status(seg *x12.Segment) (Status, Outcome) {
+	sep := seg.Delimiters().Component
+	s := Status{
+		StatusCode: r.statusCode(r.el(1), sep),
+		Date:       r.str(r.el(2)), Action: r.str(r.el(3)), Amount: r.str(r.el(4)),
+	}
+	o := r.outcome(s.Category)
+	if r.nf < 11 {
+		return s, o
+	}
+	for i := 10; i <= 11; i++ {
+		if e := r.el(i); len(e) > 0 {
+			sc := r.statusCode(e, sep)
+			o = Worst(o, r.outcome(sc.Category))
+			s.More = append(s.More, sc)
+		}
+	}
+	if m := r.el(12); len(m) > 0 {
+		s.Message = string(m)
+	}
+	return s, o
+}
+
+// statusCode splits an STC01/10/11 composite.
+func (r *Reader) statusCode(b []byte, sep byte) StatusCode {
+	var part [3][]byte
+	for k := 0; k < 3; k++ {
+		i := bytes.IndexByte(b, sep)
+		if i < 0 {
+			part[k] = b
+			break
+		}
+		part[k], b = b[:i], b[i+1:]
+	}
+	return StatusCode{Category: r.str(part[0]), Code: r.str(part[1]), Entity: r.str(part[2])}
+}
+
+// outcome maps a category, remembering the last few: files repeat them.
+func (r *Reader) outcome(cat string) Outcome {
+	for i := range r.outcomes {
+		if r.outcomes[i].cat == cat && cat != "" {
+			return r.outcomes[i].o
+		}
+	}
+	o := categoryOutcome(cat)
+	r.outcomes[r.nextOutcome] = catOutcome{cat, o}
+	r.nextOutcome = (r.nextOutcome + 1) % len(r.outcomes)
+	return o
+}
+
+type catOutcome struct {
+	cat string
+	o   Outcome
+}
+
+func (r *Reader) totals(seg *x12.Segment, t *Totals, acceptedQty, rejectedQty string) {
+	q, v := r.el(1), r.el(2)
+	switch {
+	case seg.Is("QTY") && string(q) == acceptedQty:
+		t.AcceptedQuantity = r.str(v)
+	case seg.Is("QTY") && string(q) == rejectedQty:
+		t.RejectedQuantity = r.str(v)
+	case seg.Is("AMT") && string(q) == "YU":
+		t.AcceptedAmount = r.str(v)
+	case seg.Is("AMT") && string(q) == "YY":
+		t.RejectedAmount = r.str(v)
+	}
+}
+
+func (r *Reader) receiver(seg *x12.Segment) {
+	v := r.rcv
+	switch seg.ID() {
+	case "NM1":
+		v.Name = r.entity(seg)
+	case "TRN":
+		v.Trace = string(r.el(2))
+	case "STC":
+		st, o := r.status(seg)
+		v.Outcome = Worst(v.Outcome, o)
+		if len(v.Statuses) < maxStatuses {
+			v.Statuses = append(v.Statuses, st)
+		}
+	case "QTY", "AMT":
+		r.totals(seg, &v.Totals, "90", "AA")
+	}
+}
+
+func (r *Reader) provider(seg *x12.Segment) {
+	p := r.prov
+	switch seg.ID() {
+	case "NM1":
+		p.Name = r.entity(seg)
+	case "TRN":
+		p.Trace = string(r.el(2))
+	case "STC":
+		st, o := r.status(seg)
+		p.Outcome = Worst(p.Outcome, o)
+		if len(p.Statuses) < maxStatuses {
+			p.Statuses = append(p.Statuses, st)
+		}
+	case "REF":
+		if len(p.SecondaryIDs) < maxStatuses {
+			p.SecondaryIDs = append(p.SecondaryIDs, Reference{Qualifier: r.str(r.el(1)), Value: string(r.el(2))})
+		}
+	case "QTY", "AMT":
+		r.totals(seg, &p.Totals, "QA", "QC")
+	}
+}
+
+// dates reads a DTP date or RD8 range.
+func (r *Reader) dates(seg *x12.Segment) (from, to string) {
+	v := r.el(3)
+	if string(r.el(2)) == "RD8" {
+		if i := bytes.IndexByte(v, '-'); i >= 0 {
+			return r.str(v[:i]), r.str(v[i+1:])
+		}
+	}
+	s := r.str(v)
+	return s, s
+}
+
+func (r *Reader) patient(seg *x12.Segment) {
+	switch seg.ID() {
+	case "NM1":
+		if r.loop == inPatient {
+			r.pat.Name = Entity{
+				Code: r.str(r.el(1)), Type: r.str(r.el(2)), MiddleName: r.str(r.el(5)),
+				Prefix: r.str(r.el(6)), Suffix: r.str(r.el(7)), IDQual: r.str(r.el(8)),
+			}
+			r.later(fxPatientLast, 0, r.el(3))
+			r.later(fxPatientFirst, 0, r.el(4))
+			r.later(fxPatientID, 0, r.el(9))
+		}
+		return
+	case "TRN":
+		r.endClaim()
+		if r.keep {
+			r.claim = &Claim{Outcome: OutcomeUnknown}
+		} else {
+			// Streaming: reuse the claim and its slices (see Event).
+			// Two buffers, as for patients: the previous claim's event
+			// is queued when this TRN arrives.
+			r.claimN++
+			c := &r.claimBuf[r.claimN%2]
+			*c = Claim{Statuses: c.Statuses[:0], Lines: c.Lines[:0], Outcome: OutcomeUnknown}
+			r.claim = c
+		}
+		r.later(fxControl, 0, r.el(2))
+		if r.keep {
+			r.pat.Claims = append(r.pat.Claims, r.claim)
+		}
+		r.loop = inClaim
+		return
+	}
+	c := r.claim
+	if c == nil {
+		r.at(seg, x12.Error, "277ca.structure", 0, "%s in a patient loop before the claim's TRN: ignored", seg.ID())
+		return
+	}
+	if seg.Is("SVC") {
+		if len(c.Lines) >= maxLines {
+			if r.loop != inSkipLine {
+				r.at(seg, x12.Error, "277ca.limit", 0, "claim has more than %d service lines: the rest are not read", maxLines)
+			}
+			r.loop = inSkipLine
+			return
+		}
+		var c1 [7][]byte
+		split(r.el(1), seg.Delimiters().Component, c1[:])
+		ln := Line{Qualifier: r.str(c1[0]), Procedure: r.str(c1[1]), Charge: r.str(r.el(2)),
+			Revenue: r.str(r.el(4)), Units: r.str(r.el(7)), Outcome: OutcomeUnknown}
+		if !r.keep && len(c.Lines) < cap(c.Lines) {
+			// Streaming: reuse the slices of the line slot being overwritten.
+			old := c.Lines[: len(c.Lines)+1 : len(c.Lines)+1][len(c.Lines)]
+			ln.Statuses, ln.Modifiers = old.Statuses[:0], old.Modifiers[:0]
+		}
+		for j := 2; j <= 5; j++ {
+			if m := c1[j]; len(m) > 0 {
+				ln.Modifiers = append(ln.Modifiers, r.str(m))
+			}
+		}
+		c.Lines = append(c.Lines, ln)
+		r.loop = inLine
+		return
+	}
+	if r.loop == inSkipLine {
+		return
+	}
+	if r.loop == inLine {
+		ln := &c.Lines[len(c.Lines)-1]
+		switch seg.ID() {
+		case "STC":
+			st, o := r.status(seg)
+			ln.Outcome = Worst(ln.Outcome, o)
+			if len(ln.Statuses) < maxStatuses {
+				ln.Statuses = append(ln.Statuses, st)
+			}
+		case "REF":
+			switch string(r.el(1)) {
+			case "FJ":
+				r.later(fxLineControl, len(c.Lines)-1, r.el(2))
+			case "XZ":
+				r.later(fxPrescription, len(c.Lines)-1, r.el(2))
+			}
+		case "DTP":
+			ln.ServiceFrom, ln.ServiceTo = r.dates(seg)
+		}
+		return
+	}
+	switch seg.ID() {
+	case "STC":
+		st, o := r.status(seg)
+		c.Outcome = Worst(c.Outcome, o)
+		if len(c.Statuses) < maxStatuses {
+			c.Statuses = append(c.Statuses, st)
+		}
+	case "REF":
+		v := r.el(2)
+		switch string(r.el(1)) {
+		case "1K":
+			r.later(fxPayerClaim, 0, v)
+		case "D9":
+			r.later(fxClearinghouse, 0, v)
+		case "BLT":
+			r.later(fxBillType, 0, v)
+		case "EA":
+			r.later(fxMedicalRecord, 0, v)
+		}
+	case "DTP":
+		c.ServiceFrom, c.ServiceTo = r.dates(seg)
+	}
+}
+
+// el returns element i of the current segment, nil when absent.
+func (r *Reader) el(i int) []byte {
+	if i < r.nf && i < len(r.f)-1 {
+		return r.f[i]
+	}
+	return nil
+}
+
+// split cuts b at sep into the fields of out, the last field keeping the
+// rest, and returns how many fields it filled; fields after those keep
+// stale values. A plain loop: X12 fields are too short for IndexByte to
+// pay off.
+func split(b []byte, sep byte, out [][]byte) int {
+	n, start, last := 0, 0, len(out)-1
+	for i := 0; i < len(b) && n < last; i++ {
+		if b[i] == sep {
+			out[n] = b[start:i]
+			n++
+			start = i + 1
+		}
+	}
+	out[n] = b[start:]
+	return n + 1
+}
+
+// Read reads a whole 277CA file. The findings are reading problems (see
+// Reader); use Validate or NewChecker for a full check. The error is only
+// for failure to read r.
+func Read(r io.Reader, name string) (*Ack, x12.Findings, error) {
+	rd := NewReader(r, name)
+	rd.keep = true
+	ack := &Ack{Transactions: []*Transaction{}}
+	for {
+		e, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			ack.InterchangeAcks = rd.ta1
+			return ack, rd.findings, err
+		}
+		if e.Kind == TransactionDone {
+			ack.Transactions = append(ack.Transactions, e.Transaction)
+		}
+	}
+	ack.InterchangeAcks = rd.ta1
+	return ack, rd.findings, nil
+}
+
+// RejectedProviders lists the billing providers rejected as a whole in
+// the transaction: all their claims in the batch are rejected (see
+// Provider).
+func (t *Transaction) RejectedProviders() []*Provider {
+	var out []*Provider
+	for _, s := range t.Sources {
+		for _, v := range s.Receivers {
+			for _, p := range v.Providers {
+				if p.Rejected() {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Claims calls fn for every claim of the transaction with its provider;
+// it stops at the first error fn returns.
+func (t *Transaction) Claims(fn func(p *Provider, c *Claim) error) error {
+	for _, s := range t.Sources {
+		for _, v := range s.Receivers {
+			for _, p := range v.Providers {
+				for _, pt := range p.Patients {
+					for _, c := range pt.Claims {
+						if err := fn(p, c); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// strCache hands out short byte strings as shared strings: a direct-mapped
+// table, so a repeated code, date or qualifier costs a hash and a compare
+// instead of an allocation, and memory stays fixed however many distinct
+// values a file holds.
+type strCache struct{ tab [1024]string }
+
+func (c *strCache) get(b []byte) string {
+	n := len(b)
+	if n == 0 {
+		return ""
+	}
+	if n > 16 {
+		return string(b)
+	}
+	// Hash the first and last bytes (overlapping for short values).
+	var x uint64
+	switch {
+	case n >= 8:
+		x = binary.LittleEndian.Uint64(b) ^ binary.LittleEndian.Uint64(b[n-8:])<<7
+	case n >= 4:
+		x = uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
+	default:
+		x = uint64(b[0]) | uint64(b[n/2])<<8 | uint64(b[n-1])<<16
+	}
+	e := &c.tab[((x^uint64(n))*0x9E3779B97F4A7C15)>>54]
+	if *e == string(b) {
+		return *e
+	}
+	*e = string(b)
+	return *e
+}
+
+// Clone returns a deep copy of the claim, e.g. to keep a claim a streaming
+// Reader handed out.
+func (c *Claim) Clone() *Claim {
+	d := *c
+	d.Statuses = cloneStatuses(c.Statuses)
+	if c.Lines != nil {
+		d.Lines = make([]Line, len(c.Lines))
+		for i, ln := range c.Lines {
+			ln.Statuses = cloneStatuses(ln.Statuses)
+			ln.Modifiers = append([]string(nil), ln.Modifiers...)
+			if len(ln.Modifiers) == 0 {
+				ln.Modifiers = nil
+			}
+			d.Lines[i] = ln
+		}
+	}
+	return &d
+}
+
+func cloneStatuses(ss []Status) []Status {
+	if ss == nil {
+		return nil
+	}
+	out := make([]Status, len(ss))
+	for i, s := range ss {
+		if s.More != nil {
+			s.More = append([]StatusCode(nil), s.More...)
+		}
+		out[i] = s
+	}
+	return out
+}

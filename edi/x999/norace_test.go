@@ -1,0 +1,5 @@
+//go:build !race
+
+package x999
+
+const raceEnabled = false
