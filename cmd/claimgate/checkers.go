@@ -2,8 +2,10 @@ package main
 
 import (
 	"github.com/claimgate/claimgate/edi/x12"
+	"github.com/claimgate/claimgate/edi/x277ca"
 	"github.com/claimgate/claimgate/edi/x835"
 	"github.com/claimgate/claimgate/edi/x837p"
+	"github.com/claimgate/claimgate/edi/x999"
 )
 
 // setChecker returns the transaction validator for a set, or nil to check
@@ -14,6 +16,12 @@ func setChecker(h x12.SetHeader) x12.SetChecker {
 		return x837p.NewChecker(h)
 	case h.ID == "835":
 		return x835.Sets(h)
+	case h.ID == "999":
+		return x999.NewChecker(h)
+	case h.ID == "277":
+		// 277CA (X214) is checked; a 277 claim status response (X212)
+		// gets a finding naming its version from the same checker.
+		return x277ca.NewChecker(h)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@
 //
 //	claimgate validate [--json] [--summary] FILE...
 //	claimgate convert --to 837p BATCH -o DIR [--config FILE] [--json]
+//	claimgate parse FILE --json | --csv
 //	claimgate version
 package main
 
@@ -41,6 +42,8 @@ Usage:
   claimgate validate [--json] [--summary] FILE...   check X12 files (envelopes and transaction rules)
   claimgate convert --to 837p BATCH -o DIR          decode, scrub and write 837P files per payer
         [--config FILE] [--json]                    (BATCH: JSON or CSV charge batch, or a PM system's 837P)
+  claimgate parse FILE --json | --csv               print a 999, 277CA or 835 as JSON (835 also as
+                                                    posting CSV, one row per service line)
   claimgate version                                 print the version
 
 Exit status of validate: 0 no file has an error (warnings allowed), 1 some file has an error,
@@ -63,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdValidate(args[1:], stdout, stderr)
 	case "convert":
 		err = cmdConvert(args[1:], stdout, stderr)
+	case "parse":
+		err = cmdParse(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "claimgate", version())
 	case "help", "-h", "--help":
