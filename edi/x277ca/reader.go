@@ -2,7 +2,6 @@ package x277ca
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -101,7 +100,7 @@ type Reader struct {
 	queue  [4]Event
 	qh, nq int
 	eof    bool
-	cache  strCache
+	cache  *x12.Interner
 
 	outcomes    [4]catOutcome
 	nextOutcome int
@@ -146,7 +145,7 @@ type fixup struct {
 func NewReader(r io.Reader, name string) *Reader {
 	rd := x12.NewReader(r)
 	rd.Name = name
-	return &Reader{name: name, rd: rd, sb: make([]byte, 0, 512), fix: make([]fixup, 0, 16)}
+	return &Reader{name: name, rd: rd, sb: make([]byte, 0, 512), fix: make([]fixup, 0, 16), cache: x12.NewInterner(10)}
 }
 
 // Findings returns the data problems met so far.
@@ -218,7 +217,7 @@ func (r *Reader) push(e Event) {
 
 // str returns b as a string, sharing one copy of short repeated values
 // (codes, dates, qualifiers).
-func (r *Reader) str(b []byte) string { return r.cache.get(b) }
+func (r *Reader) str(b []byte) string { return r.cache.String(b) }
 
 // later records b as the value of field kind (of line, for line fields),
 // to be set by flush.
@@ -302,7 +301,7 @@ func (r *Reader) segment(seg *x12.Segment) {
 	}
 	// Split the segment once here: cheaper than element-by-element access
 	// for the many small segments of a 277CA.
-	r.nf = split(seg.Raw(), seg.Delimiters().Element, r.f[:])
+	r.nf = x12.Split(seg.Raw(), seg.Delimiters().Element, r.f[:])
 	switch seg.ID() {
 	case "BHT":
 		r.tx.Reference, r.tx.Date, r.tx.Time = seg.Text(3), r.str(seg.Element(4)), r.str(seg.Element(5))
@@ -676,7 +675,7 @@ func (r *Reader) patient(seg *x12.Segment) {
 			return
 		}
 		var c1 [7][]byte
-		split(r.el(1), seg.Delimiters().Component, c1[:])
+		x12.Split(r.el(1), seg.Delimiters().Component, c1[:])
 		ln := Line{Qualifier: r.str(c1[0]), Procedure: r.str(c1[1]), Charge: r.str(r.el(2)),
 			Revenue: r.str(r.el(4)), Units: r.str(r.el(7)), Outcome: OutcomeUnknown}
 		if !r.keep && len(c.Lines) < cap(c.Lines) {
@@ -749,23 +748,6 @@ func (r *Reader) el(i int) []byte {
 	return nil
 }
 
-// split cuts b at sep into the fields of out, the last field keeping the
-// rest, and returns how many fields it filled; fields after those keep
-// stale values. A plain loop: X12 fields are too short for IndexByte to
-// pay off.
-func split(b []byte, sep byte, out [][]byte) int {
-	n, start, last := 0, 0, len(out)-1
-	for i := 0; i < len(b) && n < last; i++ {
-		if b[i] == sep {
-			out[n] = b[start:i]
-			n++
-			start = i + 1
-		}
-	}
-	out[n] = b[start:]
-	return n + 1
-}
-
 // Read reads a whole 277CA file. The findings are reading problems (see
 // Reader); use Validate or NewChecker for a full check. The error is only
 // for failure to read r.
@@ -824,38 +806,6 @@ func (t *Transaction) Claims(fn func(p *Provider, c *Claim) error) error {
 		}
 	}
 	return nil
-}
-
-// strCache hands out short byte strings as shared strings: a direct-mapped
-// table, so a repeated code, date or qualifier costs a hash and a compare
-// instead of an allocation, and memory stays fixed however many distinct
-// values a file holds.
-type strCache struct{ tab [1024]string }
-
-func (c *strCache) get(b []byte) string {
-	n := len(b)
-	if n == 0 {
-		return ""
-	}
-	if n > 16 {
-		return string(b)
-	}
-	// Hash the first and last bytes (overlapping for short values).
-	var x uint64
-	switch {
-	case n >= 8:
-		x = binary.LittleEndian.Uint64(b) ^ binary.LittleEndian.Uint64(b[n-8:])<<7
-	case n >= 4:
-		x = uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
-	default:
-		x = uint64(b[0]) | uint64(b[n/2])<<8 | uint64(b[n-1])<<16
-	}
-	e := &c.tab[((x^uint64(n))*0x9E3779B97F4A7C15)>>54]
-	if *e == string(b) {
-		return *e
-	}
-	*e = string(b)
-	return *e
 }
 
 // Clone returns a deep copy of the claim, e.g. to keep a claim a streaming

@@ -1,7 +1,6 @@
 package x999
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -58,7 +57,7 @@ type Reader struct {
 	queue   [2]event
 	nq      int
 	eof     bool
-	cache   strCache
+	cache   *x12.Interner
 	// last values of repetitive fields: most AK2 loops repeat them
 	lastID, lastVersion string
 }
@@ -68,7 +67,7 @@ type Reader struct {
 func NewReader(r io.Reader, name string) *Reader {
 	rd := x12.NewReader(r)
 	rd.Name = name
-	x := &Reader{name: name, rd: rd, ik3: -1, ik4: -1}
+	x := &Reader{name: name, rd: rd, ik3: -1, ik4: -1, cache: x12.NewInterner(9)}
 	x.set = &x.bufs[0]
 	return x
 }
@@ -146,7 +145,7 @@ func (r *Reader) push(g *GroupResponse, set *SetResponse) {
 }
 
 // str returns b as a string, sharing one copy of short repeated values.
-func (r *Reader) str(b []byte) string { return r.cache.get(b) }
+func (r *Reader) str(b []byte) string { return r.cache.String(b) }
 
 // same returns b as a string, reusing *last when it is equal: cheaper
 // than the string cache for fields that repeat set after set.
@@ -174,23 +173,6 @@ func status(r *Reader, b []byte) string {
 		}
 	}
 	return r.str(b)
-}
-
-// split cuts b at sep into the fields of out, the last field keeping the
-// rest, and returns how many fields it filled; fields after those keep
-// stale values. A plain loop: X12 fields are too short for IndexByte to
-// pay off.
-func split(b []byte, sep byte, out [][]byte) int {
-	n, start, last := 0, 0, len(out)-1
-	for i := 0; i < len(b) && n < last; i++ {
-		if b[i] == sep {
-			out[n] = b[start:i]
-			n++
-			start = i + 1
-		}
-	}
-	out[n] = b[start:]
-	return n + 1
 }
 
 // num parses an unsigned count or position; anything else gives 0 (the
@@ -257,7 +239,7 @@ func (r *Reader) segment(seg *x12.Segment) {
 		// AK2 and IK5 are most of a 999: split them here in one pass
 		// rather than element by element.
 		var f [4][]byte // AK2 has 3 elements; any excess stays in f[3]
-		split(seg.Raw(), seg.Delimiters().Element, f[:])
+		x12.Split(seg.Raw(), seg.Delimiters().Element, f[:])
 		*r.set = SetResponse{ID: r.same(&r.lastID, f[1]), Control: string(f[2]), Version: r.same(&r.lastVersion, f[3])}
 		r.setOpen, r.ik3, r.ik4, r.limited = true, -1, -1, false
 	case "IK3":
@@ -318,7 +300,7 @@ func (r *Reader) segment(seg *x12.Segment) {
 			return
 		}
 		var f [3][]byte
-		if split(seg.Raw(), seg.Delimiters().Element, f[:]) > 2 {
+		if x12.Split(seg.Raw(), seg.Delimiters().Element, f[:]) > 2 {
 			r.set.Errors = r.codes(seg, 2, 6)
 		}
 		r.set.Status = status(r, f[1])
@@ -461,36 +443,4 @@ func Read(r io.Reader, name string) (*Ack, x12.Findings, error) {
 	}
 	ack.InterchangeAcks = rd.ta1
 	return ack, rd.findings, nil
-}
-
-// strCache hands out short byte strings as shared strings: a direct-mapped
-// table, so a repeated code or id costs a hash and a compare instead of an
-// allocation, and memory stays fixed however many distinct values a file
-// holds.
-type strCache struct{ tab [512]string }
-
-func (c *strCache) get(b []byte) string {
-	n := len(b)
-	if n == 0 {
-		return ""
-	}
-	if n > 16 {
-		return string(b)
-	}
-	// Hash the first and last bytes (overlapping for short values).
-	var x uint64
-	switch {
-	case n >= 8:
-		x = binary.LittleEndian.Uint64(b) ^ binary.LittleEndian.Uint64(b[n-8:])<<7
-	case n >= 4:
-		x = uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
-	default:
-		x = uint64(b[0]) | uint64(b[n/2])<<8 | uint64(b[n-1])<<16
-	}
-	e := &c.tab[((x^uint64(n))*0x9E3779B97F4A7C15)>>55]
-	if *e == string(b) {
-		return *e
-	}
-	*e = string(b)
-	return *e
 }
