@@ -1,92 +1,12 @@
 package x835
 
-// Finishing service lines and claims: balancing, categories, the claim's
-// strings, reversal links.
+// Finishing service lines and claims: balancing, categories, reversal
+// links.
 
 import "github.com/claimgate/claimgate/edi/x12"
 
-// strField names a string field of a claim whose value waits in
-// parser.text until the claim is complete.
-type strField uint8
-
-const (
-	fPCN strField = iota
-	fPCCN
-	fEntLast
-	fEntFirst
-	fEntMiddle
-	fEntID
-	fClaimRef
-	fLineRef
-	fLineCtl
-)
-
-type strPatch struct {
-	field    strField
-	ent      uint8
-	line     int32
-	idx      int32
-	off, end int32
-}
-
-// later records b as the value of a claim string field and returns "":
-// when the claim is complete, patch makes one string of all the values
-// and fills the fields with substrings of it (one allocation per claim
-// instead of one per field).
-func (p *parser) later(f strField, ent, idx int, b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	line := 0
-	if f == fLineRef || f == fLineCtl {
-		line = ent
-		ent = 0
-	}
-	off := int32(len(p.text))
-	p.text = append(p.text, b...)
-	end := int32(len(p.text))
-	if f == fPCN {
-		p.pcn = [2]int32{off, end}
-	}
-	p.patches = append(p.patches, strPatch{field: f, ent: uint8(ent), line: int32(line), idx: int32(idx), off: off, end: end})
-	return ""
-}
-
 // claimID is the current claim's CLP01, for messages.
-func (p *parser) claimID() string {
-	return string(p.text[p.pcn[0]:p.pcn[1]])
-}
-
-// patch fills the deferred string fields of the finished claim c.
-func (p *parser) patch(c *ClaimPayment) {
-	if len(p.patches) == 0 {
-		return
-	}
-	s := string(p.text)
-	for _, pt := range p.patches {
-		v := s[pt.off:pt.end]
-		switch pt.field {
-		case fPCN:
-			c.PatientControlNumber = v
-		case fPCCN:
-			c.PayerClaimControlNumber = v
-		case fEntLast:
-			entityAt(c, int(pt.ent)).Last = v
-		case fEntFirst:
-			entityAt(c, int(pt.ent)).First = v
-		case fEntMiddle:
-			entityAt(c, int(pt.ent)).Middle = v
-		case fEntID:
-			entityAt(c, int(pt.ent)).ID = v
-		case fClaimRef:
-			c.References[pt.idx].Value = v
-		case fLineRef:
-			c.Lines[pt.line].References[pt.idx].Value = v
-		case fLineCtl:
-			c.Lines[pt.line].ControlNumber = v
-		}
-	}
-}
+func (p *parser) claimID() string { return p.pcn }
 
 func (p *parser) closeLine() {
 	if !p.inLine {
@@ -116,9 +36,19 @@ func (p *parser) closeLine() {
 			}
 		}
 		for i := range l.Adjustments {
-			a := &l.Adjustments[i]
-			a.Category = p.cache().cats.classify(a.Group, a.Reason, rarcs)
+			// CAS set the category for no remark codes when it could
+			if a := &l.Adjustments[i]; len(rarcs) > 0 || a.Category == "" {
+				a.Category = p.cache().cats.classify(a.Group, a.Reason, rarcs)
+			}
 		}
+		p.keepRemarkBuf(rarcs)
+	}
+}
+
+// keepRemarkBuf keeps rarcs's array for the next line when it grew
+// (storing the same slice back would cost a write barrier).
+func (p *parser) keepRemarkBuf(rarcs []string) {
+	if cap(rarcs) > cap(p.remarkBuf) {
 		p.remarkBuf = rarcs[:0]
 	}
 }
@@ -142,13 +72,7 @@ func (p *parser) closeClaim() {
 	if !p.claimPartOK {
 		p.a.closeClaimPart(c)
 	}
-	if p.recycle {
-		c.Lines = p.a.line.since(0)
-	} else if n := p.a.line.mark(); n > 0 {
-		c.Lines = make([]ServiceLine, n)
-		copy(c.Lines, p.a.line.buf)
-	}
-	p.patch(c)
+	c.Lines = p.a.line.since(0)
 	if !p.seenInClaim(sNM1QC) {
 		p.atLoc(p.clpLoc, loop2100, x12.Error, RulePatientMissing, 0, "claim %s has no patient name (NM1*QC): it is required in loop 2100", p.claimID())
 	}
@@ -174,10 +98,11 @@ func (p *parser) closeClaim() {
 			rarcs = append(rarcs, c.Inpatient.Remarks...)
 		}
 		for i := range c.Adjustments {
-			a := &c.Adjustments[i]
-			a.Category = p.cache().cats.classify(a.Group, a.Reason, rarcs)
+			if a := &c.Adjustments[i]; len(rarcs) > 0 || a.Category == "" {
+				a.Category = p.cache().cats.classify(a.Group, a.Reason, rarcs)
+			}
 		}
-		p.remarkBuf = rarcs[:0]
+		p.keepRemarkBuf(rarcs)
 	}
 	p.paid += c.Paid
 	if p.recycle {
@@ -203,6 +128,9 @@ func (p *parser) link(c *ClaimPayment) {
 		}
 		p.pending[c.PatientControlNumber] = append(p.pending[c.PatientControlNumber], c)
 		p.npending++
+		return
+	}
+	if p.npending == 0 {
 		return
 	}
 	revs := p.pending[c.PatientControlNumber]

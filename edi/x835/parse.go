@@ -1,7 +1,6 @@
 package x835
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/claimgate/claimgate/edi/x12"
@@ -180,6 +179,36 @@ func locOf(seg *x12.Segment) loc {
 	return loc{off: seg.Offset, num: seg.Num, setPos: seg.SetPos, id: seg.ID()}
 }
 
+// lastSeg is where the set's latest segment was, for findings about what
+// a set without SE lacks. It is updated for every segment, so it keeps
+// the id as bytes: storing a string is a pointer write, which costs a
+// write barrier while the garbage collector runs.
+type lastSeg struct {
+	off         int64
+	num, setPos int
+	id          [3]byte
+	n           int8   // length of id, or -1 for a longer id kept in long
+	long        string // an id of more than 3 characters (malformed)
+}
+
+func (l *lastSeg) set(seg *x12.Segment) {
+	l.off, l.num, l.setPos = seg.Offset, seg.Num, seg.SetPos
+	id := seg.ID()
+	if len(id) <= len(l.id) {
+		l.n = int8(copy(l.id[:], id))
+		return
+	}
+	l.n, l.long = -1, id
+}
+
+func (l *lastSeg) loc() loc {
+	id := l.long
+	if l.n >= 0 {
+		id = string(l.id[:l.n])
+	}
+	return loc{off: l.off, num: l.num, setPos: l.setPos, id: id}
+}
+
 // maxPendingReversals bounds the reversals waiting for their correction,
 // so a set full of unmatched reversals cannot grow memory without limit.
 const maxPendingReversals = 4096
@@ -226,26 +255,24 @@ type parser struct {
 	npending int
 
 	ready     *ClaimPayment
-	lastLoc   loc
+	lastLoc   lastSeg
 	reportFn  func(x12.Finding)
 	remarkBuf []string
-	comps     [8][]byte
 
 	c *caches // borrowed from cachePool while reading; see cache
 
-	// the current claim's strings, made in one allocation by patch
-	text    []byte
-	patches []strPatch
-	pcn     [2]int32 // CLP01 in text, for messages before patch
+	el  elems     // the current segment's elements
+	txt textChunk // the claims' strings
+	pcn string    // the current claim's CLP01, for messages
 
-	a           arenas // the current claim's repeated parts
+	a           arenas // the claims' memory
 	claimPartOK bool   // the claim's own part has its slices
 	claimBuf    [2]ClaimPayment
 	flip        bool
 }
 
 func newParser() *parser {
-	p := &parser{pending: map[string][]*ClaimPayment{}}
+	p := &parser{pending: map[string][]*ClaimPayment{}, a: newArenas()}
 	p.reportFn = p.report
 	return p
 }
@@ -309,18 +336,28 @@ func (p *parser) atLoc(l loc, loop loopID, sev x12.Severity, rule string, elem i
 // qualifiers, procedure codes) are interned so that the millionth "CO" or
 // "97110" costs no allocation.
 func (p *parser) str(b []byte) string {
-	if len(b) == 0 {
+	switch {
+	case len(b) == 0:
 		return ""
-	}
-	if len(b) > 8 {
+	case len(b) <= 2:
+		if s, ok := p.cache().short.get(b); ok {
+			return s
+		}
+	case len(b) > 8:
 		return string(b)
 	}
 	return p.cache().strs.get(b)
 }
 
+// text copies a claim value (name, identifier, reference) out of the
+// reader's buffer into the claims' text chunk.
+func (p *parser) text(b []byte) string { return p.txt.str(b) }
+
 // amount parses an amount element, reporting a bad one.
-func (p *parser) amount(seg *x12.Segment, i int) Amount {
-	b := seg.Element(i)
+func (p *parser) amount(seg *x12.Segment, i int) Amount { return p.amountOf(seg, i, p.el.at(i)) }
+
+// amountOf is amount for element i's bytes b, when the caller has them.
+func (p *parser) amountOf(seg *x12.Segment, i int, b []byte) Amount {
 	if len(b) == 0 {
 		return 0
 	}
@@ -343,12 +380,12 @@ func (p *parser) badAmount(seg *x12.Segment, i, comp int, b []byte, err error) {
 }
 
 func (p *parser) quantity(seg *x12.Segment, i int) float64 {
-	q, _ := parseQuantity(seg.Element(i))
+	q, _ := parseQuantity(p.el.at(i))
 	return q
 }
 
 func (p *parser) date(seg *x12.Segment, i int) Date {
-	d, _ := parseDate8(seg.Element(i))
+	d, _ := parseDate8(p.el.at(i))
 	return d
 }
 
@@ -359,42 +396,66 @@ func clip(b []byte) string {
 	return string(b)
 }
 
-// split splits a composite element into p.comps, returning the count.
-func (p *parser) split(b []byte, sep byte) int {
-	n := 0
-	for n < len(p.comps) {
-		i := bytes.IndexByte(b, sep)
-		if i < 0 {
-			p.comps[n] = b
+// splitComposite splits a composite element into comps, returning the
+// count (at most len(comps): the last part keeps any further separators).
+// comps is the caller's, on its stack: storing slices in the parser would
+// cost write barriers while the garbage collector runs.
+func splitComposite(b []byte, sep byte, comps *[8][]byte) int {
+	n, start := 0, 0
+	for i := 0; i < len(b); i++ {
+		if b[i] == sep {
+			comps[n] = b[start:i]
 			n++
-			break
+			start = i + 1
+			if n == len(comps)-1 {
+				break
+			}
 		}
-		p.comps[n] = b[:i]
-		n++
-		b = b[i+1:]
 	}
-	for j := n; j < len(p.comps); j++ {
-		p.comps[j] = nil
-	}
-	return n
+	comps[n] = b[start:]
+	return n + 1
 }
+
+// slotLimits is the part of slots place needs for every segment, packed
+// into a few cache lines.
+var slotLimits = func() (t [nSlots]struct{ pos, max int16 }) {
+	for i := range slots {
+		t[i].pos, t[i].max = slots[i].pos, slots[i].max
+	}
+	return t
+}()
 
 // place records seg in slot s of the current loop: order and repeat
 // checks, then the element checks when full.
 func (p *parser) place(seg *x12.Segment, s slot) {
-	info := &slots[s]
-	if info.pos < p.lastPos {
-		p.at(seg, x12.Error, RuleOrder, 0, 0, "%s is out of order in loop %s: the TR3 puts it before %s", info.name, loopNames[p.loop], slots[p.lastSlot].name)
+	lim := slotLimits[s]
+	if lim.pos < p.lastPos {
+		p.outOfOrder(seg, s)
 	} else {
-		p.lastPos, p.lastSlot = info.pos, s
+		p.lastPos, p.lastSlot = lim.pos, s
 	}
-	p.counts[s]++
+	n := p.counts[s] + 1
+	p.counts[s] = n
 	p.seen[s] = true
-	if info.max > 0 && int(p.counts[s]) == int(info.max)+1 {
-		p.at(seg, x12.Error, RuleRepeat, 0, 0, "%s appears more than %d time(s) in loop %s", info.name, info.max, loopNames[p.loop])
+	if int(n) == int(lim.max)+1 && lim.max > 0 {
+		p.tooMany(seg, s)
 	}
-	if p.full && info.spec != nil {
-		info.spec.Check(seg, loopNames[p.loop], p.reportFn)
+	if p.full {
+		p.checkSpec(seg, s)
+	}
+}
+
+func (p *parser) outOfOrder(seg *x12.Segment, s slot) {
+	p.at(seg, x12.Error, RuleOrder, 0, 0, "%s is out of order in loop %s: the TR3 puts it before %s", slots[s].name, loopNames[p.loop], slots[p.lastSlot].name)
+}
+
+func (p *parser) tooMany(seg *x12.Segment, s slot) {
+	p.at(seg, x12.Error, RuleRepeat, 0, 0, "%s appears more than %d time(s) in loop %s", slots[s].name, slots[s].max, loopNames[p.loop])
+}
+
+func (p *parser) checkSpec(seg *x12.Segment, s slot) {
+	if spec := slots[s].spec; spec != nil {
+		spec.Check(seg, loopNames[p.loop], p.reportFn)
 	}
 }
 
@@ -410,7 +471,7 @@ func (p *parser) startLoop(l loopID) {
 
 func (p *parser) unexpected(seg *x12.Segment) {
 	id := seg.ID()
-	qual := seg.Element(1)
+	qual := p.el.at(1)
 	switch id {
 	case "ST", "SE":
 		return
@@ -439,7 +500,7 @@ func (p *parser) advance(seg *x12.Segment, to phase) bool {
 func (p *parser) leave(seg *x12.Segment, ph phase) {
 	loops := [...]loopID{phHeader: loopHeader, ph1000A: loop1000A, ph1000B: loop1000B, phDetail: loop2000, phFooter: loopFooter}
 	missing := func(rule, format string, args ...any) {
-		l := p.lastLoc
+		l := p.lastLoc.loc()
 		if seg != nil {
 			l = locOf(seg)
 		}
@@ -475,12 +536,13 @@ func (p *parser) leave(seg *x12.Segment, ph phase) {
 
 // segment handles one segment of the set (ST..SE).
 func (p *parser) segment(seg *x12.Segment) {
-	p.lastLoc = locOf(seg)
-	e1 := seg.Element(1)
+	p.lastLoc.set(seg)
+	p.el.split(seg)
+	e1 := p.el.at(1)
 	switch seg.ID() {
 	case "ST":
-		p.rem.Control = p.str(seg.Element(2))
-		if v := seg.Element(3); len(v) > 0 {
+		p.rem.Control = p.str(p.el.at(2))
+		if v := p.el.at(3); len(v) > 0 {
 			p.rem.Version = string(v)
 		}
 		if p.full && p.rem.Version != "" && p.rem.Version != "005010X221A1" {
@@ -497,13 +559,13 @@ func (p *parser) segment(seg *x12.Segment) {
 		if p.header(seg, sTRN) {
 			pm := &p.rem.Payment
 			pm.TraceType = p.str(e1)
-			pm.TraceNumber = string(seg.Element(2))
-			pm.PayerID = p.str(seg.Element(3))
-			pm.TraceSupplemental = string(seg.Element(4))
+			pm.TraceNumber = string(p.el.at(2))
+			pm.PayerID = p.str(p.el.at(3))
+			pm.TraceSupplemental = string(p.el.at(4))
 		}
 	case "CUR":
 		if p.header(seg, sCUR) {
-			p.rem.Payment.Currency = p.str(seg.Element(2))
+			p.rem.Payment.Currency = p.str(p.el.at(2))
 		}
 	case "REF":
 		p.ref(seg, e1)
@@ -518,7 +580,7 @@ func (p *parser) segment(seg *x12.Segment) {
 	case "RDM":
 		if p.phase == ph1000B && p.loop == loop1000B {
 			p.place(seg, sRDM)
-			p.rem.Payee.Delivery = Delivery{Method: p.str(e1), Name: string(seg.Element(2)), Number: string(seg.Element(3))}
+			p.rem.Payee.Delivery = Delivery{Method: p.str(e1), Name: string(p.el.at(2)), Number: string(p.el.at(3))}
 		} else {
 			p.unexpected(seg)
 		}
@@ -552,7 +614,7 @@ func (p *parser) segment(seg *x12.Segment) {
 			return
 		}
 		p.place(seg, sLQ)
-		code := seg.Element(2)
+		code := p.el.at(2)
 		r := Remark{Qualifier: p.str(e1), Code: p.str(code)}
 		if r.Qualifier == "HE" {
 			r.Code = p.rarc(seg, 2, code)
@@ -568,7 +630,7 @@ func (p *parser) segment(seg *x12.Segment) {
 // end finishes the set at SE (nil when the set has none).
 func (p *parser) end(se *x12.Segment) {
 	if se != nil {
-		p.lastLoc = locOf(se)
+		p.lastLoc.set(se)
 	}
 	p.advance(se, phEnd)
 	if p.haveBPR {

@@ -24,16 +24,16 @@ func (p *parser) bpr(seg *x12.Segment) {
 	p.haveBPR = true
 	p.bprLoc = locOf(seg)
 	pm := &p.rem.Payment
-	pm.Handling = p.str(seg.Element(1))
+	pm.Handling = p.str(p.el.at(1))
 	pm.Amount = p.amount(seg, 2)
-	pm.CreditDebit = p.str(seg.Element(3))
-	method := seg.Element(4)
+	pm.CreditDebit = p.str(p.el.at(3))
+	method := p.el.at(4)
 	pm.Method = p.str(method)
-	pm.Format = p.str(seg.Element(5))
-	pm.SenderBank = BankAccount{DFIQualifier: p.str(seg.Element(6)), DFI: p.str(seg.Element(7)), AccountQualifier: p.str(seg.Element(8)), Account: string(seg.Element(9))}
-	pm.OriginatorID = p.str(seg.Element(10))
-	pm.OriginatorSupplemental = p.str(seg.Element(11))
-	pm.ReceiverBank = BankAccount{DFIQualifier: p.str(seg.Element(12)), DFI: p.str(seg.Element(13)), AccountQualifier: p.str(seg.Element(14)), Account: string(seg.Element(15))}
+	pm.Format = p.str(p.el.at(5))
+	pm.SenderBank = BankAccount{DFIQualifier: p.str(p.el.at(6)), DFI: p.str(p.el.at(7)), AccountQualifier: p.str(p.el.at(8)), Account: string(p.el.at(9))}
+	pm.OriginatorID = p.str(p.el.at(10))
+	pm.OriginatorSupplemental = p.str(p.el.at(11))
+	pm.ReceiverBank = BankAccount{DFIQualifier: p.str(p.el.at(12)), DFI: p.str(p.el.at(13)), AccountQualifier: p.str(p.el.at(14)), Account: string(p.el.at(15))}
 	pm.Date = p.date(seg, 16)
 
 	if len(method) > 0 && !validMethod(method) {
@@ -55,7 +55,7 @@ func (p *parser) bpr(seg *x12.Segment) {
 		p.noBank(seg)
 	case "ACH", "BOP", "FWT":
 		for _, i := range [...]int{5, 6, 7, 8, 9, 10, 12, 13, 14, 15} {
-			if len(seg.Element(i)) == 0 {
+			if len(p.el.at(i)) == 0 {
 				p.at(seg, x12.Error, RuleBPRBank, i, 0, "BPR%02d is required when BPR04 is %s (electronic payment needs both bank accounts)", i, pm.Method)
 			}
 		}
@@ -64,7 +64,7 @@ func (p *parser) bpr(seg *x12.Segment) {
 
 func (p *parser) noBank(seg *x12.Segment) {
 	for i := 5; i <= 15; i++ {
-		if i != 10 && i != 11 && len(seg.Element(i)) > 0 {
+		if i != 10 && i != 11 && len(p.el.at(i)) > 0 {
 			p.at(seg, x12.Warning, RuleBPRBank, i, 0, "BPR%02d (bank information) is sent only for ACH, BOP or FWT payments, not %s", i, p.rem.Payment.Method)
 			return
 		}
@@ -82,9 +82,9 @@ func (p *parser) ref(seg *x12.Segment, q []byte) {
 			return
 		}
 		if s == sREFF2 {
-			p.rem.VersionID = string(seg.Element(2))
+			p.rem.VersionID = string(p.el.at(2))
 		} else {
-			p.rem.ReceiverID = string(seg.Element(2))
+			p.rem.ReceiverID = string(p.el.at(2))
 		}
 	case loop1000A:
 		p.place(seg, sREFPR)
@@ -103,15 +103,14 @@ func (p *parser) ref(seg *x12.Segment, q []byte) {
 			s = sREFRend
 		}
 		p.place(seg, s)
-		k := p.a.ref.mark() - p.a.ref0
-		p.a.ref.add(Reference{Qualifier: p.str(q), Value: p.later(fClaimRef, 0, k, seg.Element(2))})
+		r := p.a.ref.push()
+		r.Qualifier, r.Value = p.str(q), p.text(p.el.at(2))
 	case loop2110:
 		l := p.line()
-		li := p.a.line.mark() - 1
 		switch string(q) {
 		case "6R":
 			p.place(seg, sREF6R)
-			l.ControlNumber = p.later(fLineCtl, li, 0, seg.Element(2))
+			l.ControlNumber = p.text(p.el.at(2))
 			return
 		case "0K":
 			p.place(seg, sREF0K)
@@ -120,15 +119,15 @@ func (p *parser) ref(seg *x12.Segment, q []byte) {
 		default:
 			p.place(seg, sREFSvc)
 		}
-		k := p.a.ref.mark() - p.a.ref0
-		p.a.ref.add(Reference{Qualifier: p.str(q), Value: p.later(fLineRef, li, k, seg.Element(2))})
+		r := p.a.ref.push()
+		r.Qualifier, r.Value = p.str(q), p.text(p.el.at(2))
 	default:
 		p.unexpected(seg)
 	}
 }
 
 func (p *parser) reference(seg *x12.Segment, q []byte) Reference {
-	return Reference{Qualifier: p.str(q), Value: string(seg.Element(2))}
+	return Reference{Qualifier: p.str(q), Value: string(p.el.at(2))}
 }
 
 func (p *parser) dtm(seg *x12.Segment, q []byte) {
@@ -201,7 +200,7 @@ func (p *parser) n1(seg *x12.Segment, q []byte) {
 	}
 	p.startLoop(l)
 	p.place(seg, s)
-	name, qual, id := string(seg.Element(2)), p.str(seg.Element(3)), string(seg.Element(4))
+	name, qual, id := string(p.el.at(2)), p.str(p.el.at(3)), string(p.el.at(4))
 	if l == loop1000A {
 		p.rem.Payer.Name, p.rem.Payer.IDQualifier, p.rem.Payer.ID = name, qual, id
 		return
@@ -237,20 +236,20 @@ func (p *parser) address(seg *x12.Segment) {
 	}
 	p.place(seg, s)
 	if !n4 {
-		a.Line1, a.Line2 = string(seg.Element(1)), string(seg.Element(2))
+		a.Line1, a.Line2 = string(p.el.at(1)), string(p.el.at(2))
 		return
 	}
-	a.City = string(seg.Element(1))
-	a.State = p.str(seg.Element(2))
-	a.Zip = p.str(seg.Element(3))
-	a.Country = p.str(seg.Element(4))
-	a.Subdivision = p.str(seg.Element(7))
+	a.City = string(p.el.at(1))
+	a.State = p.str(p.el.at(2))
+	a.Zip = p.str(p.el.at(3))
+	a.Country = p.str(p.el.at(4))
+	a.Subdivision = p.str(p.el.at(7))
 }
 
 func (p *parser) contact(seg *x12.Segment, q []byte) Contact {
-	c := Contact{Function: p.str(q), Name: string(seg.Element(2))}
+	c := Contact{Function: p.str(q), Name: string(p.el.at(2))}
 	for i := 3; i <= 7; i += 2 {
-		qual, num := seg.Element(i), seg.Element(i+1)
+		qual, num := p.el.at(i), p.el.at(i+1)
 		if len(qual) > 0 || len(num) > 0 {
 			c.Numbers = append(c.Numbers, ContactNumber{Qualifier: p.str(qual), Number: string(num)})
 		}
@@ -271,8 +270,19 @@ func (p *parser) per(seg *x12.Segment, q []byte) {
 		p.place(seg, s)
 		p.rem.Payer.Contacts = append(p.rem.Payer.Contacts, p.contact(seg, q))
 	case loop2100:
+		// in the claim's arenas; the claim gets them with its own part
 		p.place(seg, sPERClaim)
-		p.claim.Contacts = append(p.claim.Contacts, p.contact(seg, q))
+		c := p.a.con.push()
+		c.Function, c.Name = p.str(q), p.text(p.el.at(2))
+		mark := p.a.num.mark()
+		for i := 3; i <= 7; i += 2 {
+			qual, num := p.el.at(i), p.el.at(i+1)
+			if len(qual) > 0 || len(num) > 0 {
+				n := p.a.num.push()
+				n.Qualifier, n.Number = p.str(qual), p.text(num)
+			}
+		}
+		c.Numbers = p.a.num.since(mark)
 	default:
 		p.unexpected(seg)
 	}
@@ -289,7 +299,7 @@ func (p *parser) lx(seg *x12.Segment) {
 	p.claimsIn2000 = 0
 	p.summary = nil
 	n := 0
-	for _, c := range seg.Element(1) {
+	for _, c := range p.el.at(1) {
 		if c >= '0' && c <= '9' && n < 1e9 {
 			n = n*10 + int(c-'0')
 		}
@@ -318,17 +328,19 @@ func (p *parser) ts(seg *x12.Segment) {
 			p.summary = &ProviderSummary{}
 		}
 		t := &SupplementalSummary{}
-		p.fields(seg, t.fields())
+		var buf [24]numField
+		p.fields(seg, t.fields(buf[:0]))
 		p.summary.Supplemental = t
 		return
 	}
 	p.place(seg, sTS3)
 	t := &ProviderSummary{
-		ProviderID:   string(seg.Element(1)),
-		FacilityCode: p.str(seg.Element(2)),
+		ProviderID:   string(p.el.at(1)),
+		FacilityCode: p.str(p.el.at(2)),
 		FiscalPeriod: p.date(seg, 3),
 	}
-	p.fields(seg, t.fields())
+	var buf [24]numField
+	p.fields(seg, t.fields(buf[:0]))
 	p.summary = t
 }
 
@@ -375,7 +387,7 @@ func (p *parser) clp(seg *x12.Segment) {
 		}
 		*c = ClaimPayment{}
 	} else {
-		c = new(ClaimPayment)
+		c = p.a.claims.get()
 	}
 	p.a.reset(p.recycle)
 	p.claimPartOK = false
@@ -388,19 +400,19 @@ func (p *parser) clp(seg *x12.Segment) {
 	p.clpLoc = locOf(seg)
 	p.nLines = 0
 
-	p.text, p.patches, p.pcn = p.text[:0], p.patches[:0], [2]int32{}
-	c.PatientControlNumber = p.later(fPCN, 0, 0, seg.Element(1))
-	status := seg.Element(2)
+	c.PatientControlNumber = p.text(p.el.at(1))
+	p.pcn = c.PatientControlNumber
+	status := p.el.at(2)
 	c.Status = p.str(status)
 	c.Charge = p.amount(seg, 3)
 	c.Paid = p.amount(seg, 4)
 	c.PatientResponsibility = p.amount(seg, 5)
-	c.FilingIndicator = p.str(seg.Element(6))
-	c.PayerClaimControlNumber = p.later(fPCCN, 0, 0, seg.Element(7))
-	c.FacilityCode = p.str(seg.Element(8))
-	c.Frequency = p.str(seg.Element(9))
-	if seg.Len() > 10 {
-		c.DRG = p.str(seg.Element(11))
+	c.FilingIndicator = p.str(p.el.at(6))
+	c.PayerClaimControlNumber = p.text(p.el.at(7))
+	c.FacilityCode = p.str(p.el.at(8))
+	c.Frequency = p.str(p.el.at(9))
+	if p.el.n > 10 {
+		c.DRG = p.str(p.el.at(11))
 		c.DRGWeight = p.quantity(seg, 12)
 		c.DischargeFraction = p.quantity(seg, 13)
 	}
@@ -422,7 +434,7 @@ func (p *parser) inClaim(seg *x12.Segment, s slot) bool {
 	return true
 }
 
-func (p *parser) line() *ServiceLine { return &p.a.line.buf[len(p.a.line.buf)-1] }
+func (p *parser) line() *ServiceLine { return p.a.line.last() }
 
 func (p *parser) cas(seg *x12.Segment) {
 	switch p.loop {
@@ -434,8 +446,8 @@ func (p *parser) cas(seg *x12.Segment) {
 		p.unexpected(seg)
 		return
 	}
-	gb := seg.Element(1)
-	group := groupString(gb)
+	gb := p.el.at(1)
+	group, g := groupOf(gb)
 	if group == "" {
 		switch {
 		case string(gb) == "CR":
@@ -447,13 +459,13 @@ func (p *parser) cas(seg *x12.Segment) {
 		}
 		group = p.str(gb)
 	}
-	n := seg.Len()
+	n := p.el.n
 	for k := 0; k < 6; k++ {
 		ri := 2 + 3*k
 		if ri > n {
 			break
 		}
-		rb, ab, qb := seg.Element(ri), seg.Element(ri+1), seg.Element(ri+2)
+		rb, ab, qb := p.el.at(ri), p.el.at(ri+1), p.el.at(ri+2)
 		if len(rb) == 0 && len(ab) == 0 {
 			if len(qb) > 0 {
 				p.at(seg, x12.Error, RuleCASTriplet, ri+2, 0, "CAS%02d quantity without a reason code and amount", ri+2)
@@ -466,38 +478,53 @@ func (p *parser) cas(seg *x12.Segment) {
 		if len(ab) == 0 {
 			p.at(seg, x12.Error, RuleCASTriplet, ri+1, 0, "CAS%02d reason code %s has no adjustment amount (CAS%02d)", ri, clip(rb), ri+1)
 		}
-		a := Adjustment{Group: group, Reason: p.carc(seg, ri, rb), Amount: p.amount(seg, ri+1)}
-		if len(qb) > 0 {
-			a.Quantity = p.quantity(seg, ri+2)
+		reason, ce := p.carc(seg, ri, rb)
+		amt := p.amountOf(seg, ri+1, ab)
+		a := p.a.adj.push()
+		a.Group, a.Reason, a.Amount = group, reason, amt
+		if ce != nil && g >= 0 {
+			// final unless the line or claim has remark codes
+			a.Category = ce.category(g, group)
 		}
-		p.a.adj.add(a)
+		if len(qb) > 0 {
+			a.Quantity, _ = parseQuantity(qb)
+		}
 	}
 }
 
-func groupString(b []byte) string {
+// groupOf returns a valid CAS01 group code as a constant string and its
+// index in carcEntry.cats; "" and -1 for any other.
+func groupOf(b []byte) (string, int) {
 	switch string(b) {
 	case "CO":
-		return "CO"
+		return "CO", 0
 	case "OA":
-		return "OA"
+		return "OA", 1
 	case "PI":
-		return "PI"
+		return "PI", 2
 	case "PR":
-		return "PR"
+		return "PR", 3
 	}
-	return ""
+	return "", -1
 }
 
 // carc returns the reason code as a string (the code list's own string
 // when known, so no allocation) and reports unknown or retired codes.
-func (p *parser) carc(seg *x12.Segment, i int, b []byte) string {
+// Its cache entry (nil for a value too long to cache) knows the code's
+// categories.
+func (p *parser) carc(seg *x12.Segment, i int, b []byte) (string, *carcEntry) {
 	if len(b) == 0 {
-		return ""
+		return "", nil
 	}
-	s, flag := lookupCode(&p.cache().carcs, b, true)
+	e, hit := p.cache().carcs.entry(b)
+	var se *strEntry
+	if e != nil {
+		se = &e.strEntry
+	}
+	s, flag := lookupCode(se, hit, b, true)
 	if flag&codeKnown == 0 {
 		p.at(seg, x12.Warning, RuleCARCUnknown, i, 0, "adjustment reason code %q is not in the CARC list (X12 code list 139)", clip(b))
-		return s
+		return s, e
 	}
 	if p.full && flag&codeDeactivated != 0 {
 		c, _ := knownCARC(b)
@@ -505,7 +532,7 @@ func (p *parser) carc(seg *x12.Segment, i int, b []byte) string {
 			p.at(seg, x12.Warning, RuleCARCInactive, i, 0, "adjustment reason code %s is not valid on the payment date %s (deactivated %s)", c.Code, d, c.Stop.Format("2006-01-02"))
 		}
 	}
-	return s
+	return s, e
 }
 
 // rarc is carc for remark codes.
@@ -513,7 +540,8 @@ func (p *parser) rarc(seg *x12.Segment, i int, b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	s, flag := lookupCode(&p.cache().rarcs, b, false)
+	e, hit := p.cache().rarcs.entry(b)
+	s, flag := lookupCode(e, hit, b, false)
 	if flag&codeKnown == 0 {
 		p.at(seg, x12.Warning, RuleRARCUnknown, i, 0, "remark code %q is not in the RARC list (X12 code list 411)", clip(b))
 	}
@@ -527,7 +555,7 @@ func (p *parser) nm1(seg *x12.Segment, q []byte) {
 	}
 	c := p.claim
 	var s slot
-	var k int // entity number for the string patches, see entityAt
+	var k int // entity number, see entitySlot
 	switch string(q) {
 	case "QC":
 		s, k = sNM1QC, 0
@@ -550,18 +578,17 @@ func (p *parser) nm1(seg *x12.Segment, q []byte) {
 	p.place(seg, s)
 	e := &c.Patient
 	if k > 0 {
-		e = new(Entity)
+		e = p.a.ents.get()
 		*entitySlot(c, k) = e
 	}
-	*e = Entity{
-		Type:        p.str(seg.Element(2)),
-		Last:        p.later(fEntLast, k, 0, seg.Element(3)),
-		First:       p.later(fEntFirst, k, 0, seg.Element(4)),
-		Middle:      p.later(fEntMiddle, k, 0, seg.Element(5)),
-		Suffix:      p.str(seg.Element(7)),
-		IDQualifier: p.str(seg.Element(8)),
-		ID:          p.later(fEntID, k, 0, seg.Element(9)),
-	}
+	// every field, in place: a repeated NM1 replaces the first whole
+	e.Type = p.str(p.el.at(2))
+	e.Last = p.text(p.el.at(3))
+	e.First = p.text(p.el.at(4))
+	e.Middle = p.text(p.el.at(5))
+	e.Suffix = p.str(p.el.at(7))
+	e.IDQualifier = p.str(p.el.at(8))
+	e.ID = p.text(p.el.at(9))
 }
 
 // entitySlot is where NM1 entity k (1 IL .. 6 GB) of a claim lives.
@@ -581,32 +608,31 @@ func entitySlot(c *ClaimPayment, k int) **Entity {
 	return &c.OtherSubscriber
 }
 
-func entityAt(c *ClaimPayment, k int) *Entity {
-	if k == 0 {
-		return &c.Patient
-	}
-	return *entitySlot(c, k)
-}
-
 func (p *parser) mia(seg *x12.Segment) {
-	m := &InpatientAdjudication{}
-	p.fields(seg, m.fields())
+	m := p.a.mia.get()
+	var buf [24]numField
+	p.fields(seg, m.fields(buf[:0]))
+	mark := p.a.strs.mark()
 	for _, i := range [...]int{5, 20, 21, 22, 23} {
-		if b := seg.Element(i); len(b) > 0 {
-			m.Remarks = append(m.Remarks, p.rarc(seg, i, b))
+		if b := p.el.at(i); len(b) > 0 {
+			p.a.strs.add(p.rarc(seg, i, b))
 		}
 	}
+	m.Remarks = p.a.strs.since(mark)
 	p.claim.Inpatient = m
 }
 
 func (p *parser) moa(seg *x12.Segment) {
-	m := &OutpatientAdjudication{}
-	p.fields(seg, m.fields())
+	m := p.a.moa.get()
+	var buf [24]numField
+	p.fields(seg, m.fields(buf[:0]))
+	mark := p.a.strs.mark()
 	for i := 3; i <= 7; i++ {
-		if b := seg.Element(i); len(b) > 0 {
-			m.Remarks = append(m.Remarks, p.rarc(seg, i, b))
+		if b := p.el.at(i); len(b) > 0 {
+			p.a.strs.add(p.rarc(seg, i, b))
 		}
 	}
+	m.Remarks = p.a.strs.since(mark)
 	p.claim.Outpatient = m
 }
 
@@ -614,10 +640,12 @@ func (p *parser) amt(seg *x12.Segment, q []byte) {
 	switch p.loop {
 	case loop2100:
 		p.place(seg, sAMTClaim)
-		p.a.amt.add(SupplementalAmount{Qualifier: p.str(q), Amount: p.amount(seg, 2)})
+		a := p.a.amt.push()
+		a.Qualifier, a.Amount = p.str(q), p.amount(seg, 2)
 	case loop2110:
 		p.place(seg, sAMTSvc)
-		p.a.amt.add(SupplementalAmount{Qualifier: p.str(q), Amount: p.amount(seg, 2)})
+		a := p.a.amt.push()
+		a.Qualifier, a.Amount = p.str(q), p.amount(seg, 2)
 	default:
 		p.unexpected(seg)
 	}
@@ -627,39 +655,35 @@ func (p *parser) qty(seg *x12.Segment, q []byte) {
 	switch p.loop {
 	case loop2100:
 		p.place(seg, sQTYClaim)
-		p.a.qty.add(SupplementalQuantity{Qualifier: p.str(q), Quantity: p.quantity(seg, 2)})
+		a := p.a.qty.push()
+		a.Qualifier, a.Quantity = p.str(q), p.quantity(seg, 2)
 	case loop2110:
 		p.place(seg, sQTYSvc)
-		p.a.qty.add(SupplementalQuantity{Qualifier: p.str(q), Quantity: p.quantity(seg, 2)})
+		a := p.a.qty.push()
+		a.Qualifier, a.Quantity = p.str(q), p.quantity(seg, 2)
 	default:
 		p.unexpected(seg)
 	}
 }
 
-// procedure parses an SVC01/SVC06 composite; SVC01's modifiers go to the
-// claim's arena, SVC06's to a slice of their own.
-func (p *parser) procedure(b []byte, sep byte, desc bool) Procedure {
-	n := p.split(b, sep)
-	pr := Procedure{Qualifier: p.str(p.comps[0]), Code: p.str(p.comps[1])}
+// procedure parses an SVC01 or SVC06 composite into pr; its modifiers go
+// to the claim's string arena.
+func (p *parser) procedure(pr *Procedure, b []byte, sep byte, desc bool) {
+	var comps [8][]byte
+	n := splitComposite(b, sep, &comps)
+	pr.Qualifier, pr.Code = p.str(comps[0]), p.str(comps[1])
 	last := min(n, 6)
-	for last > 2 && len(p.comps[last-1]) == 0 {
+	for last > 2 && len(comps[last-1]) == 0 {
 		last--
 	}
-	if desc {
-		for j := 2; j < last; j++ {
-			pr.Modifiers = append(pr.Modifiers, p.str(p.comps[j]))
-		}
-	} else {
-		m := p.a.mod.mark()
-		for j := 2; j < last; j++ {
-			p.a.mod.add(p.str(p.comps[j]))
-		}
-		pr.Modifiers = p.a.mod.since(m)
+	m := p.a.strs.mark()
+	for j := 2; j < last; j++ {
+		p.a.strs.add(p.str(comps[j]))
 	}
+	pr.Modifiers = p.a.strs.since(m)
 	if desc && n >= 7 {
-		pr.Description = string(p.comps[6])
+		pr.Description = p.text(comps[6])
 	}
-	return pr
 }
 
 func (p *parser) svc(seg *x12.Segment) {
@@ -682,19 +706,19 @@ func (p *parser) svc(seg *x12.Segment) {
 		p.claimPartOK = true
 	}
 	p.a.open()
-	p.a.line.add(ServiceLine{})
-	l := p.line()
-	l.Procedure = p.procedure(seg.Element(1), sep, false)
+	l := p.a.line.push()
+	p.procedure(&l.Procedure, p.el.at(1), sep, false)
 	l.Charge = p.amount(seg, 2)
 	l.Paid = p.amount(seg, 3)
-	l.RevenueCode = p.str(seg.Element(4))
+	l.RevenueCode = p.str(p.el.at(4))
 	l.UnitsPaid = 1
-	if len(seg.Element(5)) > 0 {
-		l.UnitsPaid = p.quantity(seg, 5)
+	if b := p.el.at(5); len(b) > 0 {
+		l.UnitsPaid, _ = parseQuantity(b)
 	}
-	if b := seg.Element(6); len(b) > 0 {
-		op := p.procedure(b, sep, true)
-		l.OriginalProcedure = &op
+	if b := p.el.at(6); len(b) > 0 {
+		op := p.a.procs.get()
+		p.procedure(op, b, sep, true)
+		l.OriginalProcedure = op
 	}
 	l.OriginalUnits = p.quantity(seg, 7)
 }
@@ -708,16 +732,16 @@ func (p *parser) plbSeg(seg *x12.Segment) {
 		p.startLoop(loopFooter)
 	}
 	p.place(seg, sPLB)
-	id := string(seg.Element(1))
+	id := string(p.el.at(1))
 	date := p.date(seg, 2)
 	sep := seg.Delimiters().Component
-	n := seg.Len()
+	n := p.el.n
 	for k := 0; k < 6; k++ {
 		ci := 3 + 2*k
 		if ci > n {
 			break
 		}
-		cb, ab := seg.Element(ci), seg.Element(ci+1)
+		cb, ab := p.el.at(ci), p.el.at(ci+1)
 		if len(cb) == 0 && len(ab) == 0 {
 			continue
 		}

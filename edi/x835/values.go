@@ -36,36 +36,45 @@ func ParseAmount(b []byte) (Amount, error) {
 		b = b[1:]
 	}
 	var whole int64
-	i, digits := 0, 0
-	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-		whole = whole*10 + int64(b[i]-'0')
-		digits++
-		if digits > maxWholeDigits {
-			return 0, errAmountLarge
+	i := 0
+	for ; i < len(b); i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			break
 		}
+		whole = whole*10 + int64(d)
+	}
+	if i > maxWholeDigits {
+		return 0, errAmountLarge
 	}
 	cents := whole * 100
+	digits := i
 	if i < len(b) {
 		if b[i] != '.' {
 			return 0, errAmountSyntax
 		}
-		i++
-		frac := b[i:]
-		if len(frac) > 2 {
+		frac := b[i+1:]
+		switch len(frac) {
+		case 0:
+		case 1:
+			d := frac[0] - '0'
+			if d > 9 {
+				return 0, errAmountSyntax
+			}
+			cents += int64(d) * 10
+		case 2:
+			d1, d2 := frac[0]-'0', frac[1]-'0'
+			if d1 > 9 || d2 > 9 {
+				return 0, errAmountSyntax
+			}
+			cents += int64(d1)*10 + int64(d2)
+		default:
 			for _, c := range frac {
 				if c < '0' || c > '9' {
 					return 0, errAmountSyntax
 				}
 			}
 			return 0, errAmountDecimals
-		}
-		mul := int64(10)
-		for _, c := range frac {
-			if c < '0' || c > '9' {
-				return 0, errAmountSyntax
-			}
-			cents += int64(c-'0') * mul
-			mul /= 10
 		}
 		digits += len(frac)
 	}

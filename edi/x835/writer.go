@@ -278,12 +278,12 @@ func (s *SetWriter) WriteClaim(c *ClaimPayment) error {
 				w.Element(t.ProviderID)
 				w.Element(t.FacilityCode)
 				s.date(t.FiscalPeriod)
-				s.wide(4, t.fields(), nil, nil)
+				s.wide(4, t.fields(nil), nil, nil)
 				w.End()
 			}
 			if t.Supplemental != nil {
 				w.Begin("TS2")
-				s.wide(1, t.Supplemental.fields(), nil, nil)
+				s.wide(1, t.Supplemental.fields(nil), nil, nil)
 				w.End()
 			}
 		}
@@ -322,14 +322,14 @@ func (s *SetWriter) WriteClaim(c *ClaimPayment) error {
 	}
 	if m := c.Inpatient; m != nil {
 		w.Begin("MIA")
-		if err := s.wide(1, m.fields(), miaRemarkPos, m.Remarks); err != nil {
+		if err := s.wide(1, m.fields(nil), miaRemarkPos, m.Remarks); err != nil {
 			return err
 		}
 		w.End()
 	}
 	if m := c.Outpatient; m != nil {
 		w.Begin("MOA")
-		if err := s.wide(1, m.fields(), moaRemarkPos, m.Remarks); err != nil {
+		if err := s.wide(1, m.fields(nil), moaRemarkPos, m.Remarks); err != nil {
 			return err
 		}
 		w.End()
