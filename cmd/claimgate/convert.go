@@ -57,6 +57,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	to := fs.String("to", "837p", "output format (837p)")
 	outDir := fs.String("o", "", "directory for the 837P files (required)")
+	stateDir := fs.String("state", "", "directory keeping control numbers and the duplicate-claim keys between runs (default: the -o directory)")
 	cfgPath := fs.String("config", "", "claimgate configuration file (submitter, payers, policies); without it every payer on the batch gets a test-usage receiver of its own id")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	// Flags may follow the batch name: claimgate convert BATCH -o DIR.
@@ -87,7 +88,13 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	rep, err := convert(context.Background(), cfg, batch, *outDir, stderr)
+	if *stateDir == "" {
+		*stateDir = *outDir
+	}
+	if err := os.MkdirAll(*stateDir, 0o700); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	rep, err := convert(context.Background(), cfg, batch, *outDir, *stateDir, stderr)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -178,17 +185,28 @@ func scanPayers(batch string) ([]claim.Payer, error) {
 }
 
 // convert runs decode → scrub → 837P for one batch.
-func convert(ctx context.Context, cfg *config.Config, batch, outDir string, stderr io.Writer) (*convertReport, error) {
+func convert(ctx context.Context, cfg *config.Config, batch, outDir, stateDir string, stderr io.Writer) (*convertReport, error) {
 	scfg, err := cfg.Scrub()
 	if err != nil {
 		return nil, err
 	}
-	scfg.Seen = scrub.NewMemorySeen() // duplicates within this run; the gateway keeps them across batches
+	// Duplicate claims: keys of claims written by earlier runs live in the
+	// state directory; keys of this run's accepted claims are kept in
+	// memory and made durable only once their file is written, so a claim
+	// whose file failed is not taken for a duplicate next time.
+	durable, err := scrub.OpenFileSeen(filepath.Join(stateDir, ".claimgate-seen-claims"))
+	if err != nil {
+		return nil, err
+	}
+	defer durable.Close()
+	run := scrub.NewMemorySeen()
+	scfg.Seen = layeredSeen{durable: durable, run: run}
 	scrubber, err := scrub.New(scfg)
 	if err != nil {
 		return nil, err
 	}
-	numbers := &control.File{Path: filepath.Join(outDir, ".claimgate-control-numbers.json")}
+	pendingKeys := map[string]string{} // claim id → duplicate key
+	numbers := &control.File{Path: filepath.Join(stateDir, ".claimgate-control-numbers.json")}
 	asm, err := assemble.New(cfg.Assemble(), numbers)
 	if err != nil {
 		return nil, err
@@ -232,7 +250,10 @@ func convert(ctx context.Context, cfg *config.Config, batch, outDir string, stde
 			rep.Rejected = append(rep.Rejected, claimProblem{ClaimID: c.ID, Where: where, Rule: "assemble", Message: err.Error()})
 			return
 		}
-		scrubber.Remember(ctx, c)
+		if key, ok := scrubber.DuplicateKey(c); ok {
+			run.Remember(ctx, key)
+			pendingKeys[c.ID] = key
+		}
 	}
 
 	switch format {
@@ -270,15 +291,44 @@ func convert(ctx context.Context, cfg *config.Config, batch, outDir string, stde
 		return nil, fmt.Errorf("%s: not a JSON, CSV or X12 batch", batch)
 	}
 
-	files, err := flush(ctx, asm, outDir)
+	files, written, err := flush(ctx, asm, outDir)
 	for _, fi := range files {
 		rep.Written += fi.Claims
 	}
 	rep.Files = files
+	for _, id := range written {
+		if key, ok := pendingKeys[id]; ok {
+			durable.Remember(ctx, key)
+		}
+	}
+	if serr := durable.Sync(); err == nil {
+		err = serr
+	}
 	if err != nil {
 		return rep, err
 	}
 	return rep, nil
+}
+
+// layeredSeen answers for claims written by earlier runs (durable) and
+// claims accepted earlier in this run (run); only the caller makes a key
+// durable, once its claim's file is written.
+type layeredSeen struct{ durable, run scrub.Seen }
+
+func (l layeredSeen) SeenBefore(ctx context.Context, key string) (bool, error) {
+	if ok, err := l.durable.SeenBefore(ctx, key); ok || err != nil {
+		return ok, err
+	}
+	return l.run.SeenBefore(ctx, key)
+}
+
+func (l layeredSeen) Remember(ctx context.Context, key string) error {
+	return l.run.Remember(ctx, key)
+}
+
+func (l layeredSeen) Forget(ctx context.Context, key string) error {
+	l.run.Forget(ctx, key)
+	return l.durable.Forget(ctx, key)
 }
 
 // convert837 re-envelopes the claims of a PM system's 837P per payer.
@@ -402,7 +452,7 @@ func claimSpans(r io.Reader, name string) (*spans, error) {
 // flush writes the files, each first under a temporary name and renamed
 // to PAYER-ISA13.837 once complete, so a reader of the directory never
 // sees half a file.
-func flush(ctx context.Context, asm *assemble.Assembler, outDir string) ([]convertedFile, error) {
+func flush(ctx context.Context, asm *assemble.Assembler, outDir string) ([]convertedFile, []string, error) {
 	temps := map[string]*atomicFile{}
 	infos, err := asm.Flush(ctx, func(payerID string) (io.WriteCloser, error) {
 		tf, err := os.CreateTemp(outDir, ".partial-*.837")
@@ -414,6 +464,7 @@ func flush(ctx context.Context, asm *assemble.Assembler, outDir string) ([]conve
 		return af, nil
 	})
 	var out []convertedFile
+	var written []string
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)
@@ -429,8 +480,11 @@ func flush(ctx context.Context, asm *assemble.Assembler, outDir string) ([]conve
 			continue
 		}
 		out = append(out, convertedFile{Path: name, PayerID: fi.PayerID, Interchange: fmt.Sprintf("%09d", fi.Interchange), Sets: len(fi.Sets), Claims: fi.Claims})
+		for _, set := range fi.Sets {
+			written = append(written, set.ClaimIDs...)
+		}
 	}
-	return out, errors.Join(errs...)
+	return out, written, errors.Join(errs...)
 }
 
 // atomicFile is a temporary file that is synced on Close and removed on

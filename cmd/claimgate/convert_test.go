@@ -109,3 +109,35 @@ func TestConvertUsage(t *testing.T) {
 		t.Fatalf("missing batch: exit %d", code)
 	}
 }
+
+func TestConvertCatchesDuplicatesAcrossRuns(t *testing.T) {
+	out, state := t.TempDir(), t.TempDir()
+	args := []string{"convert", "--to", "837p", "../../testdata/batches/pt_batch.csv", "-o", out, "--state", state,
+		"--config", "../../deploy/claimgate.example.json", "--json"}
+	_, first, _ := runCLI(args...)
+	var rep convertReport
+	json.Unmarshal([]byte(first), &rep)
+	if rep.Written != 3 {
+		t.Fatalf("first run wrote %d claims", rep.Written)
+	}
+	// The same batch again: both originals already sent are duplicates;
+	// the replacement claim (frequency 7) is a correction, never a
+	// duplicate, and is written again.
+	code, second, _ := runCLI(args...)
+	rep = convertReport{}
+	json.Unmarshal([]byte(second), &rep)
+	dups := 0
+	for _, r := range rep.Rejected {
+		if r.Rule == "DUP-CLAIM" {
+			dups++
+		}
+	}
+	if code != 1 || rep.Written != 1 || dups != 2 {
+		t.Fatalf("second run: exit %d, written %d, %d duplicates: %+v", code, rep.Written, dups, rep.Rejected)
+	}
+	// The keys on disk are digests: no names, member ids or birth dates.
+	b, _ := os.ReadFile(filepath.Join(state, ".claimgate-seen-claims"))
+	if strings.Contains(string(b), "Lindqvist") || strings.Contains(string(b), "1948") || len(strings.Split(strings.TrimSpace(string(b)), "\n")) != 2 {
+		t.Fatalf("seen-claims store: %q", b)
+	}
+}

@@ -1,0 +1,100 @@
+package scrub
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// FileSeen is a Seen kept in an append-only file of duplicate keys (hex
+// digests, never PHI), for one-shot conversions that must still catch a
+// claim sent in an earlier run. The file is locked for as long as the
+// FileSeen is open, so two runs sharing it cannot both queue one claim.
+// Additions are written at once and synced by Sync and Close.
+type FileSeen struct {
+	mem  MemorySeen
+	f    *os.File
+	w    *bufio.Writer
+	path string
+}
+
+// OpenFileSeen opens (creating if needed) the key file at path and loads
+// it. It fails when another process holds the file.
+func OpenFileSeen(path string) (*FileSeen, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("duplicate-claim store %s is in use by another run: %w", path, err)
+	}
+	s := &FileSeen{f: f, path: path}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if len(line) < 2 || (line[0] != '+' && line[0] != '-') {
+			f.Close()
+			return nil, fmt.Errorf("%s line %d: not a key record", path, n)
+		}
+		if line[0] == '+' {
+			s.mem.Remember(context.Background(), line[1:])
+		} else {
+			s.mem.Forget(context.Background(), line[1:])
+		}
+	}
+	if err := sc.Err(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.w = bufio.NewWriter(f)
+	return s, nil
+}
+
+// SeenBefore reports whether key was remembered, in this run or before.
+func (s *FileSeen) SeenBefore(ctx context.Context, key string) (bool, error) {
+	return s.mem.SeenBefore(ctx, key)
+}
+
+// Remember records key, or returns ErrDuplicate when it is already there.
+func (s *FileSeen) Remember(ctx context.Context, key string) error {
+	if strings.ContainsAny(key, "\r\n") {
+		return errors.New("scrub: duplicate key contains a line break")
+	}
+	if err := s.mem.Remember(ctx, key); err != nil {
+		return err
+	}
+	_, err := s.w.WriteString("+" + key + "\n")
+	return err
+}
+
+// Forget removes key.
+func (s *FileSeen) Forget(ctx context.Context, key string) error {
+	s.mem.Forget(ctx, key)
+	_, err := s.w.WriteString("-" + key + "\n")
+	return err
+}
+
+// Len returns the number of keys remembered.
+func (s *FileSeen) Len() int { return s.mem.Len() }
+
+// Sync makes every addition durable.
+func (s *FileSeen) Sync() error {
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	return s.f.Sync()
+}
+
+// Close syncs and releases the file.
+func (s *FileSeen) Close() error {
+	err := s.Sync()
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
