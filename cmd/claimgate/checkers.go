@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/edi/x277ca"
 	"github.com/claimgate/claimgate/edi/x835"
@@ -18,9 +20,9 @@ func setChecker(h x12.SetHeader) x12.SetChecker {
 		return x835.Sets(h)
 	case h.ID == "999":
 		return x999.NewChecker(h)
-	case h.ID == "277":
-		// 277CA (X214) is checked; a 277 claim status response (X212)
-		// gets a finding naming its version from the same checker.
+	case h.ID == "277" && strings.HasPrefix(h.Version, "005010X214"):
+		// Only the 277CA; a 277 claim status response (X212) is checked
+		// for its envelopes alone.
 		return x277ca.NewChecker(h)
 	}
 	return nil

@@ -66,3 +66,31 @@ func TestValidateJSON(t *testing.T) {
 		t.Fatalf("unexpected result %+v", res)
 	}
 }
+
+func TestValidateUsesTransactionCheckers(t *testing.T) {
+	// One TR3 defect per transaction type, each caught by its checker
+	// through claimgate validate.
+	cases := []struct{ file, from, to, rule string }{
+		{"../../testdata/837p/lfh__demo.example1.x222a1.837", "SBR*P*", "SBR*Q*", "tr3.code"},
+		{"../../testdata/835/x12org__X221-claim-adjustment-reason-code-45.edi", "CAS*CO*", "CAS*CR*", "835.cas-group"},
+		{"../../testdata/999/herophilus__999_rejected.txt", "AK9*R", "AK9*A", "999.ak9-status"},
+		{"../../testdata/277ca/herophilus__277CA_accepted.txt", "STC*A2", "STC*Z9", "277ca.stc-category"},
+	}
+	for _, c := range cases {
+		b, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), c.from) {
+			t.Fatalf("%s has no %q", c.file, c.from)
+		}
+		p := filepath.Join(t.TempDir(), filepath.Base(c.file))
+		os.WriteFile(p, []byte(strings.Replace(string(b), c.from, c.to, 1)), 0o600)
+		code, out, _ := runCLI("validate", "--json", p)
+		var res []fileResult
+		json.Unmarshal([]byte(out), &res)
+		if code != 1 || len(res) != 1 || !res[0].Findings.HasRule(c.rule) {
+			t.Errorf("%s with %q: exit %d, want rule %s in %s", c.file, c.to, code, c.rule, out)
+		}
+	}
+}
