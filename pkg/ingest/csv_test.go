@@ -82,7 +82,7 @@ func TestCSVFieldErrors(t *testing.T) {
 		reason     string
 	}{
 		{"impossible date", 6, "service_date", "2024-02-30", `date "2024-02-30" is not a valid YYYY-MM-DD date`},
-		{"US date", 5, "subscriber_birth_date", "11/02/1981", `date "11/02/1981" is not a valid`},
+		{"US date", 5, "subscriber_birth_date", "11/02/1981", `date (value withheld) is not a valid`}, // PHI: the value is withheld
 		{"three decimals", 6, "charge", "98.001", "more than two decimals"},
 		{"dollar sign", 6, "charge", "$98.00", "is not a decimal number"},
 		{"negative charge", 6, "charge", "-98.00", "must not be negative"},

@@ -207,6 +207,10 @@ func (d *Decoder) maxRecord() int64 {
 
 // report records e in s according to d's options.
 func (d *Decoder) report(s *Summary, e *RowError) {
+	// Errors end up in logs: never with a patient's data in them.
+	if isPHIField(e.Field) {
+		e.Reason = withholdValues(e.Reason)
+	}
 	if d.OnError != nil {
 		d.OnError(e)
 	}

@@ -187,7 +187,7 @@ var fieldCases = []struct {
 }{
 	// dates
 	{"impossible date", "lines[1].service_date", "2023-02-29", "lines[1].service_date", `date "2023-02-29" is not a valid YYYY-MM-DD date`},
-	{"month 13", "patient.birth_date", "2012-13-01", "patient.birth_date", `date "2012-13-01" is not a valid`},
+	{"month 13", "patient.birth_date", "2012-13-01", "patient.birth_date", `date (value withheld) is not a valid`}, // PHI: the value is withheld
 	{"US date", "onset_date", "01/28/2025", "onset_date", `date "01/28/2025" is not a valid`},
 	{"date as number", "lines[0].service_date", 20250304, "lines[0].service_date", "date must be a string"},
 	{"missing service date", "lines[0].service_date", nil, "lines[0].service_date", "is required"},

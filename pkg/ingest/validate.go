@@ -42,6 +42,51 @@ func (k *checker) add(prefix, field, format string, args ...any) {
 	k.issues = append(k.issues, issue{line: k.line, field: prefix + field, reason: fmt.Sprintf(format, args...)})
 }
 
+// isPHIField reports whether a field holds protected health information:
+// the subscriber's or patient's name, member id, birth date, group number
+// or address, their own or on another payer's record. Field is a claim
+// JSON path ("subscriber.name.last") or a CSV column ("subscriber_last").
+func isPHIField(field string) bool {
+	person := false
+	for _, part := range strings.FieldsFunc(field, func(r rune) bool { return r == '.' || r == '_' || r == '[' }) {
+		if part == "subscriber" || part == "patient" {
+			person = true
+		}
+	}
+	if !person {
+		return false
+	}
+	for _, leaf := range []string{"last", "first", "middle", "suffix", "member_id", "birth_date", "group_number",
+		"line1", "line2", "address1", "address2", "city", "zip"} {
+		if strings.HasSuffix(field, leaf) {
+			return true
+		}
+	}
+	return false
+}
+
+// withholdValues replaces the quoted values in a reason with a marker, so
+// an error about a patient's name, member id or birth date names the field
+// and the rule but never the data: errors end up in logs.
+func withholdValues(reason string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(reason, '"')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(reason[i+1:], '"')
+		if j < 0 {
+			break
+		}
+		b.WriteString(reason[:i])
+		b.WriteString("(value withheld)")
+		reason = reason[i+1+j+1:]
+	}
+	b.WriteString(reason)
+	return b.String()
+}
+
 // check normalises c in place (trims spaces, transliterates names and
 // addresses, upper-cases codes, strips the decimal point from diagnoses
 // and hyphens from ZIP codes and tax ids) and returns what is wrong with
