@@ -342,3 +342,31 @@ func TestSegmentIDInterning(t *testing.T) {
 		}
 	}
 }
+
+func TestIDCacheKeepsCollidingIDs(t *testing.T) {
+	var c idCache
+	ids := []string{"AMT", "SVC", "CAS", "CLP", "NM1", "DTM", "REF", "LQ", "ST", "SE", "PLB", "N1", "N3", "N4", "PER", "BPR", "TRN", "LX", "TS3", "MOA", "QTY"}
+	first := map[string]*idEntry{}
+	for _, id := range ids {
+		e := c.get([]byte(id+"*X"), '*')
+		if e == nil || e.id != id || !e.valid {
+			t.Fatalf("%s: entry %+v", id, e)
+		}
+		first[id] = e
+	}
+	// Every id of an 835 keeps its slot: reading them again finds the
+	// same entries, so no segment id is re-allocated in steady state.
+	for round := 0; round < 3; round++ {
+		for _, id := range ids {
+			if e := c.get([]byte(id), '*'); e != first[id] {
+				t.Fatalf("%s was evicted", id)
+			}
+		}
+	}
+	if e := c.get([]byte("ST*837"), '*'); e.pos != 1 {
+		t.Fatal("ST does not start a set")
+	}
+	if e := c.get([]byte("bad*"), '*'); e == nil || e.valid {
+		t.Fatal("lower-case id accepted")
+	}
+}

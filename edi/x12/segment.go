@@ -266,11 +266,19 @@ func (c *idCache) get(raw []byte, sep byte) *idEntry {
 	if n == 3 {
 		key |= uint32(raw[2])
 	}
-	// Four-way probing: ids whose hashes collide (AMT and SVC do) still
-	// each keep a slot instead of evicting each other on every segment.
 	h := (key * 2654435761) >> 24
+	if e := &c[h]; e.key == key {
+		return e
+	}
+	return c.miss(raw[:n], key, h)
+}
+
+// miss finds or adds an id that is not in its first slot. Four-way
+// probing lets ids whose hashes collide (AMT and SVC do) each keep a slot
+// instead of evicting each other on every segment.
+func (c *idCache) miss(id []byte, key, h uint32) *idEntry {
 	var e *idEntry
-	for i := uint32(0); i < 4; i++ {
+	for i := uint32(1); i < 4; i++ {
 		x := &c[(h+i)&255]
 		if x.key == key {
 			return x
@@ -279,10 +287,12 @@ func (c *idCache) get(raw []byte, sep byte) *idEntry {
 			e = x
 		}
 	}
-	if e == nil {
-		e = &c[h] // all four taken: evict the first
+	if first := &c[h]; first.key == 0 {
+		e = first
+	} else if e == nil {
+		e = first // all four taken: evict the first
 	}
-	e.key, e.id = key, string(raw[:n])
+	e.key, e.id = key, string(id)
 	e.valid = validID(e.id)
 	switch e.id {
 	case "ST":
