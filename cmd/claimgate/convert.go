@@ -388,26 +388,28 @@ type spans struct {
 	findings x12.Findings
 }
 
-// claimsFor returns the claims a finding at segment seg concerns.
+// claimsFor returns the claims a finding at segment seg concerns. Claims
+// and sets are in segment order, so both lookups are binary searches: a
+// file with many claims and many findings stays fast.
 func (s *spans) claimsFor(seg int) []int {
-	for k := range s.ids {
-		if seg >= s.start[k] && seg <= s.end[k] {
-			return []int{k}
-		}
+	k := sort.SearchInts(s.start, seg+1) - 1 // last claim starting at or before seg
+	if k >= 0 && seg <= s.end[k] {
+		return []int{k}
 	}
-	var out []int
-	for si, b := range s.sets {
-		if seg >= b[0] && seg <= b[1] {
-			for k := range s.ids {
-				if s.setOf[k] == si {
-					out = append(out, k)
-				}
-			}
-			return out
-		}
+	si := sort.Search(len(s.sets), func(i int) bool { return s.sets[i][1] >= seg })
+	if si < len(s.sets) && seg >= s.sets[si][0] {
+		// A finding in the set's header or hierarchy: every claim of the set.
+		lo := sort.Search(len(s.setOf), func(i int) bool { return s.setOf[i] >= si })
+		hi := sort.Search(len(s.setOf), func(i int) bool { return s.setOf[i] > si })
+		return seq(lo, hi)
 	}
 	// Outside every set (interchange or group envelope): every claim.
-	for k := range s.ids {
+	return seq(0, len(s.ids))
+}
+
+func seq(lo, hi int) []int {
+	out := make([]int, 0, hi-lo)
+	for k := lo; k < hi; k++ {
 		out = append(out, k)
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -139,5 +140,27 @@ func TestConvertCatchesDuplicatesAcrossRuns(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(state, ".claimgate-seen-claims"))
 	if strings.Contains(string(b), "Lindqvist") || strings.Contains(string(b), "1948") || len(strings.Split(strings.TrimSpace(string(b)), "\n")) != 2 {
 		t.Fatalf("seen-claims store: %q", b)
+	}
+}
+
+func TestClaimsForFinding(t *testing.T) {
+	// Two sets: segments 3-20 with claims at 8-12 and 13-19, 23-40 with a
+	// claim at 30-39.
+	s := &spans{
+		ids:   []string{"A", "B", "C"},
+		start: []int{8, 13, 30},
+		end:   []int{12, 19, 39},
+		setOf: []int{0, 0, 1},
+		sets:  [][2]int{{3, 20}, {23, 40}},
+	}
+	cases := map[int][]int{
+		8: {0}, 12: {0}, 13: {1}, 19: {1}, 35: {2}, // inside a claim: that claim
+		5: {0, 1}, 20: {0, 1}, 25: {2}, 40: {2}, // set header or hierarchy: the set's claims
+		1: {0, 1, 2}, 21: {0, 1, 2}, 41: {0, 1, 2}, // envelopes: every claim
+	}
+	for seg, want := range cases {
+		if got := s.claimsFor(seg); !reflect.DeepEqual(got, want) {
+			t.Errorf("segment %d: claims %v, want %v", seg, got, want)
+		}
 	}
 }

@@ -70,6 +70,11 @@ type TA1 struct {
 	Note    string `json:"note"`
 }
 
+// TA1Of reads a TA1 segment.
+func TA1Of(seg *Segment) TA1 {
+	return TA1{Control: seg.Text(1), Date: seg.Text(2), Time: seg.Text(3), Ack: seg.Text(4), Note: seg.Text(5)}
+}
+
 // Summary describes the envelopes of a whole input.
 type Summary struct {
 	Interchanges []*Interchange `json:"interchanges"`
@@ -316,7 +321,7 @@ func (c *Checker) ta1(seg *Segment) {
 	if c.grp != nil {
 		c.at(seg, Error, "envelope.ta1-position", 0, "TA1 inside a functional group: it belongs between ISA and GS")
 	}
-	t := TA1{Control: seg.Text(1), Date: seg.Text(2), Time: seg.Text(3), Ack: seg.Text(4), Note: seg.Text(5)}
+	t := TA1Of(seg)
 	c.ic.Acks = append(c.ic.Acks, t)
 	if len(t.Control) != 9 || !IsDigits(seg.Element(1)) {
 		c.at(seg, Error, "envelope.ta1", 1, "TA101 %q is not a 9-digit interchange control number", t.Control)

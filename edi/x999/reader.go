@@ -206,7 +206,7 @@ func (r *Reader) segment(seg *x12.Segment) {
 		return
 	case "TA1":
 		if len(r.ta1) < maxTA1 {
-			r.ta1 = append(r.ta1, x12.TA1{Control: seg.Text(1), Date: seg.Text(2), Time: seg.Text(3), Ack: seg.Text(4), Note: seg.Text(5)})
+			r.ta1 = append(r.ta1, x12.TA1Of(seg))
 		}
 		return
 	case "ST":
