@@ -12,6 +12,9 @@ import (
 // with no terminator from being read into memory whole.
 const DefaultMaxSegment = 1 << 20
 
+// readBufSize is the size of the Reader's buffer.
+const readBufSize = 64 << 10
+
 const isaLen = 106 // ISA length including its terminator
 
 // isaSeps are the offsets of the 16 element separators of a well-formed ISA.
@@ -33,6 +36,15 @@ type Reader struct {
 	// MaxSegment is the longest segment accepted, in bytes; longer ones
 	// are skipped with a finding. Zero means DefaultMaxSegment.
 	MaxSegment int
+	// KeepBuffers makes the Reader never overwrite input it has handed
+	// out: when its buffer is full it continues in a new one instead of
+	// moving the unread bytes to the front. The bytes of every segment
+	// returned (Raw, Element) then stay valid and unchanged for as long
+	// as they are referenced, so a caller may keep them, or strings made
+	// from them with unsafe.String, without copying. It costs a buffer
+	// allocation (64 KiB) per buffer of input, and a kept value keeps
+	// its whole buffer alive.
+	KeepBuffers bool
 
 	src    io.Reader
 	buf    []byte
@@ -55,7 +67,7 @@ type Reader struct {
 
 // NewReader returns a Reader reading from r.
 func NewReader(r io.Reader) *Reader {
-	rd := &Reader{src: r, buf: make([]byte, 64<<10), ends: make([]int32, 0, 64)}
+	rd := &Reader{src: r, buf: make([]byte, readBufSize), ends: make([]int32, 0, 64)}
 	rd.seg.scratch = &rd.ends
 	return rd
 }
@@ -80,8 +92,16 @@ func (r *Reader) fill() bool {
 	if r.srcErr != nil {
 		return false
 	}
-	if r.r > 0 && (r.w == len(r.buf) || r.r == r.w) {
-		n := copy(r.buf, r.buf[r.r:r.w])
+	if r.r > 0 && (r.w == len(r.buf) || r.r == r.w && !r.KeepBuffers) {
+		old := r.buf
+		if r.KeepBuffers {
+			size := readBufSize
+			if 2*(r.w-r.r) > size {
+				size = len(r.buf)
+			}
+			r.buf = make([]byte, size)
+		}
+		n := copy(r.buf, old[r.r:r.w])
 		r.base += int64(r.r)
 		r.r, r.w = 0, n
 	}

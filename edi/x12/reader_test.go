@@ -370,3 +370,75 @@ func TestIDCacheKeepsCollidingIDs(t *testing.T) {
 		t.Fatal("lower-case id accepted")
 	}
 }
+
+func TestKeepBuffers(t *testing.T) {
+	// With KeepBuffers the bytes of every segment stay as they were read
+	// after the Reader has moved on through several buffers, whatever the
+	// read sizes; without it the Reader reuses its buffer.
+	in, err := io.ReadAll(newGenStream(300 << 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = append(in, "SE*1*0001~GE*1*1~IEA*1*000000001~"...)
+	want := strings.Split(strings.TrimSuffix(strings.ReplaceAll(string(in), "\n", ""), "~"), "~")
+	sources := map[string]func() io.Reader{
+		"whole":    func() io.Reader { return bytes.NewReader(in) },
+		"half":     func() io.Reader { return iotest.HalfReader(bytes.NewReader(in)) },
+		"one-byte": func() io.Reader { return iotest.OneByteReader(bytes.NewReader(in)) },
+	}
+	for name, src := range sources {
+		t.Run(name, func(t *testing.T) {
+			r := NewReader(src())
+			r.KeepBuffers = true
+			var kept [][]byte
+			for {
+				seg, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				kept = append(kept, seg.Raw()) // no copy
+			}
+			if len(kept) != len(want) {
+				t.Fatalf("%d segments, want %d", len(kept), len(want))
+			}
+			for i := range kept {
+				if string(kept[i]) != want[i] {
+					t.Fatalf("segment %d is %q after reading on, want %q", i+1, kept[i], want[i])
+				}
+			}
+		})
+	}
+	// One-byte reads must not cost a buffer per read: buffers are only
+	// replaced when full.
+	allocs := func(keep bool) float64 {
+		return testing.AllocsPerRun(1, func() {
+			r := NewReader(iotest.OneByteReader(bytes.NewReader(in)))
+			r.KeepBuffers = keep
+			for {
+				if _, err := r.Next(); err == io.EOF {
+					break
+				}
+			}
+		})
+	}
+	extra := allocs(true) - allocs(false)
+	if max := float64(len(in)/readBufSize + 1); extra > max {
+		t.Errorf("KeepBuffers made %.0f more allocations reading %d bytes one at a time, want at most %.0f (one per full buffer)", extra, len(in), max)
+	}
+	// The default Reader reuses its buffer, so kept bytes change.
+	r := NewReader(bytes.NewReader(in))
+	first, _ := r.Next()
+	raw := first.Raw()
+	keep := string(raw)
+	for {
+		if _, err := r.Next(); err == io.EOF {
+			break
+		}
+	}
+	if string(raw) == keep {
+		t.Errorf("default Reader kept its first buffer unchanged: the test does not cross a buffer")
+	}
+}

@@ -2,6 +2,7 @@ package x835
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/claimgate/claimgate/edi/x12"
 )
@@ -219,6 +220,7 @@ const maxPendingReversals = 4096
 type parser struct {
 	file    string
 	full    bool // element-level TR3 checks and code dates
+	stable  bool // segments come from an x12.Reader with KeepBuffers
 	recycle bool // reuse one claim and its arenas (validation, Reader.ReuseClaims)
 	collect bool // append claims to Remittance.Claims
 	out     func(x12.Finding)
@@ -332,10 +334,14 @@ func (p *parser) atLoc(l loc, loop loopID, sev x12.Severity, rule string, elem i
 	})
 }
 
-// str copies an element out of the reader's buffer. Short values (codes,
-// qualifiers, procedure codes) are interned so that the millionth "CO" or
-// "97110" costs no allocation.
+// str makes a string of an element. When the input bytes are stable
+// (inStable) it is a view of them, with no copy. Otherwise it copies, and
+// short values (codes, qualifiers, procedure codes) are interned so that
+// the millionth "CO" or "97110" costs no allocation.
 func (p *parser) str(b []byte) string {
+	if p.stable {
+		return inStable(b)
+	}
 	switch {
 	case len(b) == 0:
 		return ""
@@ -349,9 +355,25 @@ func (p *parser) str(b []byte) string {
 	return p.cache().strs.get(b)
 }
 
-// text copies a claim value (name, identifier, reference) out of the
-// reader's buffer into the claims' text chunk.
-func (p *parser) text(b []byte) string { return p.txt.str(b) }
+// text makes a string of a claim value (name, identifier, reference): a
+// view of stable input, or else a copy in the claims' text chunk.
+func (p *parser) text(b []byte) string {
+	if p.stable {
+		return inStable(b)
+	}
+	return p.txt.str(b)
+}
+
+// inStable returns b as a string without copying it. b must be input of
+// an x12.Reader with KeepBuffers, which never changes bytes it has handed
+// out: the string stays valid (and keeps b's buffer alive) for as long as
+// it is referenced.
+func inStable(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
 
 // amount parses an amount element, reporting a bad one.
 func (p *parser) amount(seg *x12.Segment, i int) Amount { return p.amountOf(seg, i, p.el.at(i)) }
