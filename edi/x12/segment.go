@@ -101,6 +101,16 @@ func (s *Segment) Element(i int) []byte {
 	return s.raw[s.ends[i-1]+1 : s.ends[i]]
 }
 
+// ElementEnds returns where the elements end: element i (0 is the id)
+// ends at index ElementEnds()[i] of Raw, so element i ≥ 1 is
+// Raw()[ends[i-1]+1 : ends[i]]. Typed readers index it instead of calling
+// Element for each element. The slice belongs to the segment: it changes
+// with the segment when the Reader moves on.
+func (s *Segment) ElementEnds() []int32 {
+	s.ensure()
+	return s.ends
+}
+
 // Text returns element i as a string (it allocates).
 func (s *Segment) Text(i int) string { return string(s.Element(i)) }
 

@@ -1,8 +1,6 @@
 package x835
 
 import (
-	"encoding/binary"
-	"math/bits"
 
 	"github.com/claimgate/claimgate/edi/x12"
 )
@@ -29,41 +27,17 @@ const (
 	b01 = 0x0101010101010101
 )
 
-// split locates the element separators of seg eight bytes at a time.
+// split takes the element ends of seg (which the x12 Reader found while
+// reading it, with SplitElements).
 func (e *elems) split(seg *x12.Segment) {
-	raw := seg.Raw()
-	e.raw = raw
-	sep := uint64(seg.Delimiters().Element) * b01
-	// A segment from the x12 Reader is a view of its buffer: the last
-	// word may be loaded whole from the bytes past the segment (masked
-	// off below) when the capacity allows.
-	full := raw[:cap(raw)]
-	n := 0
-	for i := 0; i < len(raw); i += 8 {
-		var x uint64
-		if i+8 <= len(full) {
-			x = binary.LittleEndian.Uint64(full[i:])
-		} else {
-			for j := len(raw) - 1; j >= i; j-- {
-				x = x<<8 | uint64(raw[j])
-			}
-		}
-		x ^= sep
-		// the high bit of each byte of x that is zero (a separator),
-		// exactly: no borrow from one byte into the next
-		m := ^((x&lo7 + lo7) | x | lo7)
-		m &= 1<<(8*min(len(raw)-i, 8)) - 1 // within the segment
-		for ; m != 0; m &= m - 1 {
-			if n <= maxElems { // ends[maxElems] ends the last element kept
-				e.ends[n] = int32(i + bits.TrailingZeros64(m)>>3)
-			}
-			n++
-		}
+	ends := seg.ElementEnds()
+	e.raw = seg.Raw()
+	n := len(ends) - 1
+	k := min(n, maxElems)
+	for i, end := range ends[:k+1] {
+		e.ends[i] = end
 	}
-	if n <= maxElems {
-		e.ends[n] = int32(len(raw))
-	}
-	e.n, e.max = n, min(n, maxElems)
+	e.n, e.max = n, k
 }
 
 // at returns element i (1-based), or nil when the segment has fewer.

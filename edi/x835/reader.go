@@ -90,6 +90,7 @@ func (r *Reader) init() {
 	// The claims' strings are views of the input, which the x12 Reader
 	// then never overwrites: no copies (about 15% of the reading time).
 	r.x.KeepBuffers = true
+	r.x.SplitElements = true
 	r.p = newParser()
 	r.p.stable = true
 	r.p.file = r.Name
