@@ -1,7 +1,6 @@
 package x835
 
 import (
-
 	"github.com/claimgate/claimgate/edi/x12"
 )
 
@@ -21,11 +20,6 @@ type elems struct {
 	// power-of-two size lets at index without bounds checks.
 	ends [64]int32
 }
-
-const (
-	lo7 = 0x7f7f7f7f7f7f7f7f
-	b01 = 0x0101010101010101
-)
 
 // split takes the element ends of seg (which the x12 Reader found while
 // reading it, with SplitElements).
