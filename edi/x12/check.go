@@ -113,6 +113,8 @@ func Check(r io.Reader, opts CheckOptions) (*Summary, Findings, error) {
 	rd := NewReader(r)
 	rd.Name = opts.Name
 	rd.MaxSegment = opts.MaxSegment
+	// set checkers look at most elements of every segment
+	rd.SplitElements = opts.Sets != nil
 	for {
 		seg, err := rd.Next()
 		if err == io.EOF {

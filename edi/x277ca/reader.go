@@ -145,6 +145,7 @@ type fixup struct {
 func NewReader(r io.Reader, name string) *Reader {
 	rd := x12.NewReader(r)
 	rd.Name = name
+	rd.SplitElements = true // the reader looks at most elements
 	return &Reader{name: name, rd: rd, sb: make([]byte, 0, 512), fix: make([]fixup, 0, 16), cache: x12.NewInterner(10)}
 }
 

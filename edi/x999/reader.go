@@ -67,6 +67,7 @@ type Reader struct {
 func NewReader(r io.Reader, name string) *Reader {
 	rd := x12.NewReader(r)
 	rd.Name = name
+	rd.SplitElements = true // the reader looks at most elements
 	x := &Reader{name: name, rd: rd, ik3: -1, ik4: -1, cache: x12.NewInterner(9)}
 	x.set = &x.bufs[0]
 	return x
