@@ -99,6 +99,42 @@ func BenchmarkReader(b *testing.B) {
 	b.ReportMetric(float64(segs)/float64(b.N), "segments/op")
 }
 
+// BenchmarkReaderElements reads every element of every segment, the way a
+// typed reader does: with Reader.SplitElements, which finds the
+// separators while looking for the segment's end, and without, where
+// Element splits each segment on first use.
+func BenchmarkReaderElements(b *testing.B) {
+	data := benchInput()
+	for _, split := range []bool{true, false} {
+		b.Run(map[bool]string{true: "split-while-reading", false: "split-on-demand"}[split], func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				r := NewReader(bytes.NewReader(data))
+				r.SplitElements = split
+				total := 0
+				for {
+					seg, err := r.Next()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						if IsFinding(err) { // the generated stream is cut anywhere
+							continue
+						}
+						b.Fatal(err)
+					}
+					ends := seg.ElementEnds()
+					total += int(ends[len(ends)-1])
+				}
+				if total == 0 {
+					b.Fatal("no elements")
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkBaselineSplit only splits segments with bufio.Reader (whose
 // ReadSlice uses bytes.IndexByte): the floor a segment reader can reach.
 func BenchmarkBaselineSplit(b *testing.B) {
