@@ -110,10 +110,8 @@ type Reader struct {
 	f  [17][]byte
 	nf int
 
-	// Strings of the open patient and claim are gathered in sb and made
-	// into one string when the claim ends (see flush): one allocation per
-	// claim instead of one per field.
-	sb  []byte
+	// String fields of the open patient and claim, set when it ends
+	// (see flush); the strings are views of the input.
 	fix []fixup
 }
 
@@ -135,9 +133,9 @@ const (
 )
 
 type fixup struct {
-	kind     fixKind
-	line     int32
-	off, end int32
+	kind fixKind
+	line int32
+	v    string
 }
 
 // NewReader returns a Reader reading a 277CA from r; name is used as the
@@ -146,7 +144,9 @@ func NewReader(r io.Reader, name string) *Reader {
 	rd := x12.NewReader(r)
 	rd.Name = name
 	rd.SplitElements = true // the reader looks at most elements
-	return &Reader{name: name, rd: rd, sb: make([]byte, 0, 512), fix: make([]fixup, 0, 16), cache: x12.NewInterner(10)}
+	// names and identifiers are views of the input, which then stays put
+	rd.KeepBuffers = true
+	return &Reader{name: name, rd: rd, fix: make([]fixup, 0, 16), cache: x12.NewInterner(10)}
 }
 
 // Findings returns the data problems met so far.
@@ -226,9 +226,7 @@ func (r *Reader) later(kind fixKind, line int, b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	off := len(r.sb)
-	r.sb = append(r.sb, b...)
-	r.fix = append(r.fix, fixup{kind: kind, line: int32(line), off: int32(off), end: int32(len(r.sb))})
+	r.fix = append(r.fix, fixup{kind: kind, line: int32(line), v: x12.StableString(b)})
 }
 
 // flush sets the deferred fields of the open patient and claim.
@@ -236,9 +234,8 @@ func (r *Reader) flush() {
 	if len(r.fix) == 0 {
 		return
 	}
-	all := string(r.sb)
 	for _, f := range r.fix {
-		v := all[f.off:f.end]
+		v := f.v
 		switch f.kind {
 		case fxPatientHL:
 			r.pat.HL = v
@@ -264,7 +261,8 @@ func (r *Reader) flush() {
 			r.claim.Lines[f.line].Prescription = v
 		}
 	}
-	r.sb, r.fix = r.sb[:0], r.fix[:0]
+	clear(r.fix) // let the input buffers go
+	r.fix = r.fix[:0]
 }
 
 func (r *Reader) segment(seg *x12.Segment) {
@@ -484,9 +482,9 @@ func (r *Reader) needParent(seg *x12.Segment, level int) {
 
 func (r *Reader) entity(seg *x12.Segment) Entity {
 	return Entity{
-		Code: r.str(r.el(1)), Type: r.str(r.el(2)), LastName: string(r.el(3)),
-		FirstName: string(r.el(4)), MiddleName: r.str(r.el(5)), Prefix: r.str(r.el(6)),
-		Suffix: r.str(r.el(7)), IDQual: r.str(r.el(8)), ID: string(r.el(9)),
+		Code: r.str(r.el(1)), Type: r.str(r.el(2)), LastName: x12.StableString(r.el(3)),
+		FirstName: x12.StableString(r.el(4)), MiddleName: r.str(r.el(5)), Prefix: r.str(r.el(6)),
+		Suffix: r.str(r.el(7)), IDQual: r.str(r.el(8)), ID: x12.StableString(r.el(9)),
 	}
 }
 
@@ -496,7 +494,7 @@ func (r *Reader) source(seg *x12.Segment) {
 	case "NM1":
 		s.Name = r.entity(seg)
 	case "TRN":
-		s.Trace = string(r.el(2))
+		s.Trace = x12.StableString(r.el(2))
 	case "DTP":
 		switch string(r.el(1)) {
 		case "050":
@@ -583,7 +581,7 @@ func (r *Reader) receiver(seg *x12.Segment) {
 	case "NM1":
 		v.Name = r.entity(seg)
 	case "TRN":
-		v.Trace = string(r.el(2))
+		v.Trace = x12.StableString(r.el(2))
 	case "STC":
 		st, o := r.status(seg)
 		v.Outcome = Worst(v.Outcome, o)
@@ -601,7 +599,7 @@ func (r *Reader) provider(seg *x12.Segment) {
 	case "NM1":
 		p.Name = r.entity(seg)
 	case "TRN":
-		p.Trace = string(r.el(2))
+		p.Trace = x12.StableString(r.el(2))
 	case "STC":
 		st, o := r.status(seg)
 		p.Outcome = Worst(p.Outcome, o)
@@ -610,7 +608,7 @@ func (r *Reader) provider(seg *x12.Segment) {
 		}
 	case "REF":
 		if len(p.SecondaryIDs) < maxStatuses {
-			p.SecondaryIDs = append(p.SecondaryIDs, Reference{Qualifier: r.str(r.el(1)), Value: string(r.el(2))})
+			p.SecondaryIDs = append(p.SecondaryIDs, Reference{Qualifier: r.str(r.el(1)), Value: x12.StableString(r.el(2))})
 		}
 	case "QTY", "AMT":
 		r.totals(seg, &p.Totals, "QA", "QC")

@@ -2,7 +2,6 @@ package x835
 
 import (
 	"fmt"
-	"unsafe"
 
 	"github.com/claimgate/claimgate/edi/x12"
 )
@@ -335,12 +334,12 @@ func (p *parser) atLoc(l loc, loop loopID, sev x12.Severity, rule string, elem i
 }
 
 // str makes a string of an element. When the input bytes are stable
-// (inStable) it is a view of them, with no copy. Otherwise it copies, and
+// (x12.StableString) it is a view of them, with no copy. Otherwise it copies, and
 // short values (codes, qualifiers, procedure codes) are interned so that
 // the millionth "CO" or "97110" costs no allocation.
 func (p *parser) str(b []byte) string {
 	if p.stable {
-		return inStable(b)
+		return x12.StableString(b)
 	}
 	switch {
 	case len(b) == 0:
@@ -359,20 +358,9 @@ func (p *parser) str(b []byte) string {
 // view of stable input, or else a copy in the claims' text chunk.
 func (p *parser) text(b []byte) string {
 	if p.stable {
-		return inStable(b)
+		return x12.StableString(b)
 	}
 	return p.txt.str(b)
-}
-
-// inStable returns b as a string without copying it. b must be input of
-// an x12.Reader with KeepBuffers, which never changes bytes it has handed
-// out: the string stays valid (and keeps b's buffer alive) for as long as
-// it is referenced.
-func inStable(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
 }
 
 // amount parses an amount element, reporting a bad one.

@@ -68,6 +68,9 @@ func NewReader(r io.Reader, name string) *Reader {
 	rd := x12.NewReader(r)
 	rd.Name = name
 	rd.SplitElements = true // the reader looks at most elements
+	// control numbers and bad values are views of the input, which then
+	// stays put
+	rd.KeepBuffers = true
 	x := &Reader{name: name, rd: rd, ik3: -1, ik4: -1, cache: x12.NewInterner(9)}
 	x.set = &x.bufs[0]
 	return x
@@ -241,7 +244,7 @@ func (r *Reader) segment(seg *x12.Segment) {
 		// rather than element by element.
 		var f [4][]byte // AK2 has 3 elements; any excess stays in f[3]
 		x12.Split(seg.Raw(), seg.Delimiters().Element, f[:])
-		*r.set = SetResponse{ID: r.same(&r.lastID, f[1]), Control: string(f[2]), Version: r.same(&r.lastVersion, f[3])}
+		*r.set = SetResponse{ID: r.same(&r.lastID, f[1]), Control: x12.StableString(f[2]), Version: r.same(&r.lastVersion, f[3])}
 		r.setOpen, r.ik3, r.ik4, r.limited = true, -1, -1, false
 	case "IK3":
 		if !r.setOpen {
@@ -273,7 +276,7 @@ func (r *Reader) segment(seg *x12.Segment) {
 		c := seg.Composite(1)
 		se.Elements = append(se.Elements, ElementError{
 			Position:  ElementPosition{Element: num(c.Part(1)), Component: num(c.Part(2)), Repeat: num(c.Part(3))},
-			Reference: r.str(seg.Element(2)), Code: r.str(seg.Element(3)), BadValue: string(seg.Element(4)),
+			Reference: r.str(seg.Element(2)), Code: r.str(seg.Element(3)), BadValue: x12.StableString(seg.Element(4)),
 		})
 		r.ik4 = len(se.Elements) - 1
 	case "CTX":
@@ -324,7 +327,7 @@ func readContext(r *Reader, seg *x12.Segment) Context {
 	c5 := seg.Composite(5)
 	c6 := seg.Composite(6)
 	return Context{
-		Name: r.str(c1.Part(1)), Reference: string(c1.Part(2)),
+		Name: r.str(c1.Part(1)), Reference: x12.StableString(c1.Part(2)),
 		SegmentID: r.str(seg.Element(2)), Position: num(seg.Element(3)), Loop: r.str(seg.Element(4)),
 		Element:    ElementPosition{Element: num(c5.Part(1)), Component: num(c5.Part(2)), Repeat: num(c5.Part(3))},
 		ElementRef: r.str(c6.Part(1)), ComponentRef: r.str(c6.Part(2)),
