@@ -71,6 +71,11 @@ type Reader struct {
 	pending    []Finding
 	pendingSeg bool
 	fatal      error
+	// fast says Next may take its fast path: delimiters known, nothing
+	// pending, no final error, a terminator other than newline; limit is
+	// the longest segment then accepted.
+	fast  bool
+	limit int
 }
 
 // NewReader returns a Reader reading from r.
@@ -163,9 +168,9 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 func (r *Reader) Next() (*Segment, error) {
 	// Fast path: the common segment, whole in the buffer, with a known
 	// well-formed id and nothing pending. Everything else takes nextSlow.
-	if r.haveD && !r.pendingSeg && len(r.pending) == 0 && r.fatal == nil && r.w-r.r > 4 {
+	if r.fast && r.w-r.r > 4 {
 		start := r.r
-		if c := r.buf[start]; c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != 'I' && r.d.Segment != '\n' {
+		if c := r.buf[start]; c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != 'I' {
 			var i, n int
 			if r.SplitElements {
 				// the buffer's bytes past r.w may be read, not used
@@ -173,7 +178,7 @@ func (r *Reader) Next() (*Segment, error) {
 			} else {
 				i = bytes.IndexByte(r.buf[start:r.w], r.d.Segment)
 			}
-			if i >= 0 && (i <= DefaultMaxSegment && r.MaxSegment == 0 || i <= r.MaxSegment) {
+			if i >= 0 && i <= r.limit {
 				raw := r.buf[start : start+i]
 				if e := r.ids.get(raw, r.d.Element); e != nil && e.valid {
 					r.num++
@@ -223,7 +228,16 @@ func (r *Reader) advanceSetPos(pos int8) int {
 	return 0
 }
 
+// nextSlow is Next for everything but the common segment. The state the
+// fast path depends on changes only here, so this is where fast is set.
 func (r *Reader) nextSlow() (*Segment, error) {
+	seg, err := r.nextOther()
+	r.fast = r.haveD && !r.pendingSeg && len(r.pending) == 0 && r.fatal == nil && r.d.Segment != '\n'
+	r.limit = r.maxSeg()
+	return seg, err
+}
+
+func (r *Reader) nextOther() (*Segment, error) {
 	if len(r.pending) > 0 {
 		f := r.pending[0]
 		r.pending = r.pending[1:]
