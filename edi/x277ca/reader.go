@@ -73,6 +73,10 @@ const (
 // is not a 277CA, an HL level the guide does not have, a loop missing its
 // parent level) are collected as findings; full validation is NewChecker's
 // job.
+//
+// Names, identifiers and trace numbers are views of the input, not
+// copies: a value kept after reading keeps its 64 KiB block of input
+// alive.
 type Reader struct {
 	name     string
 	rd       *x12.Reader

@@ -22,7 +22,9 @@ const DefaultMaxFindings = 10000
 // (their parts never overlap, and appending to a claim's slice copies
 // it), so a claim kept long after reading also keeps its chunks, and the
 // parts of its neighbours in them, alive: a few tens of kilobytes more
-// than the claim itself.
+// than the claim itself. Its strings are views of the input rather than
+// copies, so it also keeps the 64 KiB blocks of input they lie in alive.
+//
 // Problems in the data are findings, never errors: they go to Report (or
 // are kept for Findings) while reading goes on. By default the Reader
 // checks what reading needs, quickly: loop structure, segment order and

@@ -90,6 +90,8 @@ func (r *Reader) InterchangeAcks() []x12.TA1 { return r.ta1 }
 //
 // The SetResponse is owned by the Reader and valid until the next call;
 // copy the value to keep it. The GroupResponse is new for each 999 set.
+// Control numbers and bad values are views of the input, not copies: a
+// value kept after reading keeps its 64 KiB block of input alive.
 func (r *Reader) Next() (*GroupResponse, *SetResponse, error) {
 	for {
 		if r.nq > 0 {
