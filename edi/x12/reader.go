@@ -34,14 +34,15 @@ type Reader struct {
 	// Name is used as the file name in findings.
 	Name string
 	// MaxSegment is the longest segment accepted, in bytes; longer ones
-	// are skipped with a finding. Zero means DefaultMaxSegment.
+	// are skipped with a finding. Zero means DefaultMaxSegment. Like the
+	// other options, set it before the first Next.
 	MaxSegment int
 	// KeepBuffers makes the Reader never overwrite input it has handed
 	// out: when its buffer is full it continues in a new one instead of
 	// moving the unread bytes to the front. The bytes of every segment
 	// returned (Raw, Element) then stay valid and unchanged for as long
 	// as they are referenced, so a caller may keep them, or strings made
-	// from them with unsafe.String, without copying. It costs a buffer
+	// from them with StableString, without copying. It costs a buffer
 	// allocation (64 KiB) per buffer of input, and a kept value keeps
 	// its whole buffer alive.
 	KeepBuffers bool
