@@ -2,10 +2,13 @@ package x12
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // FuzzReader feeds arbitrary bytes to the Reader and the envelope checker:
@@ -48,5 +51,38 @@ func FuzzReader(f *testing.F) {
 		if _, _, err := Check(bytes.NewReader(data), CheckOptions{MaxSegment: 512}); err != nil {
 			t.Fatal(err)
 		}
+		// The options change how the Reader works, never what it reads:
+		// with SplitElements and KeepBuffers, through small reads, the
+		// segments, their elements and the findings are the same.
+		plain := readAll(t, NewReader(bytes.NewReader(data)))
+		r = NewReader(iotest.HalfReader(bytes.NewReader(data)))
+		r.SplitElements, r.KeepBuffers = true, true
+		if typed := readAll(t, r); typed != plain {
+			t.Fatalf("with SplitElements and KeepBuffers:\n%s\nwithout:\n%s", typed, plain)
+		}
 	})
+}
+
+// readAll renders everything r reads: each segment's offset, number,
+// set position, id and elements, and each finding.
+func readAll(t *testing.T, r *Reader) string {
+	var b strings.Builder
+	for {
+		seg, err := r.Next()
+		if err == io.EOF {
+			return b.String()
+		}
+		if f, ok := err.(*Finding); ok {
+			fmt.Fprintf(&b, "finding %s\n", f.Error())
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%d %d %d %s", seg.Offset, seg.Num, seg.SetPos, seg.ID())
+		for i := 1; i <= seg.Len(); i++ {
+			fmt.Fprintf(&b, " |%s", seg.Element(i))
+		}
+		b.WriteByte('\n')
+	}
 }
