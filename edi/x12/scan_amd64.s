@@ -4,7 +4,8 @@
 //
 // SI base, BX len, R8 cap, DI ends, R9 n, R10 i (the 16-byte block),
 // X0 sep in every byte, X1 term in every byte, R11 separator bits,
-// R12 terminator bits of the block.
+// R12 terminator bits of the block, R13 set when the block ends the
+// segment (CX: the terminator's place in it).
 TEXT ·scanSegment(SB), NOSPLIT, $0-56
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), BX
@@ -50,12 +51,21 @@ block:
 	ANDL DX, R12
 
 inside:
+	XORL R13, R13
 	TESTL R12, R12
-	JNE found
+	JEQ emit
+	// a terminator in this block: only the separators before it count,
+	// and the scan ends after them (R13 set)
+	BSFL R12, CX
+	MOVL $1, DX
+	SHLL CX, DX
+	DECL DX
+	ANDL DX, R11
+	MOVL $1, R13
 
 emit:
 	TESTL R11, R11
-	JEQ next
+	JEQ emitted
 	BSFL R11, DX
 	ADDQ R10, DX
 	CMPQ R9, $63
@@ -67,7 +77,9 @@ skip:
 	ANDL DX, R11
 	JMP emit
 
-next:
+emitted:
+	TESTL R13, R13
+	JNE done
 	MOVQ AX, R10
 	CMPQ R10, BX
 	JB block
@@ -77,26 +89,6 @@ none:
 	MOVQ R9, n+48(FP)
 	RET
 
-found:
-	// the separators before the first terminator bit, then the end
-	BSFL R12, CX
-	MOVL $1, DX
-	SHLL CX, DX
-	DECL DX
-	ANDL DX, R11
-emit2:
-	TESTL R11, R11
-	JEQ done
-	BSFL R11, DX
-	ADDQ R10, DX
-	CMPQ R9, $63
-	JAE skip2
-	MOVL DX, (DI)(R9*4)
-skip2:
-	INCQ R9
-	LEAL -1(R11), DX
-	ANDL DX, R11
-	JMP emit2
 done:
 	ADDQ R10, CX
 	MOVQ CX, end+40(FP)
