@@ -431,25 +431,9 @@ func writeFile(t testing.TB, d x12.Delimiters, newline bool, rems ...*Remittance
 // of the claims' payments.
 func streamFile(w io.Writer, seed int64, n int) (int, Amount, error) {
 	g := newGen(seed)
-	xw := x12.NewWriter(w, x12.WriterOptions{})
-	ctx := context.Background()
-	if _, err := xw.BeginInterchange(ctx, x12.InterchangeHeader{Sender: "PAYERSIM", Receiver: "CLAIMGATE", Usage: 'T'}); err != nil {
-		return 0, 0, err
-	}
-	if _, err := xw.BeginGroup(ctx, x12.GroupHeader{FunctionalID: "HP", Sender: "PAYERSIM", Receiver: "CLAIMGATE", Version: Version}); err != nil {
-		return 0, 0, err
-	}
 	rem := g.remittance(0)
-	// BPR02 is written before the claims are known: it is fixed, and a
-	// PLB (FB, forwarding balance) at the end takes up the difference.
-	rem.ProviderAdjustments = nil
-	rem.Payment.Amount = 100000
 	rem.Payment.Handling, rem.Payment.Method, rem.Payment.Format = "I", "CHK", ""
 	rem.Payment.SenderBank, rem.Payment.ReceiverBank, rem.Payment.OriginatorID = BankAccount{}, BankAccount{}, ""
-	sw, err := NewSetWriter(xw, rem)
-	if err != nil {
-		return 0, 0, err
-	}
 	// a pool of random claims, written over and over under new claim
 	// numbers: generating each claim afresh would cost more than reading
 	cg := newGen(seed + 1)
@@ -457,16 +441,49 @@ func streamFile(w io.Writer, seed int64, n int) (int, Amount, error) {
 	for i := range pool {
 		pool[i] = cg.claim()
 	}
-	var paid Amount
 	var pcn []byte
-	for i := 0; i < n; i++ {
-		c := *pool[i%len(pool)]
-		pcn = strconv.AppendInt(append(pcn[:0], "PCN"...), int64(i), 10)
-		c.PatientControlNumber = string(pcn)
-		paid += c.Paid
-		if err := sw.WriteClaim(&c); err != nil {
-			return 0, 0, err
+	return writeStreamedSet(w, 'T', rem, func(write func(*ClaimPayment) error) error {
+		for i := 0; i < n; i++ {
+			c := *pool[i%len(pool)]
+			pcn = strconv.AppendInt(append(pcn[:0], "PCN"...), int64(i), 10)
+			c.PatientControlNumber = string(pcn)
+			if err := write(&c); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+}
+
+// writeStreamedSet writes an interchange holding one transaction set with
+// rem's header and the claims that claims passes to write, one at a time.
+// BPR02 is written before the claims are known: it is fixed at 1,000.00,
+// and a PLB (FB, forwarding balance) at the end takes up the difference.
+// It returns the number of claims and their total payment.
+func writeStreamedSet(w io.Writer, usage byte, rem *Remittance, claims func(write func(*ClaimPayment) error) error) (int, Amount, error) {
+	xw := x12.NewWriter(w, x12.WriterOptions{})
+	ctx := context.Background()
+	if _, err := xw.BeginInterchange(ctx, x12.InterchangeHeader{Sender: "PAYERSIM", Receiver: "CLAIMGATE", Usage: usage}); err != nil {
+		return 0, 0, err
+	}
+	if _, err := xw.BeginGroup(ctx, x12.GroupHeader{FunctionalID: "HP", Sender: "PAYERSIM", Receiver: "CLAIMGATE", Version: Version}); err != nil {
+		return 0, 0, err
+	}
+	rem.ProviderAdjustments = nil
+	rem.Payment.Amount = 100000
+	sw, err := NewSetWriter(xw, rem)
+	if err != nil {
+		return 0, 0, err
+	}
+	var paid Amount
+	n := 0
+	err = claims(func(c *ClaimPayment) error {
+		paid += c.Paid
+		n++
+		return sw.WriteClaim(c)
+	})
+	if err != nil {
+		return 0, 0, err
 	}
 	rem.ProviderAdjustments = []ProviderAdjustment{{ProviderID: rem.Payee.ID, FiscalPeriod: NewDate(2025, 12, 31), Reason: "FB", Reference: "BALANCE", Amount: paid - rem.Payment.Amount}}
 	if err := sw.Close(); err != nil {

@@ -1,13 +1,10 @@
 package x835
 
 import (
-	"context"
 	"io"
 	"math/rand"
 	"strconv"
 	"time"
-
-	"github.com/claimgate/claimgate/edi/x12"
 )
 
 // A physical-therapy practice's remittance, as a commercial or Medicare
@@ -194,18 +191,10 @@ func ptReversal(c *ClaimPayment) *ClaimPayment {
 // the number of claim payments and their total.
 func ptRemittanceFile(w io.Writer, seed int64, n int, medicare bool) (int, Amount, error) {
 	g := &ptGen{r: rand.New(rand.NewSource(seed)), payerMB: medicare}
-	xw := x12.NewWriter(w, x12.WriterOptions{})
-	ctx := context.Background()
-	if _, err := xw.BeginInterchange(ctx, x12.InterchangeHeader{Sender: "PAYERSIM", Receiver: "CLAIMGATE", Usage: 'P'}); err != nil {
-		return 0, 0, err
-	}
-	if _, err := xw.BeginGroup(ctx, x12.GroupHeader{FunctionalID: "HP", Sender: "PAYERSIM", Receiver: "CLAIMGATE", Version: Version}); err != nil {
-		return 0, 0, err
-	}
 	rem := &Remittance{
 		Control: "0001",
 		Version: Version,
-		Payment: Payment{Handling: "I", Amount: 100000, CreditDebit: "C", Method: "ACH", Format: "CCP",
+		Payment: Payment{Handling: "I", CreditDebit: "C", Method: "ACH", Format: "CCP",
 			SenderBank:   BankAccount{DFIQualifier: "01", DFI: "021000021", AccountQualifier: "DA", Account: "1234567890"},
 			OriginatorID: "1512345678",
 			ReceiverBank: BankAccount{DFIQualifier: "01", DFI: "011000138", AccountQualifier: "DA", Account: "00981234"},
@@ -223,40 +212,24 @@ func ptRemittanceFile(w io.Writer, seed int64, n int, medicare bool) (int, Amoun
 			Address:  Address{Line1: "PO BOX 3413", City: "MECHANICSBURG", State: "PA", Zip: "170551845"},
 			Contacts: []Contact{{Function: "BL", Name: "EDI SUPPORT", Numbers: []ContactNumber{{"TE", "8778425000"}}}}}
 	}
-	sw, err := NewSetWriter(xw, rem)
-	if err != nil {
-		return 0, 0, err
-	}
-	var paid Amount
-	count := 0
-	write := func(c *ClaimPayment) error {
-		paid += c.Paid
-		count++
-		return sw.WriteClaim(c)
-	}
-	for i := 0; i < n; i++ {
-		c := g.claim(i)
-		if i > 0 && g.chance(0.01) { // an earlier payment taken back and paid again
-			old := g.claim(i - 1)
-			old.PatientControlNumber = "PT" + strconv.Itoa(100000+i-1)
-			if err := write(ptReversal(old)); err != nil {
-				return 0, 0, err
+	return writeStreamedSet(w, 'P', rem, func(write func(*ClaimPayment) error) error {
+		for i := 0; i < n; i++ {
+			c := g.claim(i)
+			if i > 0 && g.chance(0.01) { // an earlier payment taken back and paid again
+				old := g.claim(i - 1)
+				old.PatientControlNumber = "PT" + strconv.Itoa(100000+i-1)
+				if err := write(ptReversal(old)); err != nil {
+					return err
+				}
+				old.PayerClaimControlNumber = g.digits(14)
+				if err := write(old); err != nil {
+					return err
+				}
 			}
-			old.PayerClaimControlNumber = g.digits(14)
-			if err := write(old); err != nil {
-				return 0, 0, err
+			if err := write(c); err != nil {
+				return err
 			}
 		}
-		if err := write(c); err != nil {
-			return 0, 0, err
-		}
-	}
-	rem.ProviderAdjustments = []ProviderAdjustment{{ProviderID: rem.Payee.ID, FiscalPeriod: NewDate(2026, 12, 31), Reason: "FB", Reference: "BALANCE", Amount: paid - rem.Payment.Amount}}
-	if err := sw.Close(); err != nil {
-		return 0, 0, err
-	}
-	if err := xw.EndGroup(); err != nil {
-		return 0, 0, err
-	}
-	return count, paid, xw.EndInterchange()
+		return nil
+	})
 }
