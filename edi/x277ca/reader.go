@@ -113,33 +113,6 @@ type Reader struct {
 	// how many; f[16] gathers any excess.
 	f  [17][]byte
 	nf int
-
-	// String fields of the open patient and claim, set when it ends
-	// (see flush); the strings are views of the input.
-	fix []fixup
-}
-
-// fixKind names a deferred string field.
-type fixKind uint8
-
-const (
-	fxPatientHL fixKind = iota
-	fxPatientLast
-	fxPatientFirst
-	fxPatientID
-	fxControl
-	fxPayerClaim
-	fxClearinghouse
-	fxBillType
-	fxMedicalRecord
-	fxLineControl
-	fxPrescription
-)
-
-type fixup struct {
-	kind fixKind
-	line int32
-	v    string
 }
 
 // NewReader returns a Reader reading a 277CA from r; name is used as the
@@ -150,7 +123,7 @@ func NewReader(r io.Reader, name string) *Reader {
 	rd.SplitElements = true // the reader looks at most elements
 	// names and identifiers are views of the input, which then stays put
 	rd.KeepBuffers = true
-	return &Reader{name: name, rd: rd, fix: make([]fixup, 0, 16), cache: x12.NewInterner(10)}
+	return &Reader{name: name, rd: rd, cache: x12.NewInterner(10)}
 }
 
 // Findings returns the data problems met so far.
@@ -223,51 +196,6 @@ func (r *Reader) push(e Event) {
 // str returns b as a string, sharing one copy of short repeated values
 // (codes, dates, qualifiers).
 func (r *Reader) str(b []byte) string { return r.cache.String(b) }
-
-// later records b as the value of field kind (of line, for line fields),
-// to be set by flush.
-func (r *Reader) later(kind fixKind, line int, b []byte) {
-	if len(b) == 0 {
-		return
-	}
-	r.fix = append(r.fix, fixup{kind: kind, line: int32(line), v: x12.StableString(b)})
-}
-
-// flush sets the deferred fields of the open patient and claim.
-func (r *Reader) flush() {
-	if len(r.fix) == 0 {
-		return
-	}
-	for _, f := range r.fix {
-		v := f.v
-		switch f.kind {
-		case fxPatientHL:
-			r.pat.HL = v
-		case fxPatientLast:
-			r.pat.Name.LastName = v
-		case fxPatientFirst:
-			r.pat.Name.FirstName = v
-		case fxPatientID:
-			r.pat.Name.ID = v
-		case fxControl:
-			r.claim.PatientControl = v
-		case fxPayerClaim:
-			r.claim.PayerClaimControl = v
-		case fxClearinghouse:
-			r.claim.ClearinghouseTrace = v
-		case fxBillType:
-			r.claim.BillType = v
-		case fxMedicalRecord:
-			r.claim.MedicalRecord = v
-		case fxLineControl:
-			r.claim.Lines[f.line].LineControl = v
-		case fxPrescription:
-			r.claim.Lines[f.line].Prescription = v
-		}
-	}
-	clear(r.fix) // let the input buffers go
-	r.fix = r.fix[:0]
-}
 
 func (r *Reader) segment(seg *x12.Segment) {
 	switch seg.ID() {
@@ -379,7 +307,6 @@ func (r *Reader) endSet() {
 // emitting the claim and provider events.
 func (r *Reader) closeTo(level int) {
 	r.endClaim()
-	r.flush() // a patient without claims
 	if level < 4 {
 		r.pat = nil
 	}
@@ -399,7 +326,6 @@ func (r *Reader) endClaim() {
 	if r.claim == nil {
 		return
 	}
-	r.flush()
 	r.push(Event{Kind: ClaimDone, Transaction: r.tx, Source: r.src, Receiver: r.rcv, Provider: r.prov, Patient: r.pat, Claim: r.claim})
 	r.claim = nil
 }
@@ -446,7 +372,7 @@ func (r *Reader) hl(seg *x12.Segment) {
 			r.pat = &r.patBuf[r.patN%2]
 			*r.pat = Patient{Claims: []*Claim{}}
 		}
-		r.later(fxPatientHL, 0, r.el(1))
+		r.pat.HL = x12.StableString(r.el(1))
 		if r.keep {
 			r.prov.Patients = append(r.prov.Patients, r.pat)
 		}
@@ -639,9 +565,9 @@ func (r *Reader) patient(seg *x12.Segment) {
 				Code: r.str(r.el(1)), Type: r.str(r.el(2)), MiddleName: r.str(r.el(5)),
 				Prefix: r.str(r.el(6)), Suffix: r.str(r.el(7)), IDQual: r.str(r.el(8)),
 			}
-			r.later(fxPatientLast, 0, r.el(3))
-			r.later(fxPatientFirst, 0, r.el(4))
-			r.later(fxPatientID, 0, r.el(9))
+			r.pat.Name.LastName = x12.StableString(r.el(3))
+			r.pat.Name.FirstName = x12.StableString(r.el(4))
+			r.pat.Name.ID = x12.StableString(r.el(9))
 		}
 		return
 	case "TRN":
@@ -657,7 +583,7 @@ func (r *Reader) patient(seg *x12.Segment) {
 			*c = Claim{Statuses: c.Statuses[:0], Lines: c.Lines[:0], Outcome: OutcomeUnknown}
 			r.claim = c
 		}
-		r.later(fxControl, 0, r.el(2))
+		r.claim.PatientControl = x12.StableString(r.el(2))
 		if r.keep {
 			r.pat.Claims = append(r.pat.Claims, r.claim)
 		}
@@ -710,9 +636,9 @@ func (r *Reader) patient(seg *x12.Segment) {
 		case "REF":
 			switch string(r.el(1)) {
 			case "FJ":
-				r.later(fxLineControl, len(c.Lines)-1, r.el(2))
+				ln.LineControl = x12.StableString(r.el(2))
 			case "XZ":
-				r.later(fxPrescription, len(c.Lines)-1, r.el(2))
+				ln.Prescription = x12.StableString(r.el(2))
 			}
 		case "DTP":
 			ln.ServiceFrom, ln.ServiceTo = r.dates(seg)
@@ -730,13 +656,13 @@ func (r *Reader) patient(seg *x12.Segment) {
 		v := r.el(2)
 		switch string(r.el(1)) {
 		case "1K":
-			r.later(fxPayerClaim, 0, v)
+			c.PayerClaimControl = x12.StableString(v)
 		case "D9":
-			r.later(fxClearinghouse, 0, v)
+			c.ClearinghouseTrace = x12.StableString(v)
 		case "BLT":
-			r.later(fxBillType, 0, v)
+			c.BillType = x12.StableString(v)
 		case "EA":
-			r.later(fxMedicalRecord, 0, v)
+			c.MedicalRecord = x12.StableString(v)
 		}
 	case "DTP":
 		c.ServiceFrom, c.ServiceTo = r.dates(seg)
