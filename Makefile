@@ -50,7 +50,9 @@ fuzz:
 	  dir=$$(dirname $$f); \
 	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
 	    echo "fuzz $$dir $$t ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$dir >/dev/null || { $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 1x $$dir; exit 1; }; \
+	    log=$$(mktemp); \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$dir >$$log 2>&1 || { tail -40 $$log; rm -f $$log; exit 1; }; \
+	    rm -f $$log; \
 	  done; \
 	done
 
