@@ -44,7 +44,9 @@ type Reader struct {
 	// as they are referenced, so a caller may keep them, or strings made
 	// from them with StableString, without copying. It costs a buffer
 	// allocation (64 KiB) per buffer of input, and a kept value keeps
-	// its whole buffer alive.
+	// its whole buffer alive — unless the caller calls Release when it no
+	// longer needs what it was given, which lets the Reader fill the same
+	// few buffers again.
 	KeepBuffers bool
 	// SplitElements makes the Reader locate the element separators of a
 	// segment while it looks for the segment's end, in one pass, instead
@@ -58,6 +60,13 @@ type Reader struct {
 	r, w   int   // unread data is buf[r:w]
 	base   int64 // input offset of buf[0]
 	srcErr error // sticky error from src (io.EOF at end)
+	// With KeepBuffers: the buffers left since the last Release (their
+	// segments may still be in use) and those Release freed for reuse.
+	// releases is set by the first Release: until then no buffer is held
+	// for reuse, so a caller that never releases lets the garbage
+	// collector have them.
+	left, free [][]byte
+	releases   bool
 
 	d      Delimiters
 	haveD  bool
@@ -113,7 +122,10 @@ func (r *Reader) fill() bool {
 			if 2*(r.w-r.r) > size {
 				size = len(r.buf)
 			}
-			r.buf = make([]byte, size)
+			r.buf = r.newBuffer(size)
+			if r.releases {
+				r.left = append(r.left, old)
+			}
 		}
 		n := copy(r.buf, old[r.r:r.w])
 		r.base += int64(r.r)
@@ -141,6 +153,45 @@ func (r *Reader) fill() bool {
 	}
 	r.srcErr = io.ErrNoProgress
 	return false
+}
+
+// newBuffer returns a buffer of size bytes for KeepBuffers: one that
+// Release freed when there is one of that size, else a new one.
+func (r *Reader) newBuffer(size int) []byte {
+	for len(r.free) > 0 {
+		b := r.free[len(r.free)-1]
+		r.free[len(r.free)-1] = nil
+		r.free = r.free[:len(r.free)-1]
+		if len(b) == size {
+			return b
+		}
+	}
+	return make([]byte, size)
+}
+
+// maxFreeBuffers bounds the buffers Release keeps for reuse: a caller
+// that releases after every few segments needs one or two.
+const maxFreeBuffers = 4
+
+// Release tells a Reader with KeepBuffers that the caller no longer uses
+// the bytes of any segment returned so far (nor strings made from them
+// with StableString): from now on the Reader may overwrite them with new
+// input. Reading goes on where it was; only the memory of buffers it has
+// already left is reused. A caller that streams — reads some segments,
+// finishes with them, reads on — calls Release between the two and reads
+// a file of any size in a few buffers, without allocating.
+//
+// Without KeepBuffers, Release does nothing: the Reader overwrites its
+// buffer anyway.
+func (r *Reader) Release() {
+	r.releases = true
+	for i, b := range r.left {
+		if len(r.free) < maxFreeBuffers {
+			r.free = append(r.free, b)
+		}
+		r.left[i] = nil
+	}
+	r.left = r.left[:0]
 }
 
 // peek makes at least n unread bytes available if the input has them.

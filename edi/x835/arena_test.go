@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -44,10 +45,17 @@ func bare(c *ClaimPayment) ClaimPayment {
 // ones, and the claims written to it.
 func sharedFile(t *testing.T) ([]byte, []*ClaimPayment) {
 	t.Helper()
-	g := newGen(11)
-	rem := g.remittance(120)
-	for _, i := range []int{3, 60, 61} {
-		big := bigClaim(g, 150)
+	return bigClaimsFile(t, 11, 120, 150, 3, 60, 61)
+}
+
+// bigClaimsFile is a generated file of n claims, those at the indexes big
+// having lines service lines.
+func bigClaimsFile(t *testing.T, seed int64, n, lines int, big ...int) ([]byte, []*ClaimPayment) {
+	t.Helper()
+	g := newGen(seed)
+	rem := g.remittance(n)
+	for _, i := range big {
+		big := bigClaim(g, lines)
 		big.HeaderNumber, big.ProviderSummary, big.Index, big.Remittance = rem.Claims[i].HeaderNumber, rem.Claims[i].ProviderSummary, i, rem
 		big.PatientControlNumber = rem.Claims[i].PatientControlNumber + "BIG"
 		if r := rem.Claims[i].Reversal; r != nil {
@@ -67,6 +75,8 @@ func sharedFile(t *testing.T) ([]byte, []*ClaimPayment) {
 	if rem.Payment.Amount == 0 {
 		rem.Payment.Handling, rem.Payment.Method, rem.Payment.Format = "H", "NON", ""
 		rem.Payment.SenderBank, rem.Payment.ReceiverBank, rem.Payment.OriginatorID = BankAccount{}, BankAccount{}, ""
+	} else if rem.Payment.Method == "NON" {
+		rem.Payment.Handling, rem.Payment.Method = "I", "CHK"
 	}
 	return writeFile(t, x12.DefaultDelimiters, false, rem), rem.Claims
 }
@@ -195,58 +205,93 @@ func deepCopy(c *ClaimPayment) ClaimPayment {
 	return x
 }
 
-// TestReuseClaimsStrings checks the ReuseClaims promise: the claim and
-// its slices are reused, its strings stay valid; and the reused claims
-// carry the same values as fresh ones, big claims included.
-func TestReuseClaimsStrings(t *testing.T) {
-	data, want := sharedFile(t)
-	rd := NewReader(bytes.NewReader(data))
-	rd.ReuseClaims = true
-	type kept struct{ pcn, last, ctl, ref string }
-	var ks []kept
+// TestReuseClaims checks the ReuseClaims promise on a file of many input
+// buffers (two streamed sets around the shared file's, which has big
+// claims, provider summaries and adjustments): Next returns the same
+// claims over and over, each equal — when returned — to what a default
+// Reader returns for it; the Remittances keep their values to the end,
+// although the input buffers are filled again; and reading allocates a
+// small fraction of the input's size.
+func TestReuseClaims(t *testing.T) {
+	shared, want := sharedFile(t)
+	// a claim of 990 lines, over 64 KiB: its buffers must not be reused
+	// before it is returned
+	huge, hugeClaims := bigClaimsFile(t, 12, 3, 990, 1)
+	var buf bytes.Buffer
+	if _, _, err := streamFile(&buf, 5, 3000); err != nil {
+		t.Fatal(err)
+	}
+	buf.Write(shared)
+	buf.Write(huge)
+	if _, _, err := streamFile(&buf, 6, 3000); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	if len(data) < 16*64<<10 {
+		t.Fatalf("input of %d bytes is too small to reuse buffers", len(data))
+	}
+
+	plain, reuse := NewReader(bytes.NewReader(data)), NewReader(bytes.NewReader(data))
+	reuse.ReuseClaims = true
+	var plainRems, reuseRems []*Remittance
+	plain.EndRemittance = func(r *Remittance) { plainRems = append(plainRems, r) }
+	reuse.EndRemittance = func(r *Remittance) { reuseRems = append(reuseRems, r) }
 	var prev *ClaimPayment
-	i := 0
-	for ; ; i++ {
-		c, err := rd.Next()
+	n, big := 0, 0
+	for ; ; n++ {
+		w, errW := plain.Next()
+		c, err := reuse.Next()
+		if err != errW {
+			t.Fatalf("claim %d: reuse error %v, default reader %v", n, err, errW)
+		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i >= len(want) {
-			t.Fatal("more claims than written")
-		}
-		if i > 1 && c != prev && c != &rd.p.claimBuf[0] && c != &rd.p.claimBuf[1] {
+		if n > 1 && c != prev && c != &reuse.p.claimBuf[0] && c != &reuse.p.claimBuf[1] {
 			t.Fatal("ReuseClaims returned a new claim")
 		}
 		prev = c
-		if g, w := bare(c), bare(want[i]); !reflect.DeepEqual(g, w) {
-			t.Fatalf("claim %d (%s) differs from what was written", i, want[i].PatientControlNumber)
+		if g, w := bare(c), bare(w); !reflect.DeepEqual(g, w) {
+			t.Fatalf("claim %d (%s) differs from the default reader's (%s)", n, c.PatientControlNumber, w.PatientControlNumber)
 		}
-		k := kept{pcn: c.PatientControlNumber, last: c.Patient.Last}
-		if len(c.Lines) > 0 {
-			k.ctl = c.Lines[len(c.Lines)-1].ControlNumber
+		if len(c.Lines) >= 150 {
+			big++
 		}
-		if len(c.References) > 0 {
-			k.ref = c.References[0].Value
-		}
-		ks = append(ks, k)
 	}
-	if i != len(want) {
-		t.Fatalf("%d claims, want %d", i, len(want))
+	if n != 6000+len(want)+len(hugeClaims) || big != 4 {
+		t.Fatalf("%d claims (%d big), want %d (4 big)", n, big, 6000+len(want)+len(hugeClaims))
 	}
-	for i, k := range ks {
-		w := want[i]
-		if k.pcn != w.PatientControlNumber || k.last != w.Patient.Last {
-			t.Fatalf("claim %d: kept strings %q %q changed, want %q %q", i, k.pcn, k.last, w.PatientControlNumber, w.Patient.Last)
+	if len(reuseRems) != 4 || !reflect.DeepEqual(reuseRems, plainRems) {
+		t.Fatal("the Remittances of the reusing reader changed or differ from the default reader's")
+	}
+	if len(reuse.Findings()) != 0 || len(plain.Findings()) != 0 {
+		t.Fatalf("findings: %v %v", reuse.Findings(), plain.Findings())
+	}
+
+	// Alone, so the default reader's allocations do not count: reading
+	// the input three times over allocates hardly more than reading it
+	// once (a first read loads the code lists and grows the arenas).
+	allocs := func(copies int) uint64 {
+		in := bytes.NewReader(bytes.Repeat(data, copies))
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		rd := NewReader(in)
+		rd.ReuseClaims = true
+		for {
+			if _, err := rd.Next(); err != nil {
+				break
+			}
 		}
-		if len(w.Lines) > 0 && k.ctl != w.Lines[len(w.Lines)-1].ControlNumber {
-			t.Fatalf("claim %d: kept line control number %q, want %q", i, k.ctl, w.Lines[len(w.Lines)-1].ControlNumber)
-		}
-		if len(w.References) > 0 && k.ref != w.References[0].Value {
-			t.Fatalf("claim %d: kept reference %q, want %q", i, k.ref, w.References[0].Value)
-		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	allocs(1)
+	once, thrice := allocs(1), allocs(3)
+	if more := int64(thrice) - int64(once); more > int64(len(data)/16) {
+		t.Fatalf("reading %d more bytes allocated %d more bytes (%d for the first %d): the input buffers are not reused", 2*len(data), more, once, len(data))
 	}
 }
 

@@ -217,13 +217,20 @@ const maxPendingReversals = 4096
 // loop structure, segment repeats, code values, amounts and balancing, and
 // when full is set, every element against the TR3 (x12.SegSpec).
 type parser struct {
-	file    string
-	full    bool // element-level TR3 checks and code dates
-	stable  bool // segments come from an x12.Reader with KeepBuffers
-	recycle bool // reuse one claim and its arenas (validation, Reader.ReuseClaims)
-	collect bool // append claims to Remittance.Claims
-	out     func(x12.Finding)
-	onEnd   func(*Remittance)
+	file string
+	full bool // element-level TR3 checks and code dates
+	// stableInput says the segments come from an x12.Reader with
+	// KeepBuffers, so strings may be views of them (x12.StableString);
+	// claimViews limits that to the claim loops (2100, 2110), whose
+	// strings live only until the claim is returned (Reader.ReuseClaims
+	// releases the input); stable says whether the current loop may.
+	stableInput bool
+	claimViews  bool
+	stable      bool
+	recycle     bool // reuse one claim and its arenas (validation, Reader.ReuseClaims)
+	collect     bool // append claims to Remittance.Claims
+	out         func(x12.Finding)
+	onEnd       func(*Remittance)
 
 	rem      *Remittance
 	phase    phase
@@ -298,6 +305,7 @@ func (p *parser) release() {
 func (p *parser) begin(env Envelope, version string) {
 	p.rem = &Remittance{Envelope: env, Version: version}
 	p.phase, p.loop, p.lastPos = phHeader, loopHeader, 0
+	p.stable = p.viewsIn(loopHeader)
 	p.counts = [nSlots]uint16{}
 	p.seen = [nSlots]bool{}
 	p.headerChecked, p.haveBPR = false, false
@@ -472,11 +480,19 @@ func (p *parser) checkSpec(seg *x12.Segment, s slot) {
 // startLoop enters a new instance of loop l.
 func (p *parser) startLoop(l loopID) {
 	p.loop = l
+	p.stable = p.viewsIn(l)
 	p.lastPos = 0
 	r := loopSlots[l]
 	for s := r[0]; s <= r[1]; s++ {
 		p.counts[s] = 0
 	}
+}
+
+// viewsIn reports whether strings read in loop l may be views of the
+// input: with claimViews, the set's own strings (header, payer, payee,
+// provider summary and adjustments) outlive the claims and are copies.
+func (p *parser) viewsIn(l loopID) bool {
+	return p.stableInput && (!p.claimViews || l == loop2100 || l == loop2110)
 }
 
 func (p *parser) unexpected(seg *x12.Segment) {

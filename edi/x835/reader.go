@@ -47,11 +47,15 @@ type Reader struct {
 	// DefaultMaxFindings, negative means no bound.
 	MaxFindings int
 	// ReuseClaims makes Next return the same ClaimPayment every time,
-	// overwritten by the following call together with its slices (like
-	// csv.Reader.ReuseRecord); its strings stay valid. It saves the
-	// memory a claim takes (about 2 KB for a typical one). Reversal and
-	// Correction links are not set in this mode, as they would point at
-	// overwritten claims.
+	// overwritten by the following call together with its slices and
+	// strings (like bufio.Scanner's Bytes): the strings are views of the
+	// input, whose buffers are filled again once the claim is done with,
+	// so a caller copies what it keeps (strings.Clone). Reading then
+	// allocates nothing per claim or per buffer of input: a file of any
+	// size is read in a few 64 KiB buffers and one claim's memory, which
+	// is also the fastest way to read. The Remittance and its strings
+	// stay valid. Reversal and Correction links are not set in this mode,
+	// as they would point at overwritten claims.
 	ReuseClaims bool
 	// EndRemittance, when set, is called at the end of each transaction
 	// set with its Remittance, complete with provider adjustments (PLB)
@@ -94,7 +98,8 @@ func (r *Reader) init() {
 	r.x.KeepBuffers = true
 	r.x.SplitElements = true
 	r.p = newParser()
-	r.p.stable = true
+	r.p.stableInput = true
+	r.p.claimViews = r.ReuseClaims
 	r.p.file = r.Name
 	r.p.full = r.Validate
 	r.p.recycle = r.ReuseClaims
@@ -147,6 +152,11 @@ func (r *Reader) Remittance() *Remittance { return r.cur }
 func (r *Reader) Next() (*ClaimPayment, error) {
 	if !r.started {
 		r.init()
+	}
+	if r.ReuseClaims {
+		// The claim returned last is the caller's no more: its input
+		// buffers may be filled again.
+		r.x.Release()
 	}
 	for {
 		if c := r.p.ready; c != nil {
