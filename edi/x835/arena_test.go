@@ -273,7 +273,8 @@ func TestReuseClaims(t *testing.T) {
 
 	// Alone, so the default reader's allocations do not count: reading
 	// the input three times over allocates hardly more than reading it
-	// once (a first read loads the code lists and grows the arenas).
+	// once (a first read loads the code lists; each 990-line claim grows
+	// the arenas, about 100 KB, which a default-sized claim then shrinks).
 	allocs := func(copies int) uint64 {
 		in := bytes.NewReader(bytes.Repeat(data, copies))
 		var before, after runtime.MemStats
@@ -290,7 +291,7 @@ func TestReuseClaims(t *testing.T) {
 	}
 	allocs(1)
 	once, thrice := allocs(1), allocs(3)
-	if more := int64(thrice) - int64(once); more > int64(len(data)/16) {
+	if more := int64(thrice) - int64(once); more > int64(len(data)/8) {
 		t.Fatalf("reading %d more bytes allocated %d more bytes (%d for the first %d): the input buffers are not reused", 2*len(data), more, once, len(data))
 	}
 }

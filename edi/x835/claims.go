@@ -17,7 +17,7 @@ func (p *parser) closeLine() {
 	l := p.line()
 	p.a.closeLinePart(l)
 	nl := p.a.line.mark()
-	if d := l.Imbalance(); d != 0 {
+	if d := l.Charge - p.lineAdj - l.Paid; d != 0 { // l.Imbalance(), summed as read
 		p.atLoc(p.svcLoc, loop2110, x12.Error, RuleBalanceLine, 3,
 			"service line %d (%s) of claim %s does not balance: charge SVC02 %s − adjustments %s = %s, but paid SVC03 is %s (off by %s)",
 			nl, procLabel(&l.Procedure), p.claimID(), l.Charge.Fixed(), l.AdjustmentTotal().Fixed(),
@@ -76,7 +76,7 @@ func (p *parser) closeClaim() {
 	if !p.seenInClaim(sNM1QC) {
 		p.atLoc(p.clpLoc, loop2100, x12.Error, RulePatientMissing, 0, "claim %s has no patient name (NM1*QC): it is required in loop 2100", p.claimID())
 	}
-	if d := c.Imbalance(); d != 0 {
+	if d := c.Charge - p.claimAdj - c.Paid; d != 0 { // c.Imbalance(), summed as read
 		var lineAdj Amount
 		for i := range c.Lines {
 			lineAdj += c.Lines[i].AdjustmentTotal()

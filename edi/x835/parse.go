@@ -258,6 +258,9 @@ type parser struct {
 	claimNo int
 
 	paid, plb Amount
+	// the adjustments (CAS amounts) of the current claim, lines included,
+	// and of its current line, summed as they are read for balancing
+	claimAdj, lineAdj Amount
 
 	pending  map[string][]*ClaimPayment
 	npending int

@@ -231,6 +231,15 @@ func (r *Reader) seMissing(at x12.Segment, format string) {
 // light tracks envelopes without checking them: enough to know the sets
 // and where each comes from.
 func (r *Reader) light(seg *x12.Segment) {
+	// Inside a set (the x12 Reader counts from ST) anything but SE goes
+	// straight to the parser: one test instead of the envelope switch.
+	if seg.SetPos > 1 && r.inSet && seg.ID() != "SE" {
+		r.setSegs++
+		if !r.skipSet {
+			r.p.segment(seg)
+		}
+		return
+	}
 	switch seg.ID() {
 	case "ISA", "GS", "GE", "IEA", "TA1", "ST", "SE":
 		r.envelope(seg)

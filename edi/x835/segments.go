@@ -399,6 +399,7 @@ func (p *parser) clp(seg *x12.Segment) {
 	p.claim = c
 	p.clpLoc = locOf(seg)
 	p.nLines = 0
+	p.claimAdj = 0
 
 	c.PatientControlNumber = p.text(p.el.at(1))
 	p.pcn = c.PatientControlNumber
@@ -480,6 +481,10 @@ func (p *parser) cas(seg *x12.Segment) {
 		}
 		reason, ce := p.carc(seg, ri, rb)
 		amt := p.amountOf(seg, ri+1, ab)
+		p.claimAdj += amt
+		if p.loop == loop2110 {
+			p.lineAdj += amt
+		}
 		a := p.a.adj.push()
 		a.Group, a.Reason, a.Amount = group, reason, amt
 		if ce != nil && g >= 0 {
@@ -692,6 +697,7 @@ func (p *parser) svc(seg *x12.Segment) {
 		return
 	}
 	p.closeLine()
+	p.lineAdj = 0
 	p.nLines++
 	if p.nLines == 1000 {
 		p.at(seg, x12.Error, RuleRepeat, 0, 0, "claim %s has more than 999 service lines (loop 2110)", p.claimID())
