@@ -193,12 +193,19 @@ type lastSeg struct {
 
 func (l *lastSeg) set(seg *x12.Segment) {
 	l.off, l.num, l.setPos = seg.Offset, seg.Num, seg.SetPos
-	id := seg.ID()
-	if len(id) <= len(l.id) {
-		l.n = int8(copy(l.id[:], id))
-		return
+	// byte by byte: copy would call memmove for every segment
+	switch id := seg.ID(); len(id) {
+	case 3:
+		l.id, l.n = [3]byte{id[0], id[1], id[2]}, 3
+	case 2:
+		l.id, l.n = [3]byte{id[0], id[1]}, 2
+	case 1:
+		l.id, l.n = [3]byte{id[0]}, 1
+	case 0:
+		l.n = 0
+	default:
+		l.n, l.long = -1, id
 	}
-	l.n, l.long = -1, id
 }
 
 func (l *lastSeg) loc() loc {
