@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/claimgate/claimgate/edi/x12"
 )
@@ -34,9 +35,11 @@ const (
 // provider's) context; with a streaming Reader the parents' child lists
 // stay empty, so memory does not grow with the file.
 //
-// Patient and Claim (with its slices) are reused by the Reader: they are
-// valid until the next call to Next. Strings are immutable and may be
-// kept; copy the Patient value and Clone the Claim to keep them whole.
+// Patient and Claim (with their slices and strings) are reused by the
+// Reader: they are valid until the next call to Next. The claim's strings
+// are views of input the Reader then reads over: Clone the Claim, and
+// copy the Patient with strings.Clone of its strings, to keep them. The
+// Transaction, Source, Receiver and Provider stay valid.
 type Event struct {
 	Kind        EventKind
 	Transaction *Transaction
@@ -74,9 +77,12 @@ const (
 // parent level) are collected as findings; full validation is NewChecker's
 // job.
 //
-// Names, identifiers and trace numbers are views of the input, not
-// copies: a value kept after reading keeps its 64 KiB block of input
-// alive.
+// A streaming Reader reads a file of any size in a few 64 KiB buffers of
+// input, which it fills again as claims are returned: the claim's
+// identifiers are views of them (see Event). Read, which keeps every
+// claim, makes names, identifiers and trace numbers views of the input
+// too, not copies: a value kept after reading keeps its 64 KiB block of
+// input alive.
 type Reader struct {
 	name     string
 	rd       *x12.Reader
@@ -93,13 +99,15 @@ type Reader struct {
 	patBuf   [2]Patient
 	claimBuf [2]Claim
 	patN     int
-	claimN   int
-	src      *Source
-	rcv      *Receiver
-	prov     *Provider
-	pat      *Patient
-	claim    *Claim
-	loop     int
+	// patText holds a streamed patient's strings (patStr), by patBuf slot.
+	patText [2][]byte
+	claimN  int
+	src     *Source
+	rcv     *Receiver
+	prov    *Provider
+	pat     *Patient
+	claim   *Claim
+	loop    int
 
 	queue  [4]Event
 	qh, nq int
@@ -135,6 +143,11 @@ func (r *Reader) InterchangeAcks() []x12.TA1 { return r.ta1 }
 // Next returns the next event. At the end of input it returns io.EOF; any
 // other error is an I/O error from the underlying reader.
 func (r *Reader) Next() (Event, error) {
+	if !r.keep {
+		// The claim returned last is the caller's no more: the input it
+		// lies in may be filled again.
+		r.rd.Release()
+	}
 	for {
 		if r.nq > 0 {
 			e := r.queue[r.qh]
@@ -191,6 +204,32 @@ func (r *Reader) at(seg *x12.Segment, sev x12.Severity, rule string, elem int, f
 func (r *Reader) push(e Event) {
 	r.queue[(r.qh+r.nq)%len(r.queue)] = e
 	r.nq++
+}
+
+// long makes a string of a value that outlives the claim (transaction,
+// source, receiver, provider): a view of the input when the Reader keeps
+// everything, else a copy, as a streaming Reader fills its input buffers
+// again.
+func (r *Reader) long(b []byte) string {
+	if r.keep {
+		return x12.StableString(b)
+	}
+	return string(b)
+}
+
+// patStr makes a string of a patient value, which lives through the
+// patient's claims: a view of the input when the Reader keeps everything,
+// else a view of the patient's own text buffer, reused two patients on.
+func (r *Reader) patStr(b []byte) string {
+	if r.keep {
+		return x12.StableString(b)
+	}
+	t := &r.patText[r.patN%2]
+	n := len(*t)
+	*t = append(*t, b...)
+	// A buffer that grows leaves the earlier strings in its old array,
+	// which they keep alive.
+	return x12.StableString((*t)[n:])
 }
 
 // str returns b as a string, sharing one copy of short repeated values
@@ -371,8 +410,9 @@ func (r *Reader) hl(seg *x12.Segment) {
 			r.patN++
 			r.pat = &r.patBuf[r.patN%2]
 			*r.pat = Patient{Claims: []*Claim{}}
+			r.patText[r.patN%2] = r.patText[r.patN%2][:0]
 		}
-		r.pat.HL = x12.StableString(r.el(1))
+		r.pat.HL = r.patStr(r.el(1))
 		if r.keep {
 			r.prov.Patients = append(r.prov.Patients, r.pat)
 		}
@@ -412,9 +452,9 @@ func (r *Reader) needParent(seg *x12.Segment, level int) {
 
 func (r *Reader) entity(seg *x12.Segment) Entity {
 	return Entity{
-		Code: r.str(r.el(1)), Type: r.str(r.el(2)), LastName: x12.StableString(r.el(3)),
-		FirstName: x12.StableString(r.el(4)), MiddleName: r.str(r.el(5)), Prefix: r.str(r.el(6)),
-		Suffix: r.str(r.el(7)), IDQual: r.str(r.el(8)), ID: x12.StableString(r.el(9)),
+		Code: r.str(r.el(1)), Type: r.str(r.el(2)), LastName: r.long(r.el(3)),
+		FirstName: r.long(r.el(4)), MiddleName: r.str(r.el(5)), Prefix: r.str(r.el(6)),
+		Suffix: r.str(r.el(7)), IDQual: r.str(r.el(8)), ID: r.long(r.el(9)),
 	}
 }
 
@@ -424,7 +464,7 @@ func (r *Reader) source(seg *x12.Segment) {
 	case "NM1":
 		s.Name = r.entity(seg)
 	case "TRN":
-		s.Trace = x12.StableString(r.el(2))
+		s.Trace = r.long(r.el(2))
 	case "DTP":
 		switch string(r.el(1)) {
 		case "050":
@@ -511,7 +551,7 @@ func (r *Reader) receiver(seg *x12.Segment) {
 	case "NM1":
 		v.Name = r.entity(seg)
 	case "TRN":
-		v.Trace = x12.StableString(r.el(2))
+		v.Trace = r.long(r.el(2))
 	case "STC":
 		st, o := r.status(seg)
 		v.Outcome = Worst(v.Outcome, o)
@@ -529,7 +569,7 @@ func (r *Reader) provider(seg *x12.Segment) {
 	case "NM1":
 		p.Name = r.entity(seg)
 	case "TRN":
-		p.Trace = x12.StableString(r.el(2))
+		p.Trace = r.long(r.el(2))
 	case "STC":
 		st, o := r.status(seg)
 		p.Outcome = Worst(p.Outcome, o)
@@ -538,7 +578,7 @@ func (r *Reader) provider(seg *x12.Segment) {
 		}
 	case "REF":
 		if len(p.SecondaryIDs) < maxStatuses {
-			p.SecondaryIDs = append(p.SecondaryIDs, Reference{Qualifier: r.str(r.el(1)), Value: x12.StableString(r.el(2))})
+			p.SecondaryIDs = append(p.SecondaryIDs, Reference{Qualifier: r.str(r.el(1)), Value: r.long(r.el(2))})
 		}
 	case "QTY", "AMT":
 		r.totals(seg, &p.Totals, "QA", "QC")
@@ -565,9 +605,9 @@ func (r *Reader) patient(seg *x12.Segment) {
 				Code: r.str(r.el(1)), Type: r.str(r.el(2)), MiddleName: r.str(r.el(5)),
 				Prefix: r.str(r.el(6)), Suffix: r.str(r.el(7)), IDQual: r.str(r.el(8)),
 			}
-			r.pat.Name.LastName = x12.StableString(r.el(3))
-			r.pat.Name.FirstName = x12.StableString(r.el(4))
-			r.pat.Name.ID = x12.StableString(r.el(9))
+			r.pat.Name.LastName = r.patStr(r.el(3))
+			r.pat.Name.FirstName = r.patStr(r.el(4))
+			r.pat.Name.ID = r.patStr(r.el(9))
 		}
 		return
 	case "TRN":
@@ -741,11 +781,15 @@ func (t *Transaction) Claims(fn func(p *Provider, c *Claim) error) error {
 // Reader handed out.
 func (c *Claim) Clone() *Claim {
 	d := *c
+	// the identifiers may be views of a streaming Reader's input
+	d.PatientControl, d.PayerClaimControl = strings.Clone(c.PatientControl), strings.Clone(c.PayerClaimControl)
+	d.ClearinghouseTrace, d.BillType, d.MedicalRecord = strings.Clone(c.ClearinghouseTrace), strings.Clone(c.BillType), strings.Clone(c.MedicalRecord)
 	d.Statuses = cloneStatuses(c.Statuses)
 	if c.Lines != nil {
 		d.Lines = make([]Line, len(c.Lines))
 		for i, ln := range c.Lines {
 			ln.Statuses = cloneStatuses(ln.Statuses)
+			ln.LineControl, ln.Prescription = strings.Clone(ln.LineControl), strings.Clone(ln.Prescription)
 			ln.Modifiers = append([]string(nil), ln.Modifiers...)
 			if len(ln.Modifiers) == 0 {
 				ln.Modifiers = nil

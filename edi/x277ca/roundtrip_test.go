@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -395,5 +397,123 @@ func TestStreamMatchesRead(t *testing.T) {
 				t.Fatalf("seed %d: clone %d changed: %s", seed, i, s)
 			}
 		}
+	}
+}
+
+// TestStreamRecycles checks the streaming Reader on input of many 64 KiB
+// buffers, which it fills again as claims are returned: every claim and
+// its patient equal Read's when handed out (patients with several claims
+// included), the providers, receivers and sources keep their values to
+// the end; and reading a generated file allocates a small fraction of its
+// size.
+func TestStreamRecycles(t *testing.T) {
+	var buf bytes.Buffer
+	// a patient whose three claims of 990 lines take more than two input
+	// buffers: its name must outlive them
+	r := rand.New(rand.NewPCG(99, 7))
+	big := randTransaction(r)
+	pt := &Patient{Name: Entity{Code: "QC", Type: "1", LastName: "BIGPATIENT", FirstName: "ONE", IDQual: "MI", ID: "BIG123456"}}
+	for range 3 {
+		c := randClaim(r)
+		c.Lines = nil
+		for i := range 990 {
+			c.Lines = append(c.Lines, Line{Qualifier: "HC", Procedure: "97110", Charge: "50", LineControl: fmt.Sprintf("LINECONTROL%019d", i),
+				Statuses: randStatuses(r, 2, entities2200D, true, false, false)})
+		}
+		pt.Claims = append(pt.Claims, c)
+	}
+	rcv := big.Sources[0].Receivers[0]
+	rcv.Providers = append(rcv.Providers, &Provider{Name: randEntity(r, "85", []string{"2"}, []string{"XX"}, false), Patients: []*Patient{pt}})
+	finish(big)
+	if err := WriteFile(context.Background(), &buf, x12.WriterOptions{}, x12.InterchangeHeader{Sender: "P", Receiver: "C", Control: 999999}, x12.GroupHeader{}, big); err != nil {
+		t.Fatal(err)
+	}
+	for seed := uint64(1); buf.Len() < 2<<20; seed++ {
+		r := rand.New(rand.NewPCG(seed, 7))
+		ih := x12.InterchangeHeader{Sender: "P", Receiver: "C", Control: int64(seed)}
+		if err := WriteFile(context.Background(), &buf, x12.WriterOptions{}, ih, x12.GroupHeader{}, randTransaction(r), randTransaction(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := buf.Bytes()
+	ack, fs, err := Read(bytes.NewReader(data), "rt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	var provs []string
+	for _, tx := range ack.Transactions {
+		for _, s := range tx.Sources {
+			for _, v := range s.Receivers {
+				for _, p := range v.Providers {
+					provs = append(provs, fmt.Sprintf("%+v %+v %+v %+v %+v", s.Name, s.Trace, v.Name, v.Trace, p.Name)+fmt.Sprint(p.Trace, p.SecondaryIDs))
+					for _, pt := range p.Patients {
+						for _, c := range pt.Claims {
+							want = append(want, fmt.Sprintf("%s %+v %+v", pt.HL, pt.Name, *c))
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(want) < 1000 {
+		t.Fatalf("only %d claims", len(want))
+	}
+
+	sr := NewReader(bytes.NewReader(data), "rt")
+	type kept struct {
+		src  *Source
+		rcv  *Receiver
+		prov *Provider
+	}
+	var ks []kept
+	n := 0
+	for {
+		e, err := sr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch e.Kind {
+		case ClaimDone:
+			if got := fmt.Sprintf("%s %+v %+v", e.Patient.HL, e.Patient.Name, *e.Claim); n >= len(want) || got != want[n] {
+				t.Fatalf("claim %d: stream\n%s\nread\n%s", n, got, want[min(n, len(want)-1)])
+			}
+			n++
+		case ProviderDone:
+			ks = append(ks, kept{e.Source, e.Receiver, e.Provider})
+		}
+	}
+	if n != len(want) || len(ks) != len(provs) || !reflect.DeepEqual(sr.Findings(), fs) {
+		t.Fatalf("%d claims, %d providers; want %d, %d", n, len(ks), len(want), len(provs))
+	}
+	for i, k := range ks {
+		if got := fmt.Sprintf("%+v %+v %+v %+v %+v", k.src.Name, k.src.Trace, k.rcv.Name, k.rcv.Trace, k.prov.Name) + fmt.Sprint(k.prov.Trace, k.prov.SecondaryIDs); got != provs[i] {
+			t.Fatalf("provider %d changed after reading on:\n%s\nwant\n%s", i, got, provs[i])
+		}
+	}
+
+	if raceEnabled {
+		return // the race detector's allocations would count
+	}
+	// on the benchmark's kind of file (random transactions allocate for
+	// their many small providers and statuses)
+	data, err = io.ReadAll(newGen277(20000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	sr = NewReader(bytes.NewReader(data), "gen")
+	for {
+		if _, err := sr.Next(); err != nil {
+			break
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > uint64(len(data)/4) {
+		t.Fatalf("streaming %d bytes allocated %d bytes: the input buffers are not reused", len(data), got)
 	}
 }
