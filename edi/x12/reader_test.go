@@ -3,7 +3,9 @@ package x12
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -440,5 +442,89 @@ func TestKeepBuffers(t *testing.T) {
 	}
 	if string(raw) == keep {
 		t.Errorf("default Reader kept its first buffer unchanged: the test does not cross a buffer")
+	}
+}
+
+// TestRelease checks Release on a KeepBuffers Reader: the bytes of the
+// segments returned since the last Release stay unchanged whatever was
+// released before them, reading returns what a plain Reader does, and a
+// caller releasing every few segments reads many buffers of input in a
+// few, without allocating for them.
+func TestRelease(t *testing.T) {
+	in, err := io.ReadAll(newGenStream(1 << 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = append(in[:bytes.LastIndexByte(in, '~')+1], "SE*1*0001~GE*1*1~IEA*1*000000001~"...)
+	want := strings.Split(strings.TrimSuffix(strings.ReplaceAll(string(in), "\n", ""), "~"), "~")
+	for _, every := range []int{1, 7, 5000} {
+		for name, src := range map[string]func() io.Reader{
+			"whole": func() io.Reader { return bytes.NewReader(in) },
+			"half":  func() io.Reader { return iotest.HalfReader(bytes.NewReader(in)) },
+		} {
+			t.Run(fmt.Sprintf("%s/every-%d", name, every), func(t *testing.T) {
+				r := NewReader(src())
+				r.KeepBuffers = true
+				var since [][]byte // segments since the last Release, not copied
+				n := 0
+				for ; ; n++ {
+					seg, err := r.Next()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if n >= len(want) || string(seg.Raw()) != want[n] {
+						t.Fatalf("segment %d is %q, want %q", n+1, seg.Raw(), want[min(n, len(want)-1)])
+					}
+					since = append(since, seg.Raw())
+					if len(since) == every {
+						for i, raw := range since {
+							if k := n + 1 - len(since) + i; string(raw) != want[k] {
+								t.Fatalf("segment %d changed to %q before its release", k+1, raw)
+							}
+						}
+						since = since[:0]
+						r.Release()
+					}
+				}
+				if n != len(want) {
+					t.Fatalf("%d segments, want %d", n, len(want))
+				}
+			})
+		}
+	}
+	// Releasing after each segment, the buffers are used again: reading
+	// 1 MB (16 buffers) allocates less than a buffer more than reading
+	// the first 5 buffers does.
+	read := func(data []byte) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		r := NewReader(bytes.NewReader(data))
+		r.KeepBuffers = true
+		for {
+			if _, err := r.Next(); err == io.EOF {
+				break
+			}
+			r.Release()
+		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	small := bytes.Index(in[5*readBufSize:], []byte("~")) + 5*readBufSize + 1
+	if whole, part := read(in), read(in[:small]); whole > part+readBufSize {
+		t.Errorf("reading %d bytes allocated %d bytes, %d bytes %d: released buffers are not reused", len(in), whole, small, part)
+	}
+	// Without Release the Reader holds no buffer it has left.
+	r := NewReader(bytes.NewReader(in))
+	r.KeepBuffers = true
+	for {
+		if _, err := r.Next(); err == io.EOF {
+			break
+		}
+	}
+	if len(r.left) != 0 || len(r.free) != 0 {
+		t.Errorf("a Reader never released holds %d buffers", len(r.left)+len(r.free))
 	}
 }
