@@ -245,11 +245,7 @@ func (r *Reader) Next() (*Segment, error) {
 					r.seg.id = e.id
 					// Step over a CR/LF after the terminator now, so the next
 					// segment starts on the fast path too.
-					next := start + i + 1
-					for next < r.w && (r.buf[next] == '\n' || r.buf[next] == '\r') {
-						next++
-					}
-					r.r = next
+					r.r = r.skipNewlines(start + i + 1)
 					r.seg.SetPos = r.advanceSetPos(e.pos)
 					return &r.seg, nil
 				}
@@ -257,6 +253,16 @@ func (r *Reader) Next() (*Segment, error) {
 		}
 	}
 	return r.nextSlow()
+}
+
+// skipNewlines returns where the next segment starts when the last one
+// ended at next-1: past the CR and LF that usually follow a terminator,
+// so that the next segment starts on Next's fast path.
+func (r *Reader) skipNewlines(next int) int {
+	for next < r.w && (r.buf[next] == '\n' || r.buf[next] == '\r') {
+		next++
+	}
+	return next
 }
 
 // advanceSetPos moves the position within the transaction set for a
@@ -430,7 +436,7 @@ func (r *Reader) readISA() error {
 	r.seg.SetPos = 0
 	r.seg.ends = r.seg.ends[:0]
 	r.seg.id = "ISA"
-	r.r += length
+	r.r = r.skipNewlines(r.r + length)
 	if short != nil {
 		return r.queue(short)
 	}
@@ -491,7 +497,7 @@ func (r *Reader) emit(raw []byte, off int64, next int, f *Finding) error {
 	r.seg.Offset = off
 	r.seg.Num = r.num
 	r.seg.ends = r.seg.ends[:0]
-	r.r = next
+	r.r = r.skipNewlines(next)
 	valid := false
 	if e := r.ids.get(raw, r.d.Element); e != nil {
 		r.seg.id, valid = e.id, e.valid

@@ -528,3 +528,40 @@ func TestRelease(t *testing.T) {
 		t.Errorf("a Reader never released holds %d buffers", len(r.left)+len(r.free))
 	}
 }
+
+// TestStepsOverNewlines: after a segment the Reader stands past the CR
+// and LF that follow its terminator, whichever path read it (the ISA and
+// the slow path too), so the next segment is read on Next's fast path —
+// files with a segment per line used to fall to the slow path for good.
+func TestStepsOverNewlines(t *testing.T) {
+	for _, nl := range []string{"\n", "\r\n", "\n\n"} {
+		in, err := io.ReadAll(newGenStream(200 << 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = bytes.ReplaceAll(bytes.ReplaceAll(in, []byte("\n"), nil), []byte("~"), []byte("~"+nl))
+		for _, split := range []bool{false, true} {
+			r := NewReader(iotest.HalfReader(bytes.NewReader(in)))
+			r.SplitElements = split
+			n := 0
+			for {
+				_, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil && !IsFinding(err) {
+					t.Fatal(err)
+				}
+				if err == nil {
+					n++
+				}
+				if r.r < r.w && (r.buf[r.r] == '\n' || r.buf[r.r] == '\r') {
+					t.Fatalf("%q, split %v: after segment %d the Reader stands on a line break", nl, split, n)
+				}
+			}
+			if n < 1000 {
+				t.Fatalf("%q: only %d segments", nl, n)
+			}
+		}
+	}
+}
