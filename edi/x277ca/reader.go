@@ -117,10 +117,12 @@ type Reader struct {
 	outcomes    [4]catOutcome
 	nextOutcome int
 
-	// f holds the elements of the current segment (f[0] is the id), nf
-	// how many; f[16] gathers any excess.
-	f  [17][]byte
-	nf int
+	// raw and ends are the current segment and where its elements end
+	// (x12.Segment.ElementEnds, found while reading: SplitElements); nf
+	// is how many elements it has, the id included.
+	raw  []byte
+	ends []int32
+	nf   int
 }
 
 // NewReader returns a Reader reading a 277CA from r; name is used as the
@@ -269,9 +271,9 @@ func (r *Reader) segment(seg *x12.Segment) {
 		r.at(seg, x12.Error, "277ca.structure", 0, "%s segment outside any 277CA transaction set: ignored", seg.ID())
 		return
 	}
-	// Split the segment once here: cheaper than element-by-element access
-	// for the many small segments of a 277CA.
-	r.nf = x12.Split(seg.Raw(), seg.Delimiters().Element, r.f[:])
+	// The x12 Reader found the element ends while reading the segment.
+	r.raw, r.ends = seg.Raw(), seg.ElementEnds()
+	r.nf = len(r.ends)
 	switch seg.ID() {
 	case "BHT":
 		r.tx.Reference, r.tx.Date, r.tx.Time = seg.Text(3), r.str(seg.Element(4)), r.str(seg.Element(5))
@@ -711,10 +713,13 @@ func (r *Reader) patient(seg *x12.Segment) {
 
 // el returns element i of the current segment, nil when absent.
 func (r *Reader) el(i int) []byte {
-	if i < r.nf && i < len(r.f)-1 {
-		return r.f[i]
+	if i < 1 || i >= r.nf {
+		if i == 0 && r.nf > 0 {
+			return r.raw[:r.ends[0]]
+		}
+		return nil
 	}
-	return nil
+	return r.raw[r.ends[i-1]+1 : r.ends[i]]
 }
 
 // Read reads a whole 277CA file. The findings are reading problems (see
