@@ -222,7 +222,10 @@ func (r *Reader) Next() (*Segment, error) {
 	// well-formed id and nothing pending. Everything else takes nextSlow.
 	if r.fast && r.w-r.r > 4 {
 		start := r.r
-		if c := r.buf[start]; c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != 'I' {
+		// not white space, and not an ISA (read on the slow path, which
+		// takes its delimiters from it); IK3, IK4, IK5 and IEA are fine
+		c := r.buf[start]
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' && !(c == 'I' && r.buf[start+1] == 'S' && r.buf[start+2] == 'A') {
 			var i, n int
 			if r.SplitElements {
 				// the buffer's bytes past r.w may be read, not used
