@@ -16,6 +16,11 @@
 // write it.
 package x999
 
+import (
+	"slices"
+	"strings"
+)
+
 import "github.com/claimgate/claimgate/edi/x12"
 
 // Versions of the 999 this package reads. Version is the current one.
@@ -88,6 +93,35 @@ type SetResponse struct {
 
 	Status string   `json:"status"`           // IK501: A, E, R, M, W or X
 	Errors []string `json:"errors,omitempty"` // IK502..IK506 set syntax error codes
+}
+
+// Clone returns a deep copy of s, e.g. to keep a set a streaming Reader
+// handed out: its control number, bad values and context references are
+// views of input the Reader reads over.
+func (s *SetResponse) Clone() SetResponse {
+	c := *s
+	c.Control = strings.Clone(s.Control)
+	c.Errors = slices.Clone(s.Errors)
+	c.SegmentErrors = slices.Clone(s.SegmentErrors)
+	for i := range c.SegmentErrors {
+		e := &c.SegmentErrors[i]
+		e.Contexts = cloneContexts(e.Contexts)
+		e.Elements = slices.Clone(e.Elements)
+		for j := range e.Elements {
+			el := &e.Elements[j]
+			el.BadValue = strings.Clone(el.BadValue)
+			el.Contexts = cloneContexts(el.Contexts)
+		}
+	}
+	return c
+}
+
+func cloneContexts(cs []Context) []Context {
+	cs = slices.Clone(cs)
+	for i := range cs {
+		cs[i].Reference = strings.Clone(cs[i].Reference)
+	}
+	return cs
 }
 
 // Accepted reports whether the set was accepted (IK501 A or E); every

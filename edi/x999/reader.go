@@ -88,11 +88,17 @@ func (r *Reader) InterchangeAcks() []x12.TA1 { return r.ta1 }
 // filled. At the end of input it returns io.EOF; any other error is an I/O
 // error from the underlying reader.
 //
-// The SetResponse is owned by the Reader and valid until the next call;
-// copy the value to keep it. The GroupResponse is new for each 999 set.
-// Control numbers and bad values are views of the input, not copies: a
-// value kept after reading keeps its 64 KiB block of input alive.
+// The SetResponse is owned by the Reader and valid until the next call,
+// its strings included: its control number, bad values and context
+// references are views of the input, whose 64 KiB buffers the Reader
+// fills again once the set is returned. Clone it to keep it. The
+// GroupResponse is new for each 999 set and may be kept.
 func (r *Reader) Next() (*GroupResponse, *SetResponse, error) {
+	if !r.keep {
+		// The set returned last is the caller's no more: the input it
+		// lies in may be filled again.
+		r.rd.Release()
+	}
 	for {
 		if r.nq > 0 {
 			e := r.queue[0]

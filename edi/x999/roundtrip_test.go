@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -188,4 +190,71 @@ func FuzzRead999(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestStreamRecycles checks the streaming Reader on a generated 999 of
+// many 64 KiB buffers, which it fills again as sets are returned: every
+// set equals Read's when handed out, a Clone keeps its values to the
+// end; and reading accepted sets allocates a small fraction of the input.
+func TestStreamRecycles(t *testing.T) {
+	data, err := io.ReadAll(newGen999(30000, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, fs, err := Read(bytes.NewReader(data), "gen")
+	if err != nil || len(ack.Groups) != 1 {
+		t.Fatalf("%v, %d groups", err, len(ack.Groups))
+	}
+	want := ack.Groups[0].Sets
+	r := NewReader(bytes.NewReader(data), "gen")
+	var clones []SetResponse
+	n := 0
+	for {
+		_, s, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s == nil {
+			continue
+		}
+		if n >= len(want) || !reflect.DeepEqual(*s, want[n]) {
+			t.Fatalf("set %d: stream %+v, read %+v", n, *s, want[min(n, len(want)-1)])
+		}
+		if n%97 == 0 {
+			clones = append(clones, s.Clone())
+		}
+		n++
+	}
+	if n != len(want) || !reflect.DeepEqual(r.Findings(), fs) {
+		t.Fatalf("%d sets streamed, %d read", n, len(want))
+	}
+	for i, c := range clones {
+		if !reflect.DeepEqual(c, want[i*97]) {
+			t.Fatalf("clone of set %d changed: %+v", i*97, c)
+		}
+	}
+	if raceEnabled {
+		return // the race detector's allocations would count
+	}
+	// On accepted sets only (IK3, IK4 and CTX slices are allocated per
+	// rejected set), reading allocates a small fraction of the input.
+	data, err = io.ReadAll(newGen999(100000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r = NewReader(bytes.NewReader(data), "gen")
+	for {
+		if _, _, err := r.Next(); err != nil {
+			break
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > uint64(len(data)/8) {
+		t.Fatalf("streaming %d bytes allocated %d bytes: the input buffers are not reused", len(data), got)
+	}
 }
