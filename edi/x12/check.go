@@ -75,6 +75,48 @@ func TA1Of(seg *Segment) TA1 {
 	return TA1{Control: seg.Text(1), Date: seg.Text(2), Time: seg.Text(3), Ack: seg.Text(4), Note: seg.Text(5)}
 }
 
+// MaxTA1 bounds the TA1 segments Envelopes keeps, so a hostile file
+// cannot grow memory with them.
+const MaxTA1 = 1000
+
+// Envelopes follows the envelopes around the transaction sets a typed
+// reader reads, without checking them (Checker does): the interchange and
+// group a set is in, and the TA1 interchange acknowledgments met.
+type Envelopes struct {
+	Interchange  string // ISA13 of the current interchange
+	Group        string // GS06 of the current group
+	GroupVersion string // GS08
+	TA1s         []TA1  // the first MaxTA1
+}
+
+// Take reads seg when it is an envelope segment outside the sets (ISA,
+// GS, GE, IEA or TA1) and reports whether it was one.
+func (e *Envelopes) Take(seg *Segment) bool {
+	switch seg.ID() {
+	case "ISA":
+		e.Interchange = seg.Text(13)
+	case "GS":
+		e.Group, e.GroupVersion = seg.Text(6), seg.Text(8)
+	case "GE", "IEA":
+	case "TA1":
+		if len(e.TA1s) < MaxTA1 {
+			e.TA1s = append(e.TA1s, TA1Of(seg))
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// Version is the version of the set st starts: ST03, or GS08 when ST03
+// is empty.
+func (e *Envelopes) Version(st *Segment) string {
+	if v := st.Text(3); v != "" {
+		return v
+	}
+	return e.GroupVersion
+}
+
 // Summary describes the envelopes of a whole input.
 type Summary struct {
 	Interchanges []*Interchange `json:"interchanges"`

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -563,5 +564,48 @@ func TestStepsOverNewlines(t *testing.T) {
 				t.Fatalf("%q: only %d segments", nl, n)
 			}
 		}
+	}
+}
+
+// TestEnvelopes follows ISA, GS and TA1 through two interchanges: the
+// control numbers and version of the current group, TA1s kept up to
+// MaxTA1, and no other segment taken.
+func TestEnvelopes(t *testing.T) {
+	var in bytes.Buffer
+	in.WriteString(envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH"))
+	for i := range MaxTA1 + 5 {
+		fmt.Fprintf(&in, "TA1*%09d*240101*1200*A*000~", i)
+	}
+	// the second group's ST has no version: GS08's counts
+	second := envelope('|', '^', '>', '\n', "000000002", "BHT|0019|00|1|20240101|1200|CH")
+	second = strings.Replace(second, "|1|X|005010X222A1\n", "|2|X|005010X231A1\n", 1)
+	in.WriteString(strings.Replace(second, "ST|837|0001|005010X222A1\n", "ST|837|0001|\n", 1))
+	r := NewReader(&in)
+	var e Envelopes
+	var versions []string
+	took := map[string]int{}
+	for {
+		seg, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Take(seg) {
+			took[seg.ID()]++
+		}
+		if seg.Is("ST") {
+			versions = append(versions, e.Interchange+"/"+e.Group+"/"+e.Version(seg))
+		}
+	}
+	if len(e.TA1s) != MaxTA1 || e.TA1s[7].Control != "000000007" || e.TA1s[7].Ack != "A" {
+		t.Errorf("%d TA1s kept, the 8th %+v", len(e.TA1s), e.TA1s[7])
+	}
+	if took["ISA"] != 2 || took["GS"] != 2 || took["GE"] != 2 || took["IEA"] != 2 || took["TA1"] != MaxTA1+5 || len(took) != 5 {
+		t.Errorf("took %v", took)
+	}
+	if want := []string{"000000001/1/005010X222A1", "000000002/2/005010X231A1"}; !slices.Equal(versions, want) {
+		t.Errorf("interchange/group/version at each ST: %v, want %v", versions, want)
 	}
 }

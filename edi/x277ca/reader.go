@@ -9,11 +9,8 @@ import (
 	"github.com/claimgate/claimgate/edi/x12"
 )
 
-// maxFindings bounds the findings a Reader keeps; maxTA1 the TA1s.
-const (
-	maxFindings = 1000
-	maxTA1      = 1000
-)
+// maxFindings bounds the findings a Reader keeps (x12.MaxTA1 the TA1s).
+const maxFindings = 1000
 
 // EventKind says what an Event reports.
 type EventKind uint8
@@ -88,11 +85,10 @@ type Reader struct {
 	rd       *x12.Reader
 	findings x12.Findings
 	dropped  int
-	ta1      []x12.TA1
 	keep     bool
 
-	isa, gs, gsVersion string
-	inSet, skipping    bool
+	env             x12.Envelopes
+	inSet, skipping bool
 
 	tx *Transaction
 	// patBuf and claimBuf are reused by a streaming Reader.
@@ -140,7 +136,7 @@ func NewReader(r io.Reader, name string) *Reader {
 func (r *Reader) Findings() x12.Findings { return r.findings }
 
 // InterchangeAcks returns the TA1 segments read so far.
-func (r *Reader) InterchangeAcks() []x12.TA1 { return r.ta1 }
+func (r *Reader) InterchangeAcks() []x12.TA1 { return r.env.TA1s }
 
 // Next returns the next event. At the end of input it returns io.EOF; any
 // other error is an I/O error from the underlying reader.
@@ -240,21 +236,12 @@ func (r *Reader) str(b []byte) string { return r.cache.String(b) }
 
 func (r *Reader) segment(seg *x12.Segment) {
 	switch seg.ID() {
-	case "ISA":
+	case "ISA", "GS", "GE", "IEA":
 		r.closeSet(seg)
-		r.isa = seg.Text(13)
-		return
-	case "GS":
-		r.closeSet(seg)
-		r.gs, r.gsVersion = seg.Text(6), seg.Text(8)
-		return
-	case "GE", "IEA":
-		r.closeSet(seg)
+		r.env.Take(seg)
 		return
 	case "TA1":
-		if len(r.ta1) < maxTA1 {
-			r.ta1 = append(r.ta1, x12.TA1Of(seg))
-		}
+		r.env.Take(seg)
 		return
 	case "ST":
 		r.closeSet(seg)
@@ -305,16 +292,13 @@ func (r *Reader) startSet(seg *x12.Segment) {
 		r.skipping = true
 		return
 	}
-	v := seg.Text(3)
-	if v == "" {
-		v = r.gsVersion
-	}
+	v := r.env.Version(seg)
 	if v != Version {
 		r.at(seg, x12.Error, "277ca.version", 3, "%s", versionMessage(seg.Text(2), v))
 		r.skipping = true
 		return
 	}
-	r.tx = &Transaction{Interchange: r.isa, Group: r.gs, Control: seg.Text(2), Version: v, Sources: []*Source{}}
+	r.tx = &Transaction{Interchange: r.env.Interchange, Group: r.env.Group, Control: seg.Text(2), Version: v, Sources: []*Source{}}
 	r.inSet = true
 	r.loop = inNone
 	r.src, r.rcv, r.prov, r.pat, r.claim = nil, nil, nil, nil, nil
@@ -735,14 +719,14 @@ func Read(r io.Reader, name string) (*Ack, x12.Findings, error) {
 			break
 		}
 		if err != nil {
-			ack.InterchangeAcks = rd.ta1
+			ack.InterchangeAcks = rd.env.TA1s
 			return ack, rd.findings, err
 		}
 		if e.Kind == TransactionDone {
 			ack.Transactions = append(ack.Transactions, e.Transaction)
 		}
 	}
-	ack.InterchangeAcks = rd.ta1
+	ack.InterchangeAcks = rd.env.TA1s
 	return ack, rd.findings, nil
 }
 

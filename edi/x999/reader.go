@@ -11,9 +11,6 @@ import (
 // grow them without limit; one more finding says how many were dropped.
 const maxFindings = 1000
 
-// maxTA1 bounds the TA1 segments a Reader keeps.
-const maxTA1 = 1000
-
 // Limits that keep one hostile AK2 loop from growing without bound (the
 // guide allows 9 + 1 contexts per IK3 and 10 per IK4).
 const (
@@ -38,11 +35,10 @@ type Reader struct {
 	rd       *x12.Reader
 	findings x12.Findings
 	dropped  int
-	ta1      []x12.TA1
 	keep     bool
 
-	isa, gs, gsVersion string
-	in999, skipping    bool
+	env             x12.Envelopes
+	in999, skipping bool
 
 	g *GroupResponse
 	// The open AK2 loop is bufs[cur]; the last one handed out is the
@@ -80,7 +76,7 @@ func NewReader(r io.Reader, name string) *Reader {
 func (r *Reader) Findings() x12.Findings { return r.findings }
 
 // InterchangeAcks returns the TA1 segments read so far.
-func (r *Reader) InterchangeAcks() []x12.TA1 { return r.ta1 }
+func (r *Reader) InterchangeAcks() []x12.TA1 { return r.env.TA1s }
 
 // Next returns the next acknowledged transaction set (a complete AK2 loop)
 // with the group response it belongs to. When a 999 transaction set ends it
@@ -205,21 +201,12 @@ func num(b []byte) int {
 
 func (r *Reader) segment(seg *x12.Segment) {
 	switch seg.ID() {
-	case "ISA":
+	case "ISA", "GS", "GE", "IEA":
 		r.closeSet999(seg)
-		r.isa = seg.Text(13)
-		return
-	case "GS":
-		r.closeSet999(seg)
-		r.gs, r.gsVersion = seg.Text(6), seg.Text(8)
-		return
-	case "GE", "IEA":
-		r.closeSet999(seg)
+		r.env.Take(seg)
 		return
 	case "TA1":
-		if len(r.ta1) < maxTA1 {
-			r.ta1 = append(r.ta1, x12.TA1Of(seg))
-		}
+		r.env.Take(seg)
 		return
 	case "ST":
 		r.closeSet999(seg)
@@ -371,14 +358,11 @@ func (r *Reader) startSet(seg *x12.Segment) {
 		r.skipping = true
 		return
 	}
-	v := seg.Text(3)
-	if v == "" {
-		v = r.gsVersion
-	}
+	v := r.env.Version(seg)
 	if v != Version && v != VersionBase {
 		r.at(seg, x12.Warning, "999.version", 3, "999 version %q is neither %s nor %s: read as %s", v, Version, VersionBase, Version)
 	}
-	r.g = &GroupResponse{Interchange: r.isa, Group: r.gs, Control: seg.Text(2), Version: v}
+	r.g = &GroupResponse{Interchange: r.env.Interchange, Group: r.env.Group, Control: seg.Text(2), Version: v}
 	r.in999 = true
 }
 
@@ -443,7 +427,7 @@ func Read(r io.Reader, name string) (*Ack, x12.Findings, error) {
 			break
 		}
 		if err != nil {
-			ack.InterchangeAcks = rd.ta1
+			ack.InterchangeAcks = rd.env.TA1s
 			return ack, rd.findings, err
 		}
 		if s == nil {
@@ -453,6 +437,6 @@ func Read(r io.Reader, name string) (*Ack, x12.Findings, error) {
 			ack.Groups = append(ack.Groups, g)
 		}
 	}
-	ack.InterchangeAcks = rd.ta1
+	ack.InterchangeAcks = rd.env.TA1s
 	return ack, rd.findings, nil
 }
