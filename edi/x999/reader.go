@@ -43,17 +43,21 @@ type Reader struct {
 	g *GroupResponse
 	// The open AK2 loop is bufs[cur]; the last one handed out is the
 	// other buffer, so a set is not copied to be returned.
-	bufs    [2]SetResponse
-	cur     int
-	set     *SetResponse
-	setOpen bool
-	limited bool // a limit was reported for the open AK2 loop
-	ik3     int  // index of the open IK3 in set.SegmentErrors, -1 when none
-	ik4     int  // index of the open IK4 in that IK3's Elements, -1 when none
-	queue   [2]event
-	nq      int
-	eof     bool
-	cache   *x12.Interner
+	bufs [2]SetResponse
+	cur  int
+	// When streaming, the IK3 arrays of the two buffers' sets and the
+	// array of IK5 codes are reused.
+	spareIK3    [2][]SegmentError
+	spareErrors []string
+	set         *SetResponse
+	setOpen     bool
+	limited     bool // a limit was reported for the open AK2 loop
+	ik3         int  // index of the open IK3 in set.SegmentErrors, -1 when none
+	ik4         int  // index of the open IK4 in that IK3's Elements, -1 when none
+	queue       [2]event
+	nq          int
+	eof         bool
+	cache       *x12.Interner
 	// last values of repetitive fields: most AK2 loops repeat them
 	lastID, lastVersion string
 }
@@ -239,6 +243,11 @@ func (r *Reader) segment(seg *x12.Segment) {
 		// rather than element by element.
 		var f [4][]byte // AK2 has 3 elements; any excess stays in f[3]
 		x12.Split(seg.Raw(), seg.Delimiters().Element, f[:])
+		if !r.keep && r.set.SegmentErrors != nil {
+			// streaming: this buffer's set was handed out two sets ago
+			// and is the caller's no more; its IK3 array is filled again
+			r.spareIK3[r.cur] = r.set.SegmentErrors
+		}
 		*r.set = SetResponse{ID: r.same(&r.lastID, f[1]), Control: x12.StableString(f[2]), Version: r.same(&r.lastVersion, f[3])}
 		r.setOpen, r.ik3, r.ik4, r.limited = true, -1, -1, false
 	case "IK3":
@@ -251,9 +260,18 @@ func (r *Reader) segment(seg *x12.Segment) {
 			r.ik3, r.ik4 = dropped, -1 // its IK4 and CTX are dropped too
 			return
 		}
-		r.set.SegmentErrors = append(r.set.SegmentErrors, SegmentError{
+		ses := r.set.SegmentErrors
+		if ses == nil && !r.keep {
+			ses = r.spareIK3[r.cur][:0]
+		}
+		se := SegmentError{
 			SegmentID: r.str(seg.Element(1)), Position: num(seg.Element(2)), Loop: r.str(seg.Element(3)), Code: r.str(seg.Element(4)),
-		})
+		}
+		if !r.keep && len(ses) < cap(ses) {
+			old := ses[: len(ses)+1 : len(ses)+1][len(ses)]
+			se.Contexts, se.Elements = old.Contexts[:0], old.Elements[:0]
+		}
+		r.set.SegmentErrors = append(ses, se)
 		r.ik3, r.ik4 = len(r.set.SegmentErrors)-1, -1
 	case "IK4":
 		if r.setOpen && r.ik3 == dropped {
@@ -269,10 +287,14 @@ func (r *Reader) segment(seg *x12.Segment) {
 			return
 		}
 		c := seg.Composite(1)
-		se.Elements = append(se.Elements, ElementError{
+		ee := ElementError{
 			Position:  ElementPosition{Element: num(c.Part(1)), Component: num(c.Part(2)), Repeat: num(c.Part(3))},
 			Reference: r.str(seg.Element(2)), Code: r.str(seg.Element(3)), BadValue: x12.StableString(seg.Element(4)),
-		})
+		}
+		if n := len(se.Elements); !r.keep && n < cap(se.Elements) {
+			ee.Contexts = se.Elements[: n+1 : n+1][n].Contexts[:0]
+		}
+		se.Elements = append(se.Elements, ee)
 		r.ik4 = len(se.Elements) - 1
 	case "CTX":
 		if r.setOpen && r.ik3 == dropped {
@@ -300,7 +322,16 @@ func (r *Reader) segment(seg *x12.Segment) {
 		}
 		var f [3][]byte
 		if x12.Split(seg.Raw(), seg.Delimiters().Element, f[:]) > 2 {
-			r.set.Errors = r.codes(seg, 2, 6)
+			var dst []string
+			if !r.keep {
+				dst = r.spareErrors[:0]
+			}
+			if errs := r.codes(dst, seg, 2, 6); len(errs) > 0 {
+				r.set.Errors = errs
+				if !r.keep {
+					r.spareErrors = errs
+				}
+			}
 		}
 		r.set.Status = status(r, f[1])
 		r.emitSet()
@@ -308,7 +339,7 @@ func (r *Reader) segment(seg *x12.Segment) {
 		r.closeAK2(seg, "AK9")
 		g.Status = status(r, seg.Element(1))
 		g.Included, g.Received, g.Accepted = num(seg.Element(2)), num(seg.Element(3)), num(seg.Element(4))
-		g.Errors = r.codes(seg, 5, 9)
+		g.Errors = r.codes(nil, seg, 5, 9)
 	case "SE":
 		r.closeAK2(seg, "SE")
 		r.endGroup()
@@ -342,8 +373,7 @@ func (r *Reader) limit(seg *x12.Segment, what string, n int) {
 }
 
 // codes reads the non-empty elements from..to as a code list.
-func (r *Reader) codes(seg *x12.Segment, from, to int) []string {
-	var out []string
+func (r *Reader) codes(out []string, seg *x12.Segment, from, to int) []string {
 	for i := from; i <= to && i <= seg.Len(); i++ {
 		if e := seg.Element(i); len(e) > 0 {
 			out = append(out, r.str(e))
@@ -378,6 +408,23 @@ func (r *Reader) closeAK2(seg *x12.Segment, by string) {
 
 func (r *Reader) emitSet() {
 	out := r.set
+	if !r.keep {
+		// Reused arrays left empty read as nil, as Read gives them.
+		for i := range out.SegmentErrors {
+			se := &out.SegmentErrors[i]
+			if len(se.Contexts) == 0 {
+				se.Contexts = nil
+			}
+			if len(se.Elements) == 0 {
+				se.Elements = nil
+			}
+			for j := range se.Elements {
+				if len(se.Elements[j].Contexts) == 0 {
+					se.Elements[j].Contexts = nil
+				}
+			}
+		}
+	}
 	r.cur ^= 1
 	r.set = &r.bufs[r.cur] // filled afresh by the next AK2
 	r.setOpen, r.ik3, r.ik4 = false, -1, -1

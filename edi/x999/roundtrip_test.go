@@ -192,14 +192,27 @@ func FuzzRead999(f *testing.F) {
 	})
 }
 
-// TestStreamRecycles checks the streaming Reader on a generated 999 of
-// many 64 KiB buffers, which it fills again as sets are returned: every
+// TestStreamRecycles checks the streaming Reader on a 999 of 12,000
+// random sets, many 64 KiB buffers, which it fills again as sets are returned: every
 // set equals Read's when handed out, a Clone keeps its values to the
 // end; and reading accepted sets allocates a small fraction of the input.
 func TestStreamRecycles(t *testing.T) {
-	data, err := io.ReadAll(newGen999(30000, 7))
-	if err != nil {
+	// random sets of every shape, so reused IK3, IK4 and CTX arrays meet
+	// sets with fewer, more or none of them
+	r0 := rand.New(rand.NewPCG(7, 999))
+	sets := make([]SetResponse, 12000)
+	for i := range sets {
+		sets[i] = randSet(r0, i+1)
+	}
+	var buf bytes.Buffer
+	ih := x12.InterchangeHeader{Sender: "PAYER", Receiver: "CLAIMGATE", Control: 1, Time: time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)}
+	if err := WriteFile(context.Background(), &buf, x12.WriterOptions{Newline: true}, ih, x12.GroupHeader{Sender: "PAYER", Receiver: "CG", Control: 7, Time: ih.Time},
+		Build("HC", "1", "005010X222A1", sets)); err != nil {
 		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	if len(data) < 8*64<<10 {
+		t.Fatalf("only %d bytes", len(data))
 	}
 	ack, fs, err := Read(bytes.NewReader(data), "gen")
 	if err != nil || len(ack.Groups) != 1 {
