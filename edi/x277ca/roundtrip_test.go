@@ -344,6 +344,30 @@ func FuzzRead277CA(f *testing.F) {
 		if n := bytes.Count(data, []byte("TRN")); claims > n {
 			t.Fatalf("%d claims from %d TRN occurrences", claims, n)
 		}
+		// The streaming Reader, which reuses its patients and claims, hands
+		// out the same claims in the same order.
+		var want []string
+		for _, tx := range ack.Transactions {
+			tx.Claims(func(_ *Provider, c *Claim) error { want = append(want, fmt.Sprintf("%+v", *c)); return nil })
+		}
+		sr := NewReader(bytes.NewReader(data), "fuzz")
+		k := 0
+		for {
+			e, err := sr.Next()
+			if err != nil {
+				break
+			}
+			if e.Kind != ClaimDone {
+				continue
+			}
+			if got := fmt.Sprintf("%+v", *e.Claim); k >= len(want) || got != want[k] {
+				t.Fatalf("streamed claim %d differs from Read's: %s", k, got)
+			}
+			k++
+		}
+		if k != len(want) {
+			t.Fatalf("%d claims streamed, %d read", k, len(want))
+		}
 		if _, _, err := Validate(bytes.NewReader(data), "fuzz"); err != nil {
 			t.Fatal(err)
 		}

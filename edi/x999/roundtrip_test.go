@@ -186,6 +186,30 @@ func FuzzRead999(f *testing.F) {
 		if n := bytes.Count(data, []byte("AK2")); sets > n {
 			t.Fatalf("%d sets read from %d AK2 occurrences", sets, n)
 		}
+		// The streaming Reader, which reuses its sets' arrays, hands out
+		// the same sets in the same order.
+		var want []SetResponse
+		for _, g := range ack.Groups {
+			want = append(want, g.Sets...)
+		}
+		sr := NewReader(bytes.NewReader(data), "fuzz")
+		k := 0
+		for {
+			_, s, err := sr.Next()
+			if err != nil {
+				break
+			}
+			if s == nil {
+				continue
+			}
+			if k >= len(want) || !reflect.DeepEqual(*s, want[k]) {
+				t.Fatalf("streamed set %d differs from Read's", k)
+			}
+			k++
+		}
+		if k != len(want) {
+			t.Fatalf("%d sets streamed, %d read", k, len(want))
+		}
 		if _, _, err := Validate(bytes.NewReader(data), "fuzz"); err != nil {
 			t.Fatal(err)
 		}
