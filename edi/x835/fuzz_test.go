@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/claimgate/claimgate/edi/x12"
@@ -53,6 +54,26 @@ func FuzzRead835(f *testing.F) {
 					t.Fatal("more claims than bytes: reader is looping")
 				}
 			}
+		}
+		// ReuseClaims, which reuses the claim and the input's buffers,
+		// hands out the same claims and findings as the default Reader.
+		plain, reuse := NewReader(bytes.NewReader(data)), NewReader(bytes.NewReader(data))
+		plain.MaxSegment, reuse.MaxSegment, reuse.ReuseClaims = 1<<16, 1<<16, true
+		for k := 0; ; k++ {
+			w, errW := plain.Next()
+			c, err := reuse.Next()
+			if err != errW {
+				t.Fatalf("claim %d: reuse error %v, default %v", k, err, errW)
+			}
+			if err != nil {
+				break
+			}
+			if g, w := bare(c), bare(w); !reflect.DeepEqual(g, w) {
+				t.Fatalf("claim %d differs with ReuseClaims", k)
+			}
+		}
+		if !reflect.DeepEqual(plain.Findings(), reuse.Findings()) {
+			t.Fatalf("findings differ with ReuseClaims:\n%v\n%v", reuse.Findings(), plain.Findings())
 		}
 		rems, _, err := ReadAll(bytes.NewReader(data), "fuzz")
 		if err != nil {
