@@ -105,6 +105,32 @@ func (f *Finding) Error() string {
 // Findings is a list of findings, usually for one file.
 type Findings []Finding
 
+// CappedFindings collects findings up to a bound, so that a hostile file
+// cannot grow them without limit; past it, one more finding says the rest
+// were dropped.
+type CappedFindings struct {
+	File    string // set on findings that have no file
+	Max     int
+	List    Findings
+	dropped int
+}
+
+// Add keeps f, or counts it when Max findings are kept already.
+func (c *CappedFindings) Add(f Finding) {
+	if len(c.List) < c.Max {
+		if f.File == "" {
+			f.File = c.File
+		}
+		c.List = append(c.List, f)
+		return
+	}
+	c.dropped++
+	if c.dropped == 1 {
+		c.List = append(c.List, Finding{File: c.File, Severity: Warning, Rule: "findings.truncated",
+			Message: fmt.Sprintf("more than %d findings: the rest are not listed", c.Max)})
+	}
+}
+
 // Errors counts the findings of severity Error.
 func (fs Findings) Errors() int {
 	n := 0

@@ -609,3 +609,22 @@ func TestEnvelopes(t *testing.T) {
 		t.Errorf("interchange/group/version at each ST: %v, want %v", versions, want)
 	}
 }
+
+// TestCappedFindings: findings are kept up to Max with the file filled in,
+// then one finding says the rest were dropped, however many follow.
+func TestCappedFindings(t *testing.T) {
+	c := CappedFindings{File: "in.999", Max: 3}
+	for i := range 10 {
+		f := Finding{Rule: "r", Segment: i}
+		if i == 1 {
+			f.File = "other"
+		}
+		c.Add(f)
+	}
+	if len(c.List) != 4 || c.List[0].File != "in.999" || c.List[1].File != "other" || c.List[2].Segment != 2 {
+		t.Fatalf("kept %+v", c.List)
+	}
+	if last := c.List[3]; last.Rule != "findings.truncated" || last.Severity != Warning || last.File != "in.999" {
+		t.Fatalf("last finding %+v, want the truncation warning", last)
+	}
+}

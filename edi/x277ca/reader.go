@@ -83,8 +83,7 @@ const (
 type Reader struct {
 	name     string
 	rd       *x12.Reader
-	findings x12.Findings
-	dropped  int
+	findings x12.CappedFindings
 	keep     bool
 
 	env             x12.Envelopes
@@ -129,11 +128,11 @@ func NewReader(r io.Reader, name string) *Reader {
 	rd.SplitElements = true // the reader looks at most elements
 	// names and identifiers are views of the input, which then stays put
 	rd.KeepBuffers = true
-	return &Reader{name: name, rd: rd, cache: x12.NewInterner(10)}
+	return &Reader{name: name, rd: rd, cache: x12.NewInterner(10), findings: x12.CappedFindings{File: name, Max: maxFindings}}
 }
 
 // Findings returns the data problems met so far.
-func (r *Reader) Findings() x12.Findings { return r.findings }
+func (r *Reader) Findings() x12.Findings { return r.findings.List }
 
 // InterchangeAcks returns the TA1 segments read so far.
 func (r *Reader) InterchangeAcks() []x12.TA1 { return r.env.TA1s }
@@ -178,20 +177,7 @@ func (r *Reader) Next() (Event, error) {
 	}
 }
 
-func (r *Reader) add(f x12.Finding) {
-	if len(r.findings) < maxFindings {
-		if f.File == "" {
-			f.File = r.name
-		}
-		r.findings = append(r.findings, f)
-		return
-	}
-	r.dropped++
-	if r.dropped == 1 {
-		r.findings = append(r.findings, x12.Finding{File: r.name, Severity: x12.Warning, Rule: "findings.truncated",
-			Message: fmt.Sprintf("more than %d findings: the rest are not listed", maxFindings)})
-	}
-}
+func (r *Reader) add(f x12.Finding) { r.findings.Add(f) }
 
 func (r *Reader) at(seg *x12.Segment, sev x12.Severity, rule string, elem int, format string, args ...any) {
 	f := x12.At(seg, sev, rule, elem, 0, format, args...)
@@ -720,14 +706,14 @@ func Read(r io.Reader, name string) (*Ack, x12.Findings, error) {
 		}
 		if err != nil {
 			ack.InterchangeAcks = rd.env.TA1s
-			return ack, rd.findings, err
+			return ack, rd.findings.List, err
 		}
 		if e.Kind == TransactionDone {
 			ack.Transactions = append(ack.Transactions, e.Transaction)
 		}
 	}
 	ack.InterchangeAcks = rd.env.TA1s
-	return ack, rd.findings, nil
+	return ack, rd.findings.List, nil
 }
 
 // RejectedProviders lists the billing providers rejected as a whole in
