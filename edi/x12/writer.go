@@ -531,3 +531,25 @@ func (w *Writer) EndInterchange() error {
 	}
 	return w.Flush()
 }
+
+// WriteFile writes a complete interchange with one functional group of n
+// transaction sets: ISA, GS, then set(w, control, i) for i from 0 to n-1
+// with ST02 controls 0001, 0002, ..., then GE and IEA.
+func WriteFile(ctx context.Context, out io.Writer, opts WriterOptions, ih InterchangeHeader, gh GroupHeader, n int, set func(w *Writer, control string, i int) error) error {
+	w := NewWriter(out, opts)
+	if _, err := w.BeginInterchange(ctx, ih); err != nil {
+		return err
+	}
+	if _, err := w.BeginGroup(ctx, gh); err != nil {
+		return err
+	}
+	for i := range n {
+		if err := set(w, fmt.Sprintf("%04d", i+1), i); err != nil {
+			return err
+		}
+	}
+	if err := w.EndGroup(); err != nil {
+		return err
+	}
+	return w.EndInterchange()
+}

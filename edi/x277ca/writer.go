@@ -239,28 +239,15 @@ func writeClaim(w *x12.Writer, c *Claim) {
 // GS08 005010X214 unless gh says otherwise), one set per transaction
 // (ST02 0001, 0002, ...), GE and IEA.
 func WriteFile(ctx context.Context, out io.Writer, opts x12.WriterOptions, ih x12.InterchangeHeader, gh x12.GroupHeader, txs ...*Transaction) error {
-	w := x12.NewWriter(out, opts)
 	if gh.FunctionalID == "" {
 		gh.FunctionalID = "HN"
 	}
 	if gh.Version == "" {
 		gh.Version = Version
 	}
-	if _, err := w.BeginInterchange(ctx, ih); err != nil {
-		return err
-	}
-	if _, err := w.BeginGroup(ctx, gh); err != nil {
-		return err
-	}
-	for i, t := range txs {
-		if err := WriteTransaction(w, fmt.Sprintf("%04d", i+1), t); err != nil {
-			return err
-		}
-	}
-	if err := w.EndGroup(); err != nil {
-		return err
-	}
-	return w.EndInterchange()
+	return x12.WriteFile(ctx, out, opts, ih, gh, len(txs), func(w *x12.Writer, control string, i int) error {
+		return WriteTransaction(w, control, txs[i])
+	})
 }
 
 // Submission is what Build needs: the 837 batch being acknowledged and

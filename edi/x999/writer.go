@@ -192,28 +192,15 @@ func writeContext(w *x12.Writer, c *Context) {
 // GS08 005010X231A1 unless gh says otherwise), one 999 set per group
 // response (ST02 0001, 0002, ...), GE and IEA.
 func WriteFile(ctx context.Context, out io.Writer, opts x12.WriterOptions, ih x12.InterchangeHeader, gh x12.GroupHeader, groups ...*GroupResponse) error {
-	w := x12.NewWriter(out, opts)
 	if gh.FunctionalID == "" {
 		gh.FunctionalID = "FA"
 	}
 	if gh.Version == "" {
 		gh.Version = Version
 	}
-	if _, err := w.BeginInterchange(ctx, ih); err != nil {
-		return err
-	}
-	if _, err := w.BeginGroup(ctx, gh); err != nil {
-		return err
-	}
-	for i, g := range groups {
-		if err := WriteGroup(w, fmt.Sprintf("%04d", i+1), g); err != nil {
-			return err
-		}
-	}
-	if err := w.EndGroup(); err != nil {
-		return err
-	}
-	return w.EndInterchange()
+	return x12.WriteFile(ctx, out, opts, ih, gh, len(groups), func(w *x12.Writer, control string, i int) error {
+		return WriteGroup(w, control, groups[i])
+	})
 }
 
 // FromFindings turns the findings about one transaction set we received
