@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/claimgate/claimgate/edi/internal/testkit"
 	"github.com/claimgate/claimgate/edi/x12"
 )
 
@@ -18,16 +19,7 @@ const sampleDir = "../../testdata/835"
 
 func sampleFiles(t testing.TB) []string {
 	t.Helper()
-	all, err := filepath.Glob(filepath.Join(sampleDir, "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, f := range all {
-		if filepath.Base(f) != "SOURCES.txt" {
-			out = append(out, f)
-		}
-	}
+	out := testkit.SampleFiles(t, sampleDir, 15)
 	if len(out) != 15 {
 		t.Fatalf("found %d 835 samples in %s, want 15", len(out), sampleDir)
 	}
