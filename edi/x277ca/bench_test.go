@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/claimgate/claimgate/edi/x12"
+	"github.com/claimgate/claimgate/edi/internal/testkit"
 )
 
 const benchClaims = 75000
@@ -83,41 +83,12 @@ func BenchmarkValidate277CA(b *testing.B) {
 // BenchmarkX12ReaderBaseline reads the same bytes with the bare x12
 // Reader, touching each segment's id: the floor for the typed readers.
 func BenchmarkX12ReaderBaseline(b *testing.B) {
-	data := benchInput(b)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		r := x12.NewReader(bytes.NewReader(data))
-		n := 0
-		for {
-			seg, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			if seg.ID() == "TRN" {
-				n++
-			}
-		}
-		if n == 0 {
-			b.Fatal(n)
-		}
-	}
+	// a TRN per claim, per provider, for the source and the receiver
+	testkit.X12ReaderBaseline(b, benchInput(b), "TRN", benchClaims+benchClaims/genPerProvider+2)
 }
 
 // BenchmarkX12CheckBaseline is the envelope check alone over the same
 // bytes, to show what the set checker adds to Validate.
 func BenchmarkX12CheckBaseline(b *testing.B) {
-	data := benchInput(b)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, fs, err := x12.Check(bytes.NewReader(data), x12.CheckOptions{Name: "bench"}); err != nil || len(fs) != 0 {
-			b.Fatal(err, fs)
-		}
-	}
+	testkit.X12CheckBaseline(b, benchInput(b))
 }

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/claimgate/claimgate/edi/x12"
+	"github.com/claimgate/claimgate/edi/internal/testkit"
 )
 
 var (
@@ -81,41 +81,11 @@ func BenchmarkValidate999(b *testing.B) {
 // BenchmarkX12ReaderBaseline reads the same bytes with the bare x12
 // Reader, touching each segment's id: the floor for the typed readers.
 func BenchmarkX12ReaderBaseline(b *testing.B) {
-	data := benchInput(b)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		r := x12.NewReader(bytes.NewReader(data))
-		n := 0
-		for {
-			seg, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			if seg.ID() == "IK5" {
-				n++
-			}
-		}
-		if n != 350000 {
-			b.Fatal(n)
-		}
-	}
+	testkit.X12ReaderBaseline(b, benchInput(b), "IK5", 350000)
 }
 
 // BenchmarkX12CheckBaseline is the envelope check alone over the same
 // bytes, to show what the set checker adds to Validate.
 func BenchmarkX12CheckBaseline(b *testing.B) {
-	data := benchInput(b)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, fs, err := x12.Check(bytes.NewReader(data), x12.CheckOptions{Name: "bench"}); err != nil || len(fs) != 0 {
-			b.Fatal(err, fs)
-		}
-	}
+	testkit.X12CheckBaseline(b, benchInput(b))
 }

@@ -4,6 +4,8 @@
 package testkit
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -78,4 +80,44 @@ func ManifestStats(t testing.TB, dir string) map[string]map[string]string {
 		out[filepath.Base(m[1])] = kv
 	}
 	return out
+}
+
+// X12ReaderBaseline is the body of a transaction package's
+// BenchmarkX12ReaderBaseline: the bare x12 Reader over data, touching each
+// segment's id, as the floor its typed reader is measured against. It
+// checks that the input holds want segments with the given id.
+func X12ReaderBaseline(b *testing.B, data []byte, id string, want int) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r := x12.NewReader(bytes.NewReader(data))
+		n := 0
+		for {
+			seg, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if seg.ID() == id {
+				n++
+			}
+		}
+		if n != want {
+			b.Fatalf("%d %s segments, want %d", n, id, want)
+		}
+	}
+}
+
+// X12CheckBaseline is the body of BenchmarkX12CheckBaseline: the envelope
+// check alone over data, to show what a set checker adds to validation.
+func X12CheckBaseline(b *testing.B, data []byte) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, fs, err := x12.Check(bytes.NewReader(data), x12.CheckOptions{Name: "bench"}); err != nil || len(fs) != 0 {
+			b.Fatal(err, fs)
+		}
+	}
 }
