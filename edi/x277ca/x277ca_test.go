@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/claimgate/claimgate/edi/internal/testkit"
 	"github.com/claimgate/claimgate/edi/x12"
 )
 
@@ -284,37 +285,12 @@ func TestCorrupted(t *testing.T) {
 		{"not a 277", acc, "ST*277*000014420*005010X214", "ST*276*000014420*005010X214", "277ca.not-277", x12.Error},
 		{"claim status response version", acc, "ST*277*000014420*005010X214", "ST*277*000014420*005010X212", "277ca.version", x12.Error},
 	}
+	read := func(r io.Reader, name string) error {
+		_, _, err := Read(r, name)
+		return err
+	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			orig := string(readFile(t, filepath.Join(testdataDir, tc.file)))
-			if !strings.Contains(orig, tc.old) {
-				t.Fatalf("%q not in %s", tc.old, tc.file)
-			}
-			_, before, _ := Validate(strings.NewReader(orig), tc.file)
-			if before.HasRule(tc.rule) {
-				t.Fatalf("the good file already has %s", tc.rule)
-			}
-			bad := strings.Replace(orig, tc.old, tc.new, 1)
-			_, fs, err := Validate(strings.NewReader(bad), tc.file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			found := false
-			for _, f := range fs {
-				if f.Rule == tc.rule {
-					found = true
-					if f.Severity != tc.sev {
-						t.Errorf("%s severity %v, want %v", tc.rule, f.Severity, tc.sev)
-					}
-				}
-			}
-			if !found {
-				t.Errorf("no %s; got %v", tc.rule, fs)
-			}
-			if _, _, err := Read(strings.NewReader(bad), tc.file); err != nil {
-				t.Fatal(err)
-			}
-		})
+		testkit.CheckCorruption(t, testdataDir, testkit.Corruption{Name: tc.name, File: tc.file, Old: tc.old, New: tc.new, Rule: tc.rule, Sev: tc.sev}, Validate, read)
 	}
 }
 

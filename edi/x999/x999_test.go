@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimgate/claimgate/edi/internal/testkit"
 	"github.com/claimgate/claimgate/edi/x12"
 )
 
@@ -259,38 +260,12 @@ func TestCorrupted(t *testing.T) {
 		{"unknown version", "herophilus__999_accepted.txt", "ST*999*4001*005010X231A1", "ST*999*4001*005010X231A9", "999.version", x12.Warning},
 		{"segment not in a 999", "herophilus__999_accepted.txt", "IK5*A~", "IK5*A~CLM*1~", "999.structure", x12.Error},
 	}
+	read := func(r io.Reader, name string) error {
+		_, _, err := Read(r, name)
+		return err
+	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			orig := string(readFile(t, filepath.Join(testdataDir, tc.file)))
-			if !strings.Contains(orig, tc.old) {
-				t.Fatalf("%q not in %s", tc.old, tc.file)
-			}
-			_, before, _ := Validate(strings.NewReader(orig), tc.file)
-			if before.HasRule(tc.rule) {
-				t.Fatalf("the good file already has %s", tc.rule)
-			}
-			bad := strings.Replace(orig, tc.old, tc.new, 1)
-			_, fs, err := Validate(strings.NewReader(bad), tc.file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			found := false
-			for _, f := range fs {
-				if f.Rule == tc.rule {
-					found = true
-					if f.Severity != tc.sev {
-						t.Errorf("%s has severity %v, want %v", tc.rule, f.Severity, tc.sev)
-					}
-				}
-			}
-			if !found {
-				t.Errorf("no %s finding; got %v", tc.rule, fs)
-			}
-			// The reader still reads what it can.
-			if _, _, err := Read(strings.NewReader(bad), tc.file); err != nil {
-				t.Fatal(err)
-			}
-		})
+		testkit.CheckCorruption(t, testdataDir, testkit.Corruption{Name: tc.name, File: tc.file, Old: tc.old, New: tc.new, Rule: tc.rule, Sev: tc.sev}, Validate, read)
 	}
 }
 

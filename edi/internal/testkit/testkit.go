@@ -121,3 +121,48 @@ func X12CheckBaseline(b *testing.B, data []byte) {
 		}
 	}
 }
+
+// Corruption is one defect put into a good sample file, and the finding
+// it must cause.
+type Corruption struct {
+	Name, File, Old, New, Rule string
+	Sev                        x12.Severity
+}
+
+// CheckCorruption puts the defect tc into a copy of its sample in dir, in
+// a subtest, and checks that the good file has Old and lacks the rule,
+// that validate reports the rule with its severity on the bad copy, and
+// that read still reads the bad copy without an error.
+func CheckCorruption(t *testing.T, dir string, tc Corruption, validate func(io.Reader, string) (*x12.Summary, x12.Findings, error), read func(io.Reader, string) error) {
+	t.Run(tc.Name, func(t *testing.T) {
+		orig := string(ReadFile(t, filepath.Join(dir, tc.File)))
+		if !strings.Contains(orig, tc.Old) {
+			t.Fatalf("%q not in %s", tc.Old, tc.File)
+		}
+		_, before, _ := validate(strings.NewReader(orig), tc.File)
+		if before.HasRule(tc.Rule) {
+			t.Fatalf("the good file already has %s", tc.Rule)
+		}
+		bad := strings.Replace(orig, tc.Old, tc.New, 1)
+		_, fs, err := validate(strings.NewReader(bad), tc.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, f := range fs {
+			if f.Rule == tc.Rule {
+				found = true
+				if f.Severity != tc.Sev {
+					t.Errorf("%s has severity %v, want %v", tc.Rule, f.Severity, tc.Sev)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no %s finding; got %v", tc.Rule, fs)
+		}
+		// the reader still reads what it can
+		if err := read(strings.NewReader(bad), tc.File); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
