@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -52,32 +51,37 @@ type convertedFile struct {
 	Claims      int    `json:"claims"`
 }
 
+var convertCmd = command{
+	name:     "convert",
+	synopsis: "claimgate convert [flags] --to 837p BATCH -o DIR",
+	about: `Decode a practice-management charge batch (JSON, CSV, or a PM system's 837P),
+scrub every claim (TR3 and PT billing edits) and write the accepted claims as
+837P files, one interchange per payer, into DIR. BATCH "-" reads standard input.`,
+	exits: `  0  every claim was written
+  1  some claims were rejected or not written (the report says which)
+  2  usage or I/O error`,
+}
+
 func cmdConvert(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	c := &convertCmd
+	fs := c.flags(stderr)
 	to := fs.String("to", "837p", "output format (837p)")
 	outDir := fs.String("o", "", "directory for the 837P files (required)")
 	stateDir := fs.String("state", "", "directory keeping control numbers and the duplicate-claim keys between runs (default: the -o directory)")
 	cfgPath := fs.String("config", "", "claimgate configuration file (submitter, payers, policies); without it every payer on the batch gets a test-usage receiver of its own id")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	// Flags may follow the batch name: claimgate convert BATCH -o DIR.
-	var batch string
-	rest := args
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return &exitError{code: 2}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		if batch != "" {
-			return usageErr("convert takes one BATCH, got %q and %q", batch, fs.Arg(0))
-		}
-		batch, rest = fs.Arg(0), fs.Args()[1:]
+	batches, err := c.parse(fs, args, stdout)
+	if err != nil {
+		return err
 	}
-	if batch == "" || *outDir == "" {
-		return usageErr("usage: claimgate convert --to 837p BATCH -o DIR [--config FILE] [--json]")
+	if len(batches) > 1 {
+		return usageErr("convert takes one BATCH, got %q and %q", batches[0], batches[1])
 	}
+	if len(batches) == 0 || *outDir == "" {
+		return usageErr("usage: %s", c.synopsis)
+	}
+	batch := batches[0]
 	if strings.ToLower(*to) != "837p" {
 		return usageErr("convert --to %q: only 837p is supported", *to)
 	}

@@ -60,6 +60,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	out := newOutWriter(stdout)
+	err := dispatch(args, out, stderr)
+	if ferr := out.Flush(); ferr != nil {
+		fmt.Fprintln(stderr, "claimgate: writing standard output:", ferr)
+		return 2
+	}
+	if err == nil || errors.Is(err, errHelpShown) {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "claimgate:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "claimgate:", err)
+	return 1
+}
+
+// dispatch runs one subcommand.
+func dispatch(args []string, stdout, stderr io.Writer) error {
 	var err error
 	switch args[0] {
 	case "validate":
@@ -75,18 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		err = usageErr("unknown command %q (see claimgate help)", args[0])
 	}
-	if err == nil {
-		return 0
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintln(stderr, "claimgate:", ee.err)
-		}
-		return ee.code
-	}
-	fmt.Fprintln(stderr, "claimgate:", err)
-	return 1
+	return err
 }
 
 // version is the module version stamped by the Go toolchain, or the VCS

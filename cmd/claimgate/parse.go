@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,28 +14,30 @@ import (
 	"github.com/claimgate/claimgate/edi/x999"
 )
 
+var parseCmd = command{
+	name:     "parse",
+	synopsis: "claimgate parse [flags] FILE (--json | --csv)",
+	about: `Print what a payer sent back: a 999, 277CA or 835 as JSON, or an 835 as
+posting CSV (one row per service line). Findings go to standard error.
+FILE "-" reads standard input.`,
+	exits: `  0  the file was read and has no error
+  1  the file was read but has errors (findings on standard error)
+  2  usage or I/O error`,
+}
+
 func cmdParse(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	c := &parseCmd
+	fs := c.flags(stderr)
 	asJSON := fs.Bool("json", false, "print the typed content as JSON (999, 277CA, 835)")
 	asCSV := fs.Bool("csv", false, "835 only: one row per service line, for posting into a PM system")
-	var file string
-	rest := args
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return &exitError{code: 2}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		if file != "" {
-			return usageErr("parse takes one FILE")
-		}
-		file, rest = fs.Arg(0), fs.Args()[1:]
+	files, err := c.parse(fs, args, stdout)
+	if err != nil {
+		return err
 	}
-	if file == "" || *asJSON == *asCSV {
-		return usageErr("usage: claimgate parse FILE --json | --csv")
+	if len(files) != 1 || *asJSON == *asCSV {
+		return usageErr("usage: %s", c.synopsis)
 	}
+	file := files[0]
 	kind, err := sniffKind(file)
 	if err != nil {
 		return &exitError{code: 2, err: err}

@@ -2,10 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/claimgate/claimgate/edi/x12"
@@ -22,21 +20,34 @@ type fileResult struct {
 	Sets     map[string]int `json:"sets,omitempty"` // transaction sets by ST01
 }
 
+var validateCmd = command{
+	name:     "validate",
+	synopsis: "claimgate validate [flags] FILE...",
+	about: `Check X12 files: interchange, group and set envelopes, counts and control
+numbers, and the TR3 rules of each 837P, 835, 999 and 277CA transaction set.
+One line per finding names the file, segment number and id, element and the
+rule broken. FILE "-" reads standard input.`,
+	exits: `  0  no file has an error (warnings are allowed)
+  1  some file has an error
+  2  usage or I/O error`,
+}
+
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	c := &validateCmd
+	fs := c.flags(stderr)
 	asJSON := fs.Bool("json", false, "print findings as JSON")
 	summary := fs.Bool("summary", false, "print one summary line per file after its findings")
 	maxSeg := fs.Int("max-segment", x12.DefaultMaxSegment, "longest segment accepted, in bytes")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2}
+	files, err := c.parse(fs, args, stdout)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() == 0 {
-		return usageErr("validate needs at least one FILE")
+	if len(files) == 0 {
+		return usageErr("validate needs at least one FILE (usage: %s)", c.synopsis)
 	}
 	var results []fileResult
 	anyErr, ioErr := false, false
-	for _, name := range fs.Args() {
+	for _, name := range files {
 		res, err := validateFile(name, *maxSeg)
 		if err != nil {
 			fmt.Fprintln(stderr, "claimgate:", err)
@@ -76,7 +87,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 // validateFile checks one file: envelopes always, and each transaction set
 // with the validator registered for its type.
 func validateFile(name string, maxSeg int) (fileResult, error) {
-	f, err := os.Open(name)
+	f, name, err := openInput(name)
 	if err != nil {
 		return fileResult{}, err
 	}
