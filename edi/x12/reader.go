@@ -311,29 +311,27 @@ func (r *Reader) nextOther() (*Segment, error) {
 	if r.fatal != nil {
 		return nil, r.fatal
 	}
-	for {
-		if !r.skipSpace() {
-			r.fatal = r.readErr()
-			return nil, r.fatal
-		}
-		b := r.peek(4)
-		if len(b) >= 4 && b[0] == 'I' && b[1] == 'S' && b[2] == 'A' && !isAlnum(b[3]) {
-			if err := r.readISA(); err != nil {
-				return nil, err
-			}
-			return &r.seg, nil
-		}
-		if !r.haveD {
-			off := r.base + int64(r.r)
-			r.resync()
-			f := r.finding(Error, "envelope.isa-missing", off, 0, "", 0, "data before the first ISA segment: not an X12 interchange here")
-			return nil, &f
-		}
-		if err := r.readSegment(); err != nil {
+	if !r.skipSpace() {
+		r.fatal = r.readErr()
+		return nil, r.fatal
+	}
+	b := r.peek(4)
+	if len(b) >= 4 && b[0] == 'I' && b[1] == 'S' && b[2] == 'A' && !isAlnum(b[3]) {
+		if err := r.readISA(); err != nil {
 			return nil, err
 		}
 		return &r.seg, nil
 	}
+	if !r.haveD {
+		off := r.base + int64(r.r)
+		r.resync()
+		f := r.finding(Error, "envelope.isa-missing", off, 0, "", 0, "data before the first ISA segment: not an X12 interchange here")
+		return nil, &f
+	}
+	if err := r.readSegment(); err != nil {
+		return nil, err
+	}
+	return &r.seg, nil
 }
 
 // skipSpace skips white space (and a byte order mark at the very start)

@@ -16,16 +16,6 @@ func validStatus(b []byte) bool {
 	return false
 }
 
-// validGroup reports whether b is a 005010 CAS01 group code. CR (004010
-// "correction and reversal") is deliberately not one.
-func validGroup(b []byte) bool {
-	switch string(b) {
-	case "CO", "OA", "PI", "PR":
-		return true
-	}
-	return false
-}
-
 // validMethod reports whether b is a BPR04 payment method.
 func validMethod(b []byte) bool {
 	switch string(b) {

@@ -2,6 +2,7 @@ package x835
 
 import (
 	"bytes"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -110,7 +111,7 @@ func TestCorruptedCopies(t *testing.T) {
 				{"ReadAll", readAllText(t, text)},
 			} {
 				fs := check.fs
-				var errs, warns []string
+				var errs []string
 				seen := map[string]bool{}
 				for _, f := range fs {
 					if seen[f.Rule] {
@@ -119,12 +120,10 @@ func TestCorruptedCopies(t *testing.T) {
 					seen[f.Rule] = true
 					if f.Severity == x12.Error {
 						errs = append(errs, f.Rule)
-					} else {
-						warns = append(warns, f.Rule)
 					}
 				}
 				sort.Strings(errs)
-				want := append([]string(nil), tc.errors...)
+				want := slices.Clone(tc.errors)
 				sort.Strings(want)
 				if strings.Join(errs, ",") != strings.Join(want, ",") {
 					t.Errorf("%s: error rules %v, want %v\n%v", check.how, errs, want, fs)

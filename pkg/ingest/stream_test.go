@@ -61,9 +61,7 @@ func newGenBatch(f Format, n int) *genBatch {
 		g.tail = []byte("\n]}\n")
 		claim = strings.ReplaceAll(genJSONClaim, `\x00`, "\x00") // a raw string cannot hold NUL
 	}
-	for _, p := range bytes.Split([]byte(claim), []byte{0}) {
-		g.pieces = append(g.pieces, p)
-	}
+	g.pieces = append(g.pieces, bytes.Split([]byte(claim), []byte{0})...)
 	return g
 }
 
