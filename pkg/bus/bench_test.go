@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/claimgate/claimgate/pkg/bus"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // What a synced write costs: one KV create per duplicate-claim key with
@@ -40,5 +41,38 @@ func BenchmarkSeenRemember(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Synced writes with many in flight: async publishes to the event stream
+// (the server still syncs each stored message). Compared with the one-at-
+// a-time KV create above, this is what pipelining buys.
+func BenchmarkEventPublishAsync(b *testing.B) {
+	e, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: b.TempDir(), Port: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Shutdown()
+	ctx := context.Background()
+	bb, err := bus.Connect(ctx, bus.Options{Embedded: e})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bb.Close()
+	if err := bb.Setup(ctx); err != nil {
+		b.Fatal(err)
+	}
+	payload := make([]byte, 300)
+	subj := bus.EventSubject("ACME", "submitted")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := bb.JS.PublishAsync(subj, payload, jetstream.WithStallWait(time.Minute)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case <-bb.JS.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		b.Fatal("publishes not acknowledged in a minute")
 	}
 }
