@@ -1,0 +1,335 @@
+package bus_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/claimgate/claimgate/edi/x12"
+	"github.com/claimgate/claimgate/edi/x999"
+	"github.com/claimgate/claimgate/pkg/assemble"
+	"github.com/claimgate/claimgate/pkg/bus"
+	"github.com/claimgate/claimgate/pkg/bus/natstest"
+	"github.com/claimgate/claimgate/pkg/claim"
+	"github.com/claimgate/claimgate/pkg/reconcile"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// testFile is a submitted 837P file of payer 04412 (receiver NORIDIAN):
+// set 0001 holds C1..C3, set 0002 holds C4..C6.
+func testFile(isa13 int64) *assemble.FileInfo {
+	return &assemble.FileInfo{PayerID: "04412", Receiver: "NORIDIAN", Interchange: isa13, Group: isa13 + 100, Claims: 6,
+		Sets: []assemble.SetInfo{
+			{Control: "0001", Reference: fmt.Sprintf("%09d0001", isa13), ClaimIDs: []string{"C1", "C2", "C3"}},
+			{Control: "0002", Reference: fmt.Sprintf("%09d0002", isa13), ClaimIDs: []string{"C4", "C5", "C6"}},
+		}}
+}
+
+// streamEvents reads every message of the event stream: event id →
+// subjects it was published on.
+func streamEvents(t *testing.T, b *bus.Bus) map[string][]string {
+	t.Helper()
+	ctx := ctxT(t)
+	cons, err := b.JS.OrderedConsumer(ctx, bus.StreamEvents, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"claims.events.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := b.JS.Stream(ctx, bus.StreamEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for n := uint64(0); n < info.State.Msgs; {
+		batch, err := cons.Fetch(int(info.State.Msgs-n), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			var ev reconcile.Event
+			if err := json.Unmarshal(m.Data(), &ev); err != nil {
+				t.Fatalf("event payload: %v", err)
+			}
+			if id := m.Headers().Get(jetstream.MsgIDHeader); id != ev.ID {
+				t.Errorf("message id %q, event id %q", id, ev.ID)
+			}
+			out[ev.ID] = append(out[ev.ID], m.Subject())
+			got++
+		}
+		if got == 0 {
+			t.Fatalf("read %d of %d event messages", n, info.State.Msgs)
+		}
+		n += uint64(got)
+	}
+	return out
+}
+
+func testIndexAndReconcile(t *testing.T, b *bus.Bus) {
+	ctx := ctxT(t)
+	idx, err := b.ClaimIndex(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := b.ClaimStore(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi := testFile(7)
+	for range 2 { // recording twice is a no-op
+		if err := idx.Record(ctx, fi); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refs, err := idx.ByInterchange(ctx, "NORIDIAN", 7)
+	if err != nil || len(refs) != 6 || refs[3].ClaimID != "C4" || refs[3].Set != "0002" || refs[3].Batch != "0000000070002" {
+		t.Fatalf("ByInterchange = %+v, %v", refs, err)
+	}
+	if refs, _ := idx.BySet(ctx, "NORIDIAN", 107, "0002"); len(refs) != 3 || refs[0].ClaimID != "C4" {
+		t.Errorf("BySet = %+v", refs)
+	}
+	if refs, _ := idx.BySet(ctx, "NORIDIAN", 107, ""); len(refs) != 6 {
+		t.Errorf("BySet(group) = %+v", refs)
+	}
+	if refs, _ := idx.ByClaim(ctx, "C5"); len(refs) != 1 || refs[0].Interchange != 7 || refs[0].PayerID != "04412" {
+		t.Errorf("ByClaim = %+v", refs)
+	}
+	if refs, _ := idx.ByInterchange(ctx, "NORIDIAN.", 7); len(refs) != 0 {
+		t.Errorf("another partner's interchange matched: %+v", refs)
+	}
+
+	// A 999 accepting set 0001 and rejecting 0002, reconciled twice.
+	var file bytes.Buffer
+	g := x999.Build("HC", "107", "005010X222A1", []x999.SetResponse{{ID: "837", Control: "0001"},
+		{ID: "837", Control: "0002", SegmentErrors: []x999.SegmentError{{SegmentID: "CLM", Position: 20, Loop: "2300", Code: "8"}}}})
+	err = x999.WriteFile(ctx, &file, x12.WriterOptions{}, x12.InterchangeHeader{Sender: "NORIDIAN", Receiver: "CLAIMGATE", Time: time.Now()},
+		x12.GroupHeader{Sender: "04412", Receiver: "CLAIMGATE", Time: time.Now()}, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &reconcile.Reconciler{Index: idx, Store: store}
+	rep, err := rc.Reconcile(ctx, bytes.NewReader(file.Bytes()), "r.999", "digest-999")
+	if err != nil || rep.Moved != 6 {
+		t.Fatalf("reconcile: %+v, %v", rep, err)
+	}
+	rep, err = rc.Reconcile(ctx, bytes.NewReader(file.Bytes()), "r.999", "digest-999")
+	if err != nil || rep.Duplicates != 6 || rep.Moved != 0 {
+		t.Fatalf("reconcile again: %+v, %v", rep, err)
+	}
+	rec, err := store.Get(ctx, "C5")
+	if err != nil || rec.State != claim.AckRejected || len(rec.Timeline) != 1 || len(rec.Pending) != 0 || rec.Submission.Set != "0002" {
+		t.Fatalf("C5 record %+v, %v", rec, err)
+	}
+	events := streamEvents(t, b)
+	if len(events) != 6 {
+		t.Fatalf("%d events on the stream, want 6: %v", len(events), events)
+	}
+	for _, id := range []string{"C1", "C2", "C3", "C4", "C5", "C6"} {
+		rec, _ := store.Get(ctx, id)
+		ev := rec.Timeline[0]
+		want := bus.EventSubject("04412", string(ev.State))
+		if subs := events[ev.ID]; len(subs) != 1 || subs[0] != want {
+			t.Errorf("claim %s: event %s published on %v, want once on %s", id, ev.ID, subs, want)
+		}
+	}
+}
+
+func TestClaimStoreEmbedded(t *testing.T) {
+	e, b := embedded(t, t.TempDir())
+	defer e.Shutdown()
+	defer b.Close()
+	testIndexAndReconcile(t, b)
+}
+
+func TestClaimStoreServer(t *testing.T) {
+	srv := natstest.Start(t)
+	testIndexAndReconcile(t, connect(t, srv.URL()))
+}
+
+// Two replicas (two connections to a real nats-server) apply conflicting
+// events to the same claims at once, each event by both: every event
+// takes effect at most once, the record's state is the last move of its
+// timeline, and exactly the moves appear on the stream, once each.
+func TestClaimStoreConcurrent(t *testing.T) {
+	srv := natstest.Start(t)
+	replicas := []*bus.Bus{connect(t, srv.URL()), connect(t, srv.URL())}
+	testConcurrent(t, replicas)
+}
+
+func TestClaimStoreConcurrentEmbedded(t *testing.T) {
+	e, b := embedded(t, t.TempDir())
+	defer e.Shutdown()
+	defer b.Close()
+	b2, err := bus.Connect(ctxT(t), bus.Options{Embedded: e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	testConcurrent(t, []*bus.Bus{b, b2})
+}
+
+func testConcurrent(t *testing.T, replicas []*bus.Bus) {
+	ctx := ctxT(t)
+	const claims = 8
+	states := []claim.State{claim.AckAccepted, claim.PayerAccepted, claim.Paid, claim.Denied, claim.Reversed, claim.PayerRejected}
+	var evs [][]reconcile.Event
+	for c := range claims {
+		id := fmt.Sprintf("K%d", c)
+		var list []reconcile.Event
+		for i, s := range states {
+			o := &reconcile.Outcome{Kind: reconcile.Kind835, File: "f", Digest: fmt.Sprintf("file-%d", i), Position: 1, State: s}
+			list = append(list, reconcile.NewEvent(o, reconcile.Ref{ClaimID: id, PayerID: "ACME.1"}, time.Now()))
+		}
+		evs = append(evs, list)
+	}
+	var mu sync.Mutex
+	results := map[string][]reconcile.Change{}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		store, err := replicas[w%2].ClaimStore(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			for c := range claims {
+				order := rng.Perm(len(states))
+				for _, i := range order {
+					ev := evs[c][i]
+					res, err := store.Apply(ctx, ev.ClaimID, ev)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					results[ev.ID] = append(results[ev.ID], res.Change)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	store, _ := replicas[0].ClaimStore(ctx)
+	moves := 0
+	for c := range claims {
+		rec, err := store.Get(ctx, fmt.Sprintf("K%d", c))
+		if err != nil || rec == nil {
+			t.Fatalf("claim K%d: %v", c, err)
+		}
+		if len(rec.Pending) != 0 {
+			t.Errorf("K%d: events left pending %+v", c, rec.Pending)
+		}
+		last := claim.State("")
+		ids := map[string]bool{}
+		for _, e := range rec.Timeline {
+			if ids[e.ID] {
+				t.Errorf("K%d: event %s twice in the timeline", c, e.ID)
+			}
+			ids[e.ID] = true
+			if e.Effect == reconcile.Moved {
+				last = e.State
+			}
+		}
+		if rec.State != last {
+			t.Errorf("K%d: state %s, but the last move of the timeline is to %s", c, rec.State, last)
+		}
+		for _, ev := range evs[c] {
+			var took, dup int
+			for _, ch := range results[ev.ID] {
+				switch ch {
+				case reconcile.Moved, reconcile.Recorded:
+					took++
+				case reconcile.Duplicate:
+					dup++
+				}
+				if ch == reconcile.Moved {
+					moves++
+				}
+			}
+			if took > 1 || (took == 1) != ids[ev.ID] || len(results[ev.ID]) != 4 {
+				t.Errorf("K%d event to %s: results %v, in timeline %v", c, ev.State, results[ev.ID], ids[ev.ID])
+			}
+		}
+	}
+	events := streamEvents(t, replicas[1])
+	if len(events) != moves {
+		t.Errorf("%d events on the stream, %d moves applied", len(events), moves)
+	}
+	for id, subs := range events {
+		if len(subs) != 1 {
+			t.Errorf("event %s published %d times", id, len(subs))
+		}
+	}
+}
+
+// A move stored but not published (the writer crashed in between) is
+// published by the next Apply to the claim, or by Sweep; publishing it
+// twice gives one message.
+func TestClaimStorePendingRecovered(t *testing.T) {
+	e, b := embedded(t, t.TempDir())
+	defer e.Shutdown()
+	defer b.Close()
+	ctx := ctxT(t)
+	kv, err := b.JS.KeyValue(ctx, bus.BucketClaims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, _ := b.ClaimStore(ctx)
+	crashed := func(id string, s claim.State) reconcile.Event {
+		var rec reconcile.Record
+		ev := reconcile.NewEvent(&reconcile.Outcome{Kind: reconcile.Kind999, Digest: "d-" + id, Position: 1, State: s}, reconcile.Ref{ClaimID: id, PayerID: "P"}, time.Now())
+		if ch, stored := rec.Apply(ev, time.Now()); ch != reconcile.Moved {
+			t.Fatal(ch)
+		} else {
+			rec.Pending = []reconcile.Event{stored}
+		}
+		v, _ := json.Marshal(rec)
+		if _, err := kv.Create(ctx, "c."+bus.Token(id), v); err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	ev1 := crashed("X1", claim.AckAccepted)
+	crashed("X2", claim.AckRejected)
+	// Re-reconciling the file applies X1's event again: a duplicate that
+	// publishes what was pending.
+	if res, err := store.Apply(ctx, "X1", ev1); err != nil || res.Change != reconcile.Duplicate {
+		t.Fatalf("Apply = %+v, %v", res, err)
+	}
+	if n, err := store.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want 1 (X2)", n, err)
+	}
+	if n, err := store.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("second Sweep = %d, %v; want 0", n, err)
+	}
+	// X1's event published again (as after a crash before the pending
+	// flag was cleared): JetStream drops the repeat.
+	rec, _ := store.Get(ctx, "X1")
+	data, _ := json.Marshal(rec.Timeline[0])
+	if ack, err := b.JS.Publish(ctx, bus.EventSubject("P", "ack_accepted"), data, jetstream.WithMsgID(ev1.ID)); err != nil || !ack.Duplicate {
+		t.Fatalf("republish: %+v, %v", ack, err)
+	}
+	events := streamEvents(t, b)
+	want := map[string][]string{
+		ev1.ID: {bus.EventSubject("P", "ack_accepted")},
+		reconcile.EventID("d-X2", 1, "X2"): {bus.EventSubject("P", "ack_rejected")},
+	}
+	if !reflect.DeepEqual(events, want) {
+		t.Errorf("events %v, want %v", events, want)
+	}
+	for _, id := range []string{"X1", "X2"} {
+		if rec, _ := store.Get(ctx, id); len(rec.Pending) != 0 {
+			t.Errorf("%s still pending", id)
+		}
+	}
+}
