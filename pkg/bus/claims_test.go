@@ -321,7 +321,7 @@ func TestClaimStorePendingRecovered(t *testing.T) {
 	}
 	events := streamEvents(t, b)
 	want := map[string][]string{
-		ev1.ID: {bus.EventSubject("P", "ack_accepted")},
+		ev1.ID:                             {bus.EventSubject("P", "ack_accepted")},
 		reconcile.EventID("d-X2", 1, "X2"): {bus.EventSubject("P", "ack_rejected")},
 	}
 	if !reflect.DeepEqual(events, want) {
