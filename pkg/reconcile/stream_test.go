@@ -1,0 +1,169 @@
+package reconcile
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"testing"
+
+	"github.com/claimgate/claimgate/edi/x12"
+	"github.com/claimgate/claimgate/edi/x835"
+	"github.com/claimgate/claimgate/pkg/claim"
+)
+
+// genClaim is the i-th claim of a generated 835: paid, partially paid,
+// denied and deductible-only claims in turn.
+func genClaim(i int) *x835.ClaimPayment {
+	var lines [4][]x835.Adjustment
+	switch i % 4 {
+	case 0:
+		lines[0] = []x835.Adjustment{adj("CO", "45", 1000)}
+	case 1:
+		lines[1] = []x835.Adjustment{adj("CO", "50", 5100)}
+	case 2:
+		for k := range lines {
+			lines[k] = []x835.Adjustment{adj("CO", "50", int64(5000+100*k))}
+		}
+	case 3:
+		lines[0] = []x835.Adjustment{adj("PR", "1", 5000)}
+	}
+	return payment(fmt.Sprintf("G%08d", i), "1", fmt.Sprintf("PCN%08d", i), lines)
+}
+
+var genStates = [4]claim.State{claim.Paid, claim.PartiallyPaid, claim.Denied, claim.Paid}
+
+// gen835 streams an 835 of n generated claims to w, never holding more
+// than one claim.
+func gen835(w io.Writer, n int) error {
+	var total x835.Amount
+	for i := range n {
+		total += genClaim(i).Paid
+	}
+	xw := x12.NewWriter(w, x12.WriterOptions{})
+	ctx := context.Background()
+	ih, gh := payerEnvelope(isaNoridian, "HP", x835.Version)
+	if _, err := xw.BeginInterchange(ctx, ih); err != nil {
+		return err
+	}
+	if _, err := xw.BeginGroup(ctx, gh); err != nil {
+		return err
+	}
+	rem := remittance(payerNoridian, "EFT-BIG")
+	rem.Control = "0001"
+	rem.Payment.Amount = total
+	sw, err := x835.NewSetWriter(xw, rem)
+	if err != nil {
+		return err
+	}
+	for i := range n {
+		if err := sw.WriteClaim(genClaim(i)); err != nil {
+			return err
+		}
+	}
+	if err := sw.Close(); err != nil {
+		return err
+	}
+	if err := xw.EndGroup(); err != nil {
+		return err
+	}
+	return xw.EndInterchange()
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// readGenerated reconciles-reads an 835 of n claims streamed through a
+// pipe (the file never exists whole) and returns the largest heap seen
+// and the file's size.
+func readGenerated(t *testing.T, n int) (maxHeap uint64, size int64) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	cw := &countingWriter{w: pw}
+	done := make(chan error, 1)
+	go func() {
+		err := gen835(cw, n)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	runtime.GC()
+	var ms runtime.MemStats
+	count := 0
+	var paid claim.Money
+	sum, err := Read(pr, "big.835", "d", func(o *Outcome) error {
+		if want := genStates[count%4]; o.State != want || o.Keys.ClaimID != fmt.Sprintf("G%08d", count) {
+			return fmt.Errorf("outcome %d: %s %s, want %s", count, o.Keys.ClaimID, o.State, want)
+		}
+		paid += o.Amounts.Paid
+		count++
+		if count%2000 == 0 {
+			runtime.ReadMemStats(&ms)
+			maxHeap = max(maxHeap, ms.HeapAlloc)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if sum.Kind != Kind835 || sum.Outcomes != n || count != n || sum.Findings != 0 {
+		t.Fatalf("summary %+v, %d outcomes, want %d and no findings", sum, count, n)
+	}
+	var want claim.Money
+	for i := range n {
+		want += claim.Money(genClaim(i).Paid)
+	}
+	if paid != want {
+		t.Fatalf("paid %v, want %v", paid, want)
+	}
+	return maxHeap, cw.n
+}
+
+// Reading an 835 of tens of MB keeps the heap where a small one keeps
+// it: memory does not grow with the file.
+func TestReadLarge835BoundedMemory(t *testing.T) {
+	small, large := 5000, 120000 // about 1.6 and 38 MB
+	if raceEnabled || testing.Short() {
+		// the race detector slows reading tenfold
+		small, large = 3000, 30000
+	}
+	smallHeap, smallSize := readGenerated(t, small)
+	largeHeap, largeSize := readGenerated(t, large)
+	t.Logf("small: %.1f MB file, max heap %.1f MiB; large: %.1f MB file, max heap %.1f MiB",
+		float64(smallSize)/1e6, float64(smallHeap)/(1<<20), float64(largeSize)/1e6, float64(largeHeap)/(1<<20))
+	if largeSize < 8*smallSize {
+		t.Fatalf("the large file (%d bytes) is not much larger than the small one (%d)", largeSize, smallSize)
+	}
+	if largeHeap > smallHeap+8<<20 {
+		t.Errorf("heap grew with the file: %d bytes for %d, %d for %d", largeHeap, largeSize, smallHeap, smallSize)
+	}
+}
+
+// BenchmarkRead835Outcomes measures Read on an 835 in memory: detection,
+// streaming read, classification and one Outcome per claim.
+func BenchmarkRead835Outcomes(b *testing.B) {
+	var buf bytes.Buffer
+	if err := gen835(&buf, 20000); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		if _, err := Read(bytes.NewReader(data), "b.835", "d", func(*Outcome) error { n++; return nil }); err != nil || n != 20000 {
+			b.Fatal(n, err)
+		}
+	}
+}
