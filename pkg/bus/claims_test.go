@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -330,6 +331,37 @@ func TestClaimStorePendingRecovered(t *testing.T) {
 	for _, id := range []string{"X1", "X2"} {
 		if rec, _ := store.Get(ctx, id); len(rec.Pending) != 0 {
 			t.Errorf("%s still pending", id)
+		}
+	}
+}
+
+// What one claim transition costs on the embedded server syncing every
+// write: read, create the record with the move pending, publish the
+// event, clear the pending mark (docs/reconcile.md records the figure).
+func BenchmarkClaimStoreApply(b *testing.B) {
+	e, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: b.TempDir(), Port: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Shutdown()
+	ctx := context.Background()
+	bb, err := bus.Connect(ctx, bus.Options{Embedded: e})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bb.Close()
+	if err := bb.Setup(ctx); err != nil {
+		b.Fatal(err)
+	}
+	store, _ := bb.ClaimStore(ctx)
+	i := 0
+	for b.Loop() {
+		i++
+		o := &reconcile.Outcome{Kind: reconcile.Kind835, Digest: "bench", Position: i, State: claim.Paid,
+			Amounts: &reconcile.Amounts{Billed: 20600, Paid: 18000}}
+		id := fmt.Sprintf("B%d", i)
+		if res, err := store.Apply(ctx, id, reconcile.NewEvent(o, reconcile.Ref{ClaimID: id, PayerID: "04412"}, time.Now())); err != nil || res.Change != reconcile.Moved {
+			b.Fatal(res, err)
 		}
 	}
 }
