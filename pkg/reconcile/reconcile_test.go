@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/edi/x277ca"
 	"github.com/claimgate/claimgate/edi/x835"
 	"github.com/claimgate/claimgate/edi/x999"
@@ -313,6 +314,24 @@ func TestUnmatched(t *testing.T) {
 	rep = h.apply("wrong-payer.277", file277(t, "ELSEWHERE", "99999", "B1", verdict277("A1", x277ca.OutcomeAccepted, "", "", "Z")))
 	if rep.UnmatchedCount != 1 || !strings.Contains(rep.Unmatched[0].Reason, "not to payer") {
 		t.Errorf("277CA for another payer's claim: %+v", rep)
+	}
+	// A billing provider rejected as a whole lists no claims: reported.
+	tx, err := x277ca.Build(x277ca.Submission{
+		Payer:    x277ca.Entity{LastName: "NORIDIAN", IDQual: "PI", ID: payerNoridian},
+		Receiver: x277ca.Entity{LastName: "CLAIMGATE", ID: "CG0001"}, Batch: "B7", Time: testNow,
+		RejectedProviders: []x277ca.ProviderRejection{{Provider: x277ca.Entity{LastName: "SEAWAY", IDQual: "XX", ID: "1245319599"}, Claims: 2, Charge: "412"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pr bytes.Buffer
+	ih, gh := payerEnvelope(isaNoridian, "HN", "")
+	if err := x277ca.WriteFile(context.Background(), &pr, x12.WriterOptions{}, ih, gh, tx); err != nil {
+		t.Fatal(err)
+	}
+	rep = h.apply("provider.277", pr.Bytes())
+	if rep.UnmatchedCount != 1 || rep.Unmatched[0].State != claim.PayerRejected || !strings.Contains(rep.Unmatched[0].Reason, "billing provider rejected as a whole in batch B7") {
+		t.Errorf("provider rejection: %+v", rep)
 	}
 	for _, f := range []struct{ name, data string }{
 		{"notes.txt", "hello"},

@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/claimgate/claimgate/edi/x12"
+	"github.com/claimgate/claimgate/edi/x277ca"
 	"github.com/claimgate/claimgate/edi/x835"
+	"github.com/claimgate/claimgate/edi/x999"
 	"github.com/claimgate/claimgate/pkg/claim"
 )
 
@@ -166,4 +168,82 @@ func BenchmarkRead835Outcomes(b *testing.B) {
 			b.Fatal(n, err)
 		}
 	}
+}
+
+// Outcomes own their strings: kept until the whole file is read (the
+// readers have long reused their input buffers), every id, code and line
+// control number is still the one written.
+func TestOutcomesOwnTheirStrings(t *testing.T) {
+	const n = 6000
+	check := func(name string, file []byte, want func(i int, o *Outcome) string) {
+		var kept []*Outcome
+		if _, err := Read(bytes.NewReader(file), name, "d", func(o *Outcome) error { kept = append(kept, o); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(kept) != n {
+			t.Fatalf("%s: %d outcomes, want %d", name, len(kept), n)
+		}
+		for i, o := range kept {
+			if msg := want(i, o); msg != "" {
+				t.Fatalf("%s: outcome %d: %s", name, i, msg)
+			}
+		}
+	}
+
+	var era bytes.Buffer
+	if err := gen835(&era, n); err != nil {
+		t.Fatal(err)
+	}
+	check("big.835", era.Bytes(), func(i int, o *Outcome) string {
+		id := fmt.Sprintf("G%08d", i)
+		if o.Keys.ClaimID != id || o.PayerClaimNumber != fmt.Sprintf("PCN%08d", i) || o.Lines[3].Control != id+"-4" ||
+			o.Lines[2].Procedure != "97112" || o.Trace != "EFT-BIG" || o.Keys.Payer != payerNoridian {
+			return fmt.Sprintf("%+v", o)
+		}
+		return ""
+	})
+
+	var verdicts []x277ca.ClaimResult
+	for i := range n {
+		o, cat, code := x277ca.OutcomeAccepted, "A2", "20"
+		if i%3 == 0 {
+			o, cat, code = x277ca.OutcomeRejected, "A7", "21"
+		}
+		verdicts = append(verdicts, verdict277(fmt.Sprintf("S%06d", i), o, cat, code, fmt.Sprintf("K%06d", i)))
+	}
+	check("big.277", file277(t, isaNoridian, payerNoridian, "B1", verdicts...), func(i int, o *Outcome) string {
+		want := claim.PayerAccepted
+		if i%3 == 0 {
+			want = claim.PayerRejected
+		}
+		if o.Keys.ClaimID != fmt.Sprintf("S%06d", i) || o.PayerClaimNumber != fmt.Sprintf("K%06d", i) || o.State != want ||
+			o.Reasons[0].Code == "" || o.Keys.Batch != "B1" {
+			return fmt.Sprintf("%+v", o)
+		}
+		return ""
+	})
+
+	var sets []x999.SetResponse
+	for i := range n {
+		s := x999.SetResponse{ID: "837", Control: fmt.Sprintf("%06d", i)}
+		if i%2 == 1 {
+			s.SegmentErrors = []x999.SegmentError{{SegmentID: "CLM", Position: i + 2, Code: "8",
+				Elements: []x999.ElementError{{Position: x999.ElementPosition{Element: 1}, Reference: fmt.Sprintf("%d", 1000+i), Code: "7"}}}}
+		}
+		sets = append(sets, s)
+	}
+	// Rejected sets come first: accepted ones wait for the group's AK9.
+	check("big.999", file999(t, isaNoridian, x999.Build("HC", "42", "005010X222A1", sets)), func(k int, o *Outcome) string {
+		i := 2*k + 1
+		if k >= n/2 {
+			i = 2 * (k - n/2)
+		}
+		if o.Keys.Set != fmt.Sprintf("%06d", i) || o.Keys.Group != "42" {
+			return fmt.Sprintf("%+v", o.Keys)
+		}
+		if i%2 == 1 && (o.State != claim.AckRejected || len(o.Reasons) < 2 || o.Reasons[1].ElementRef != fmt.Sprintf("%d", 1000+i) || o.Reasons[0].SegmentPosition != i+2) {
+			return fmt.Sprintf("%+v", o)
+		}
+		return ""
+	})
 }
