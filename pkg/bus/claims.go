@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/claimgate/claimgate/pkg/assemble"
@@ -286,18 +287,58 @@ func (x *ClaimIndex) Record(ctx context.Context, fi *assemble.FileInfo) error {
 		if err := x.put(ctx, setKey(fi.Receiver, fi.Group, s.Control), setEntry{Ref: ref, Claims: s.ClaimIDs}); err != nil {
 			return err
 		}
-		for _, id := range s.ClaimIDs {
-			r := ref
-			r.ClaimID = id
-			if err := x.addRef(ctx, r); err != nil {
-				return err
-			}
+		if err := x.addRefs(ctx, ref, s.ClaimIDs); err != nil {
+			return err
 		}
 	}
 	if err := x.put(ctx, groupKey(fi.Receiver, fi.Group), ic); err != nil {
 		return err
 	}
 	return x.put(ctx, ik, ic)
+}
+
+// recordWorkers is how many claim keys Record writes at once: each write
+// waits for a synced round trip, so a few in flight cut a large file's
+// recording time without flooding the server.
+const recordWorkers = 16
+
+// addRefs adds ref (with each claim id) to the claims' lists.
+func (x *ClaimIndex) addRefs(ctx context.Context, ref reconcile.Ref, ids []string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan string)
+	errs := make(chan error, recordWorkers)
+	var wg sync.WaitGroup
+	for range min(recordWorkers, len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				r := ref
+				r.ClaimID = id
+				if err := x.addRef(ctx, r); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for _, id := range ids {
+		select {
+		case work <- id:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 func (x *ClaimIndex) put(ctx context.Context, key string, v any) error {

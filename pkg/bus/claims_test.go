@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/claimgate/claimgate/edi/x12"
+	"github.com/claimgate/claimgate/edi/x277ca"
 	"github.com/claimgate/claimgate/edi/x999"
 	"github.com/claimgate/claimgate/pkg/assemble"
 	"github.com/claimgate/claimgate/pkg/bus"
@@ -129,16 +130,39 @@ func testIndexAndReconcile(t *testing.T, b *bus.Bus) {
 	if err != nil || rec.State != claim.AckRejected || len(rec.Timeline) != 1 || len(rec.Pending) != 0 || rec.Submission.Set != "0002" {
 		t.Fatalf("C5 record %+v, %v", rec, err)
 	}
+	// A 277CA accepting C1 matches it through the claim key; REF*1K is
+	// kept in the record.
+	tx, err := x277ca.Build(x277ca.Submission{Payer: x277ca.Entity{LastName: "NORIDIAN", IDQual: "PI", ID: "04412"},
+		Receiver: x277ca.Entity{LastName: "CLAIMGATE", ID: "CG0001"}, Batch: "0000000070001",
+		Claims: []x277ca.ClaimResult{{Provider: x277ca.Entity{LastName: "SEAWAY", IDQual: "XX", ID: "1245319599"},
+			Patient: x277ca.Entity{LastName: "SMITH", ID: "M1"}, PatientControl: "C1", Outcome: x277ca.OutcomeAccepted,
+			Charge: "100", PayerClaimControl: "PCN-C1", ServiceFrom: "20250310"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file.Reset()
+	if err := x277ca.WriteFile(ctx, &file, x12.WriterOptions{}, x12.InterchangeHeader{Sender: "NORIDIAN", Receiver: "CLAIMGATE", Time: time.Now()},
+		x12.GroupHeader{Sender: "04412", Receiver: "CLAIMGATE", Time: time.Now()}, tx); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := rc.Reconcile(ctx, bytes.NewReader(file.Bytes()), "r.277", "digest-277"); err != nil || rep.Moved != 1 {
+		t.Fatalf("reconcile 277CA: %+v, %v", rep, err)
+	}
+	if rec, err := store.Get(ctx, "C1"); err != nil || rec.State != claim.PayerAccepted || rec.PayerClaimNumber != "PCN-C1" || len(rec.Timeline) != 2 {
+		t.Fatalf("C1 record %+v, %v", rec, err)
+	}
+
 	events := streamEvents(t, b)
-	if len(events) != 6 {
-		t.Fatalf("%d events on the stream, want 6: %v", len(events), events)
+	if len(events) != 7 {
+		t.Fatalf("%d events on the stream, want 7: %v", len(events), events)
 	}
 	for _, id := range []string{"C1", "C2", "C3", "C4", "C5", "C6"} {
 		rec, _ := store.Get(ctx, id)
-		ev := rec.Timeline[0]
-		want := bus.EventSubject("04412", string(ev.State))
-		if subs := events[ev.ID]; len(subs) != 1 || subs[0] != want {
-			t.Errorf("claim %s: event %s published on %v, want once on %s", id, ev.ID, subs, want)
+		for _, ev := range rec.Timeline {
+			want := bus.EventSubject("04412", string(ev.State))
+			if subs := events[ev.ID]; len(subs) != 1 || subs[0] != want {
+				t.Errorf("claim %s: event %s published on %v, want once on %s", id, ev.ID, subs, want)
+			}
 		}
 	}
 }
@@ -148,6 +172,26 @@ func TestClaimStoreEmbedded(t *testing.T) {
 	defer e.Shutdown()
 	defer b.Close()
 	testIndexAndReconcile(t, b)
+
+	// A larger file (claim keys written by several workers at once).
+	ctx := ctxT(t)
+	idx, _ := b.ClaimIndex(ctx)
+	fi := &assemble.FileInfo{PayerID: "60054", Receiver: "AETNA CH", Interchange: 9, Group: 9, Sets: []assemble.SetInfo{{Control: "0001", Reference: "B9"}}}
+	for i := range 300 {
+		fi.Sets[0].ClaimIDs = append(fi.Sets[0].ClaimIDs, fmt.Sprintf("L%03d", i))
+	}
+	if err := idx.Record(ctx, fi); err != nil {
+		t.Fatal(err)
+	}
+	refs, err := idx.ByInterchange(ctx, "AETNA CH", 9)
+	if err != nil || len(refs) != 300 || refs[299].ClaimID != "L299" {
+		t.Fatalf("ByInterchange: %d refs, %v", len(refs), err)
+	}
+	for _, id := range fi.Sets[0].ClaimIDs {
+		if refs, err := idx.ByClaim(ctx, id); err != nil || len(refs) != 1 || refs[0].Batch != "B9" || refs[0].ClaimID != id {
+			t.Fatalf("ByClaim(%s) = %+v, %v", id, refs, err)
+		}
+	}
 }
 
 func TestClaimStoreServer(t *testing.T) {
