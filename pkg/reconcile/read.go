@@ -69,6 +69,7 @@ func (rd *reading) send(o *Outcome) error {
 func (rd *reading) read999(br io.Reader) error {
 	x := x999.NewReader(br, rd.name)
 	var held []*Outcome
+	setsInGroup := 0
 	for {
 		g, set, err := x.Next()
 		if err == io.EOF {
@@ -78,6 +79,7 @@ func (rd *reading) read999(br io.Reader) error {
 			return err
 		}
 		if set != nil {
+			setsInGroup++
 			o := rd.setOutcome(g, set)
 			if set.Accepted() && len(held) < maxHeldSets {
 				held = append(held, o)
@@ -100,7 +102,7 @@ func (rd *reading) read999(br io.Reader) error {
 				return err
 			}
 		}
-		if len(held) == 0 && g.Received == 0 && rejected {
+		if setsInGroup == 0 && rejected {
 			// A group rejected as a whole without AK2 loops: every set
 			// of the group is rejected.
 			o := rd.outcome(Kind999, fmt.Sprintf("999 %s AK1 group %s", g.Control, g.GroupControl))
@@ -110,7 +112,7 @@ func (rd *reading) read999(br io.Reader) error {
 				return err
 			}
 		}
-		held = held[:0]
+		held, setsInGroup = held[:0], 0
 	}
 	rd.sum.Findings += len(x.Findings())
 	return rd.ta1s(x.InterchangeAcks())
@@ -130,9 +132,12 @@ func (rd *reading) setOutcome(g *x999.GroupResponse, s *x999.SetResponse) *Outco
 	o.Keys.Group = strings.Clone(g.GroupControl)
 	o.Keys.Set = strings.Clone(s.Control)
 	o.Status = strings.Clone(s.Status)
-	if s.Accepted() {
+	switch {
+	case s.Accepted():
 		o.State = claim.AckAccepted
-	} else {
+	case s.Status == "":
+		// an AK2 loop without IK5 (a reader finding): no verdict
+	default:
 		o.State = claim.AckRejected
 	}
 	for i := range s.SegmentErrors {

@@ -367,3 +367,38 @@ func TestGroupRejected(t *testing.T) {
 		}
 	}
 }
+
+// An AK9 rejecting a group that lists no AK2 loop rejects every set of the
+// group sent.
+func TestGroupRejectedWithoutSets(t *testing.T) {
+	h := newHarness(t)
+	g := &x999.GroupResponse{FunctionalID: "HC", GroupControl: h.group(payerNoridian), GroupVersion: "005010X222A1",
+		Status: "R", Included: 2, Received: 2, Accepted: 0, Errors: []string{"5"}}
+	var buf bytes.Buffer
+	ih, gh := payerEnvelope(isaNoridian, "FA", "")
+	w := x12.NewWriter(&buf, x12.WriterOptions{})
+	ctx := context.Background()
+	w.BeginInterchange(ctx, ih)
+	w.BeginGroup(ctx, gh)
+	// WriteGroup refuses an AK9 whose counts disagree with its (absent)
+	// sets, so the set is written by hand, as a payer would send it.
+	w.BeginSet("999", "0001", x999.Version)
+	w.Segment("AK1", g.FunctionalID, g.GroupControl, g.GroupVersion)
+	w.Segment("AK9", "R", "2", "2", "0", "5")
+	w.EndSet()
+	w.EndGroup()
+	if err := w.EndInterchange(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := h.rc.Reconcile(ctx, bytes.NewReader(buf.Bytes()), "group.999", digest(buf.Bytes()))
+	if err != nil || rep.Moved != 8 {
+		t.Fatalf("%+v, %v", rep, err)
+	}
+	for _, id := range []string{"P1", "P6", "R2"} {
+		ev := h.wantState(id, claim.AckRejected).Timeline[0]
+		if hasReason(ev.Reasons, "AK9", "5") == nil {
+			t.Errorf("%s: reasons %+v", id, ev.Reasons)
+		}
+	}
+	h.wantStateAbsent("A1")
+}
