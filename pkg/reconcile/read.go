@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/claimgate/claimgate/edi/codes"
@@ -52,6 +53,12 @@ type reading struct {
 	emit                  func(*Outcome) error
 	sum                   *Summary
 	pos                   int
+
+	// the 835 transaction set of the last claim and its copied values
+	rem                                                 *x835.Remittance
+	remPartner, remPayer, remTrace, remDate, remLocator string
+	pack                                                []byte
+	packEnds                                            []int
 }
 
 // outcome starts an Outcome at the next position.
@@ -326,19 +333,74 @@ func (rd *reading) read835(br io.Reader) error {
 
 func (rd *reading) payment(c *x835.ClaimPayment) *Outcome {
 	rem := c.Remittance
-	o := rd.outcome(Kind835, fmt.Sprintf("835 %s claim %d", rem.Control, c.Index+1))
-	if p := rem.Envelope.InterchangeSender; p != "" {
-		o.Keys.Partner = strings.Clone(p)
+	if rem != rd.rem {
+		// Values of the transaction set, copied once for all its claims.
+		rd.rem = rem
+		rd.remPartner = rd.partner
+		if p := rem.Envelope.InterchangeSender; p != "" {
+			rd.remPartner = strings.Clone(p)
+		}
+		rd.remPayer = strings.Clone(payerID(rem))
+		rd.remTrace = strings.Clone(rem.Payment.TraceNumber)
+		rd.remDate = rem.Payment.Date.String()
+		rd.remLocator = "835 " + strings.Clone(rem.Control) + " claim "
 	}
-	o.Keys.Payer = strings.Clone(payerID(rem))
-	o.Keys.ClaimID = strings.Clone(c.PatientControlNumber)
-	o.Status = strings.Clone(c.Status)
-	o.PayerClaimNumber = strings.Clone(c.PayerClaimControlNumber)
-	o.Trace = strings.Clone(rem.Payment.TraceNumber)
-	o.PaymentDate = rem.Payment.Date.String()
+	o := rd.outcome(Kind835, rd.remLocator+strconv.Itoa(c.Index+1))
+	o.Keys.Partner, o.Keys.Payer = rd.remPartner, rd.remPayer
+	o.Trace, o.PaymentDate = rd.remTrace, rd.remDate
+	// The claim's own strings are copied into one allocation.
+	pk := packer{buf: rd.pack[:0], ends: rd.packEnds[:0]}
+	pk.add(c.PatientControlNumber)
+	pk.add(c.PayerClaimControlNumber)
+	for i := range c.Lines {
+		pk.add(c.Lines[i].ControlNumber)
+		pk.add(c.Lines[i].Procedure.Code)
+	}
+	str := pk.strings()
+	rd.pack, rd.packEnds = pk.buf, pk.ends
+	o.Keys.ClaimID, o.PayerClaimNumber = str(0), str(1)
+	o.Status = clp02(c.Status)
 	o.Amounts = &Amounts{Billed: claim.Money(c.Charge), Paid: claim.Money(c.Paid), PatientResponsibility: claim.Money(c.PatientResponsibility)}
 	classify835(c, o)
+	for i := range o.Lines {
+		o.Lines[i].Control, o.Lines[i].Procedure = str(2+2*i), str(3+2*i)
+	}
 	return o
+}
+
+// packer copies several strings into one allocation.
+type packer struct {
+	buf  []byte
+	ends []int
+}
+
+func (p *packer) add(s string) {
+	p.buf = append(p.buf, s...)
+	p.ends = append(p.ends, len(p.buf))
+}
+
+// strings returns the i-th string added, a substring of one copy.
+func (p *packer) strings() func(i int) string {
+	all := string(p.buf)
+	ends := p.ends
+	return func(i int) string {
+		from := 0
+		if i > 0 {
+			from = ends[i-1]
+		}
+		return all[from:ends[i]]
+	}
+}
+
+// clp02 returns a copy of a claim status code, constants for the common
+// ones.
+func clp02(s string) string {
+	for _, c := range [...]string{"1", "2", "3", "4", "19", "20", "21", "22", "23", "25"} {
+		if s == c {
+			return c
+		}
+	}
+	return strings.Clone(s)
 }
 
 // payerID is the payer id an 835 names: REF*2U, else N1*PR N104.
@@ -387,6 +449,7 @@ func classify835(c *x835.ClaimPayment, o *Outcome) {
 	for _, rc := range claimRARCs {
 		o.Reasons = append(o.Reasons, Reason{Source: "RARC", Code: strings.Clone(rc), Text: text(codes.RARC(), rc)})
 	}
+	o.Lines = make([]LineOutcome, 0, len(c.Lines))
 	for i := range c.Lines {
 		ln := &c.Lines[i]
 		var rarcs []string
@@ -395,8 +458,8 @@ func classify835(c *x835.ClaimPayment, o *Outcome) {
 				rarcs = append(rarcs, rm.Code)
 			}
 		}
-		lo := LineOutcome{Control: strings.Clone(ln.ControlNumber), Procedure: strings.Clone(ln.Procedure.Code),
-			Billed: claim.Money(ln.Charge), Paid: claim.Money(ln.Paid)}
+		// Control and Procedure are set by the caller (payment).
+		lo := LineOutcome{Billed: claim.Money(ln.Charge), Paid: claim.Money(ln.Paid)}
 		all := append(rarcs[:len(rarcs):len(rarcs)], claimRARCs...)
 		lineDenial := false
 		for j := range ln.Adjustments {
