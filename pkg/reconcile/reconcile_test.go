@@ -3,6 +3,8 @@ package reconcile
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -97,7 +99,14 @@ func hasReason(rs []Reason, source, code string) *Reason {
 // submitted claims, out of order too, with reasons, payer claim numbers
 // and amounts kept, illegal moves refused and unmatched responses kept.
 func TestLifecycle(t *testing.T) {
+	for _, w := range []int{1, 8} {
+		t.Run(fmt.Sprintf("workers=%d", w), func(t *testing.T) { testLifecycle(t, w) })
+	}
+}
+
+func testLifecycle(t *testing.T, workers int) {
 	h := newHarness(t)
+	h.rc.Workers = workers
 	fiN := h.sub.files[payerNoridian]
 	if len(fiN.Sets) != 2 || !reflect.DeepEqual(fiN.Sets[1].ClaimIDs, []string{"R1", "R2"}) {
 		t.Fatalf("unexpected submission layout %+v", fiN.Sets)
@@ -401,4 +410,46 @@ func TestGroupRejectedWithoutSets(t *testing.T) {
 		}
 	}
 	h.wantStateAbsent("A1")
+}
+
+// failingStore fails every Apply to one claim (a store outage).
+type failingStore struct {
+	*MemoryStore
+	bad string
+}
+
+var errOutage = errors.New("store outage")
+
+func (f failingStore) Apply(ctx context.Context, id string, ev Event) (Result, error) {
+	if id == f.bad {
+		return Result{}, errOutage
+	}
+	return f.MemoryStore.Apply(ctx, id, ev)
+}
+
+// A store error stops reconciling and is returned, with or without
+// workers; reconciling again once the store is back finishes the file
+// without applying anything twice.
+func TestStoreErrorStops(t *testing.T) {
+	for _, w := range []int{1, 4} {
+		h := newHarness(t)
+		h.rc.Workers = w
+		h.rc.Store = failingStore{h.store, "P3"}
+		era := file835(t, isaNoridian, remittance(payerNoridian, "E", genClaimFor("P1", 0), genClaimFor("P2", 1), genClaimFor("P3", 2), genClaimFor("P4", 3)))
+		_, err := h.rc.Reconcile(context.Background(), bytes.NewReader(era), "e.835", "d")
+		if !errors.Is(err, errOutage) || !strings.Contains(err.Error(), "P3") {
+			t.Fatalf("workers=%d: error %v", w, err)
+		}
+		h.rc.Store = h.store
+		rep, err := h.rc.Reconcile(context.Background(), bytes.NewReader(era), "e.835", "d")
+		if err != nil || rep.Moved+rep.Duplicates != 4 || rep.Moved < 1 {
+			t.Fatalf("workers=%d: again %+v, %v", w, rep, err)
+		}
+		for id, want := range map[string]claim.State{"P1": claim.Paid, "P2": claim.PartiallyPaid, "P3": claim.Denied, "P4": claim.Paid} {
+			h.wantState(id, want)
+		}
+		if len(h.store.Published) != 4 {
+			t.Errorf("workers=%d: %d events, want 4", w, len(h.store.Published))
+		}
+	}
 }

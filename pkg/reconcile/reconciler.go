@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/claimgate/claimgate/pkg/assemble"
@@ -96,6 +98,9 @@ type Reconciler struct {
 	// bounded.
 	OnUnmatched func(context.Context, Unmatched) error
 	OnRefused   func(context.Context, Refusal) error
+	// Workers is how many events are applied at once (one claim's always
+	// in order); 0 or 1 applies them one by one.
+	Workers int
 }
 
 // Reconcile reads the response file r (Read) and applies every outcome.
@@ -103,69 +108,180 @@ type Reconciler struct {
 // nothing (every event is a Duplicate). The error is an I/O, index or
 // store error; the report says what was applied up to it, and since every
 // event is idempotent the file can simply be reconciled again.
+//
+// With Workers > 1, events are applied by that many goroutines, each
+// claim always by the same one, so one claim's events keep their file
+// order (a reversal before its correction) while different claims'
+// round trips to the index and store overlap.
 func (rc *Reconciler) Reconcile(ctx context.Context, r io.Reader, name, digest string) (*Report, error) {
 	rep := &Report{}
-	sum, err := Read(r, name, digest, func(o *Outcome) error { return rc.Apply(ctx, o, rep) })
+	tl := &tally{rep: rep}
+	var p *pool
+	if rc.Workers > 1 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		p = newPool(ctx, cancel, rc.Workers)
+	}
+	sum, err := Read(r, name, digest, func(o *Outcome) error { return rc.apply(ctx, o, tl, p) })
+	if p != nil {
+		if perr := p.wait(); perr != nil {
+			err = perr // the pool's error is the cause; Read's is then ctx's
+		}
+	}
 	rep.Summary = sum
 	if err != nil {
 		return rep, err
 	}
 	if sum.Kind == KindUnknown {
-		err = rc.unmatched(ctx, rep, Unmatched{Kind: KindUnknown, File: name, Digest: digest, Reason: "file not reconciled: " + sum.Note})
+		err = rc.unmatched(ctx, tl, Unmatched{Kind: KindUnknown, File: name, Digest: digest, Reason: "file not reconciled: " + sum.Note})
 	}
 	return rep, err
 }
 
-// Apply matches one outcome to submitted claims and applies it to each.
+// Apply matches one outcome to submitted claims and applies it to each,
+// adding to rep.
 func (rc *Reconciler) Apply(ctx context.Context, o *Outcome, rep *Report) error {
-	refs, why, err := rc.match(ctx, o)
-	if err != nil {
-		return err
-	}
-	if len(refs) == 0 {
-		return rc.unmatched(ctx, rep, Unmatched{Kind: o.Kind, File: o.File, Digest: o.Digest, Position: o.Position, Locator: o.Locator,
-			Keys: o.Keys, State: o.State, Status: o.Status, Reason: why})
-	}
+	return rc.apply(ctx, o, &tally{rep: rep}, nil)
+}
+
+// tally guards a Report shared by workers.
+type tally struct {
+	mu  sync.Mutex
+	rep *Report
+}
+
+func (rc *Reconciler) apply(ctx context.Context, o *Outcome, tl *tally, p *pool) error {
 	now := time.Now
 	if rc.Now != nil {
 		now = rc.Now
 	}
 	t := now()
+	if p != nil && (o.Kind == Kind277CA || o.Kind == Kind835) && o.Keys.ClaimID != "" {
+		// One claim: match it in its worker too.
+		return p.submit(o.Keys.ClaimID, func() error { return rc.matchApply(ctx, o, tl, t, nil) })
+	}
+	return rc.matchApply(ctx, o, tl, t, p)
+}
+
+// matchApply matches o and applies it to every claim matched, through
+// the pool when there is one.
+func (rc *Reconciler) matchApply(ctx context.Context, o *Outcome, tl *tally, t time.Time, p *pool) error {
+	refs, why, err := rc.match(ctx, o)
+	if err != nil {
+		return err
+	}
+	if len(refs) == 0 {
+		return rc.unmatched(ctx, tl, Unmatched{Kind: o.Kind, File: o.File, Digest: o.Digest, Position: o.Position, Locator: o.Locator,
+			Keys: o.Keys, State: o.State, Status: o.Status, Reason: why})
+	}
 	for _, ref := range refs {
-		ev := NewEvent(o, ref, t)
-		res, err := rc.Store.Apply(ctx, ref.ClaimID, ev)
-		if err != nil {
-			return fmt.Errorf("reconcile: %s: claim %s: %w", o.Locator, ref.ClaimID, err)
-		}
-		switch res.Change {
-		case Moved:
-			rep.Moved++
-		case Recorded:
-			rep.Recorded++
-		case Duplicate:
-			rep.Duplicates++
-		case Refused:
-			rep.RefusedCount++
-			rf := Refusal{ClaimID: ref.ClaimID, EventID: ev.ID, From: res.From, To: o.State, Locator: o.Locator}
-			if rc.OnRefused != nil {
-				if err := rc.OnRefused(ctx, rf); err != nil {
-					return err
-				}
-			} else {
-				rep.Refused = append(rep.Refused, rf)
+		if p == nil {
+			if err := rc.applyRef(ctx, o, ref, t, tl); err != nil {
+				return err
 			}
+			continue
+		}
+		if err := p.submit(ref.ClaimID, func() error { return rc.applyRef(ctx, o, ref, t, tl) }); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (rc *Reconciler) unmatched(ctx context.Context, rep *Report, u Unmatched) error {
-	rep.UnmatchedCount++
+func (rc *Reconciler) applyRef(ctx context.Context, o *Outcome, ref Ref, t time.Time, tl *tally) error {
+	ev := NewEvent(o, ref, t)
+	res, err := rc.Store.Apply(ctx, ref.ClaimID, ev)
+	if err != nil {
+		return fmt.Errorf("reconcile: %s: claim %s: %w", o.Locator, ref.ClaimID, err)
+	}
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	rep := tl.rep
+	switch res.Change {
+	case Moved:
+		rep.Moved++
+	case Recorded:
+		rep.Recorded++
+	case Duplicate:
+		rep.Duplicates++
+	case Refused:
+		rep.RefusedCount++
+		rf := Refusal{ClaimID: ref.ClaimID, EventID: ev.ID, From: res.From, To: o.State, Locator: o.Locator}
+		if rc.OnRefused != nil {
+			return rc.OnRefused(ctx, rf)
+		}
+		rep.Refused = append(rep.Refused, rf)
+	}
+	return nil
+}
+
+// unmatched reports u. The sinks are called under the tally's lock, one
+// at a time.
+func (rc *Reconciler) unmatched(ctx context.Context, tl *tally, u Unmatched) error {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.rep.UnmatchedCount++
 	if rc.OnUnmatched != nil {
 		return rc.OnUnmatched(ctx, u)
 	}
-	rep.Unmatched = append(rep.Unmatched, u)
+	tl.rep.Unmatched = append(tl.rep.Unmatched, u)
 	return nil
+}
+
+// pool runs jobs on workers chosen by claim id, so the jobs of one claim
+// run one after another in submission order.
+type pool struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	queues []chan func() error
+	wg     sync.WaitGroup
+	once   sync.Once
+	err    error
+}
+
+func newPool(ctx context.Context, cancel context.CancelFunc, n int) *pool {
+	p := &pool{ctx: ctx, cancel: cancel, queues: make([]chan func() error, n)}
+	for i := range p.queues {
+		q := make(chan func() error, 16)
+		p.queues[i] = q
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for job := range q {
+				if p.ctx.Err() != nil {
+					continue // failed: drain without running
+				}
+				if err := job(); err != nil {
+					p.once.Do(func() { p.err = err })
+					p.cancel()
+				}
+			}
+		}()
+	}
+	return p
+}
+
+// submit queues job on the claim's worker.
+func (p *pool) submit(claimID string, job func() error) error {
+	h := fnv.New32a()
+	h.Write([]byte(claimID))
+	select {
+	case p.queues[h.Sum32()%uint32(len(p.queues))] <- job:
+		return nil
+	case <-p.ctx.Done():
+		return p.ctx.Err()
+	}
+}
+
+// wait closes the queues, waits for the workers and returns the first
+// job error.
+func (p *pool) wait() error {
+	for _, q := range p.queues {
+		close(q)
+	}
+	p.wg.Wait()
+	return p.err
 }
 
 // match finds the claims an outcome speaks for, or says why none.
