@@ -84,10 +84,36 @@ func (s *ClaimStore) get(ctx context.Context, key string) (*reconcile.Record, ui
 	return &rec, e.Revision(), nil
 }
 
+// MaxRecordBytes bounds a claim record's JSON (NATS refuses messages
+// over its max_payload, 1 MiB by default). A record over it sheds, in
+// order, the line results of its timeline events (the published events
+// keep them), then its oldest timeline events (counted in Dropped);
+// pending events are never cut.
+const MaxRecordBytes = 256 << 10
+
+// encode marshals rec, trimming it to MaxRecordBytes.
+func encode(rec *reconcile.Record) ([]byte, error) {
+	b, err := json.Marshal(rec)
+	if err != nil || len(b) <= MaxRecordBytes {
+		return b, err
+	}
+	for i := range rec.Timeline {
+		rec.Timeline[i].Lines = nil
+	}
+	for {
+		b, err = json.Marshal(rec)
+		if err != nil || len(b) <= MaxRecordBytes || len(rec.Timeline) == 0 {
+			return b, err
+		}
+		rec.Timeline = rec.Timeline[1:]
+		rec.Dropped++
+	}
+}
+
 // write stores rec at revision rev (0: create) and returns the new
 // revision.
 func (s *ClaimStore) write(ctx context.Context, key string, rec *reconcile.Record, rev uint64) (uint64, error) {
-	b, err := json.Marshal(rec)
+	b, err := encode(rec)
 	if err != nil {
 		return 0, err
 	}

@@ -409,3 +409,40 @@ func BenchmarkClaimStoreApply(b *testing.B) {
 		}
 	}
 }
+
+// A claim whose events are huge (a thousand lines with reasons each)
+// still gets stored: the record sheds timeline line results, then old
+// timeline events, to stay under MaxRecordBytes; every event is still
+// published whole.
+func TestClaimStoreBoundsRecord(t *testing.T) {
+	e, b := embedded(t, t.TempDir())
+	defer e.Shutdown()
+	defer b.Close()
+	ctx := ctxT(t)
+	store, _ := b.ClaimStore(ctx)
+	kv, _ := b.JS.KeyValue(ctx, bus.BucketClaims)
+	var lines []reconcile.LineOutcome
+	for i := range 1000 {
+		lines = append(lines, reconcile.LineOutcome{Control: fmt.Sprintf("L%04d", i), Procedure: "97110", State: claim.Denied, Billed: 5000,
+			Reasons: []reconcile.Reason{{Source: "CAS", Group: "CO", Code: "50", Amount: 5000, Text: "Not medically necessary in the payer's judgement", DenialCategory: "medical_necessity"}}})
+	}
+	states := []claim.State{claim.Denied, claim.Reversed, claim.Denied, claim.Reversed, claim.Denied, claim.Reversed}
+	for i, s := range states {
+		o := &reconcile.Outcome{Kind: reconcile.Kind835, Digest: fmt.Sprintf("big-%d", i), Position: 1, State: s, Lines: lines}
+		if res, err := store.Apply(ctx, "BIG", reconcile.NewEvent(o, reconcile.Ref{ClaimID: "BIG", PayerID: "P"}, time.Now())); err != nil || res.Change != reconcile.Moved {
+			t.Fatalf("apply %d: %+v, %v", i, res, err)
+		}
+	}
+	entry, err := kv.Get(ctx, "c.BIG")
+	if err != nil || len(entry.Value()) > bus.MaxRecordBytes {
+		t.Fatalf("record of %d bytes, %v", len(entry.Value()), err)
+	}
+	rec, _ := store.Get(ctx, "BIG")
+	if rec.State != claim.Reversed || len(rec.Timeline)+rec.Dropped != len(states) || len(rec.Pending) != 0 {
+		t.Errorf("record: state %s, %d in timeline + %d dropped, %d pending", rec.State, len(rec.Timeline), rec.Dropped, len(rec.Pending))
+	}
+	events := streamEvents(t, b)
+	if len(events) != len(states) {
+		t.Errorf("%d events published, want %d", len(events), len(states))
+	}
+}
