@@ -3,6 +3,7 @@ package reconcile
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -188,4 +189,30 @@ func genClaimFor(id string, i int) *x835.ClaimPayment {
 		c.Lines[k].ControlNumber = fmt.Sprintf("%s-%d", id, k+1)
 	}
 	return c
+}
+
+// The example event in docs/reconcile.md is valid, and decodes into an
+// Event.
+func TestDocExampleMatchesSchema(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/reconcile.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```json\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no json block in docs/reconcile.md")
+	}
+	var v any
+	if err := json.Unmarshal([]byte(block), &v); err != nil {
+		t.Fatalf("example is not JSON: %v", err)
+	}
+	root := schemaRoot(t)
+	for _, e := range validate(root, root, v, "example") {
+		t.Error(e)
+	}
+	var ev Event
+	if err := json.Unmarshal([]byte(block), &ev); err != nil || ev.State != claim.PartiallyPaid || len(ev.Lines) != 2 {
+		t.Errorf("example as Event: %+v, %v", ev, err)
+	}
 }
