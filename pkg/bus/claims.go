@@ -1,0 +1,486 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/claimgate/claimgate/pkg/assemble"
+	"github.com/claimgate/claimgate/pkg/reconcile"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Keys in the claims bucket (docs/reconcile.md): a claim's state record
+// under c.<claim>, and the submission index under i. (interchanges), g.
+// (groups), s. (transaction sets) and r. (claims). Ids are Tokens, so any
+// id makes a valid key and distinct ids distinct keys.
+func claimKey(id string) string { return "c." + Token(id) }
+func refKey(id string) string   { return "r." + Token(id) }
+func icKey(partner string, isa13 int64) string {
+	return "i." + Token(partner) + "." + strconv.FormatInt(isa13, 10)
+}
+func groupKey(partner string, gs06 int64) string {
+	return "g." + Token(partner) + "." + strconv.FormatInt(gs06, 10)
+}
+func setKey(partner string, gs06 int64, st02 string) string {
+	return "s." + Token(partner) + "." + strconv.FormatInt(gs06, 10) + "." + Token(st02)
+}
+
+// ClaimStore keeps claim state records in the claims bucket and
+// publishes every move on claims.events.<payer>.<state>. It implements
+// reconcile.Store.
+//
+// Every change is a compare-and-set: read the record, decide
+// (reconcile.Record.Apply), write it back at the revision read (Create for
+// a new claim), and on a conflict read again and decide again. A move is
+// written into the record as pending together with the new state, then
+// published with the event id as message id (JetStream drops a repeat
+// within the stream's duplicate window), then cleared from pending. A
+// crash between the write and the publish leaves it pending: the next
+// Apply to that claim (re-reconciling the file does that) or Sweep
+// publishes it. So no event is lost, and none is published for a move
+// that did not happen.
+type ClaimStore struct {
+	kv  jetstream.KeyValue
+	js  jetstream.JetStream
+	now func() time.Time
+}
+
+var _ reconcile.Store = (*ClaimStore)(nil)
+
+// ClaimStore returns the claim store on the claims bucket (Setup first).
+func (b *Bus) ClaimStore(ctx context.Context) (*ClaimStore, error) {
+	kv, err := b.JS.KeyValue(ctx, BucketClaims)
+	if err != nil {
+		return nil, fmt.Errorf("bus: %s: %w", BucketClaims, err)
+	}
+	return &ClaimStore{kv: kv, js: b.JS, now: time.Now}, nil
+}
+
+// Get returns the claim's record, or nil when there is none.
+func (s *ClaimStore) Get(ctx context.Context, claimID string) (*reconcile.Record, error) {
+	rec, _, err := s.get(ctx, claimKey(claimID))
+	return rec, err
+}
+
+func (s *ClaimStore) get(ctx context.Context, key string) (*reconcile.Record, uint64, error) {
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("bus: claims: %w", err)
+	}
+	var rec reconcile.Record
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		return nil, 0, fmt.Errorf("bus: claims: damaged record under %s: %w", key, err)
+	}
+	return &rec, e.Revision(), nil
+}
+
+// MaxRecordBytes bounds a claim record's JSON (NATS refuses messages
+// over its max_payload, 1 MiB by default). A record over it sheds, in
+// order, the line results of its timeline events (the published events
+// keep them), then its oldest timeline events (counted in Dropped);
+// pending events are never cut.
+const MaxRecordBytes = 256 << 10
+
+// encode marshals rec, trimming it to MaxRecordBytes.
+func encode(rec *reconcile.Record) ([]byte, error) {
+	b, err := json.Marshal(rec)
+	if err != nil || len(b) <= MaxRecordBytes {
+		return b, err
+	}
+	for i := range rec.Timeline {
+		rec.Timeline[i].Lines = nil
+	}
+	for {
+		b, err = json.Marshal(rec)
+		if err != nil || len(b) <= MaxRecordBytes || len(rec.Timeline) == 0 {
+			return b, err
+		}
+		rec.Timeline = rec.Timeline[1:]
+		rec.Dropped++
+	}
+}
+
+// write stores rec at revision rev (0: create) and returns the new
+// revision.
+func (s *ClaimStore) write(ctx context.Context, key string, rec *reconcile.Record, rev uint64) (uint64, error) {
+	b, err := encode(rec)
+	if err != nil {
+		return 0, err
+	}
+	if rev == 0 {
+		return s.kv.Create(ctx, key, b)
+	}
+	return s.kv.Update(ctx, key, b, rev)
+}
+
+func conflict(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)
+}
+
+// backoff waits a little, with jitter, after a lost compare-and-set.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// Apply implements reconcile.Store.
+func (s *ClaimStore) Apply(ctx context.Context, claimID string, ev reconcile.Event) (reconcile.Result, error) {
+	key := claimKey(claimID)
+	for attempt := 0; ; attempt++ {
+		rec, rev, err := s.get(ctx, key)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		if rec == nil {
+			rec = &reconcile.Record{ID: claimID}
+		}
+		work := *rec
+		work.Timeline = slices.Clone(rec.Timeline)
+		work.Pending = slices.Clone(rec.Pending)
+		ch, stored := work.Apply(ev, s.now())
+		res := reconcile.Result{Change: ch, From: stored.Previous}
+		if ch == reconcile.Duplicate || ch == reconcile.Refused {
+			if ch == reconcile.Duplicate {
+				res.From = rec.State
+			}
+			// A writer that crashed before publishing left events
+			// pending: publish them now.
+			if len(rec.Pending) > 0 {
+				if err := s.flush(ctx, key, rec, rev); err != nil {
+					return res, err
+				}
+			}
+			return res, nil
+		}
+		if ch == reconcile.Moved {
+			work.Pending = append(work.Pending, stored)
+		}
+		newRev, err := s.write(ctx, key, &work, rev)
+		if conflict(err) {
+			if err := backoff(ctx, attempt); err != nil {
+				return reconcile.Result{}, err
+			}
+			continue
+		}
+		if err != nil {
+			return reconcile.Result{}, fmt.Errorf("bus: claims: %w", err)
+		}
+		res.To = work.State
+		if len(work.Pending) > 0 {
+			if err := s.flush(ctx, key, &work, newRev); err != nil {
+				return res, fmt.Errorf("bus: claim %s: state stored, event publish pending: %w", claimID, err)
+			}
+		}
+		return res, nil
+	}
+}
+
+// flush publishes rec's pending events and clears them from the record.
+func (s *ClaimStore) flush(ctx context.Context, key string, rec *reconcile.Record, rev uint64) error {
+	done := map[string]bool{}
+	for i := range rec.Pending {
+		ev := &rec.Pending[i]
+		if err := s.publish(ctx, ev); err != nil {
+			return err
+		}
+		done[ev.ID] = true
+	}
+	for attempt := 0; ; attempt++ {
+		n := len(rec.Pending)
+		rec.Pending = slices.DeleteFunc(rec.Pending, func(e reconcile.Event) bool { return done[e.ID] })
+		if len(rec.Pending) == n {
+			return nil // someone else cleared them
+		}
+		_, err := s.write(ctx, key, rec, rev)
+		if !conflict(err) {
+			return err
+		}
+		// The record moved on meanwhile: clear what we published from the
+		// newer version (its writer publishes its own pending events).
+		if rec, rev, err = s.get(ctx, key); err != nil || rec == nil {
+			return err
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// publish sends ev on claims.events.<payer>.<state>, de-duplicated by
+// its id.
+func (s *ClaimStore) publish(ctx context.Context, ev *reconcile.Event) error {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	if _, err := s.js.Publish(ctx, EventSubject(ev.PayerID, string(ev.State)), b, jetstream.WithMsgID(ev.ID)); err != nil {
+		return fmt.Errorf("bus: publishing event %s: %w", ev.ID, err)
+	}
+	return nil
+}
+
+// Sweep publishes the events left pending by writers that crashed
+// between storing a move and publishing it, for claims no Apply touched
+// since. It reads every claim record: run it at start-up, not per file.
+// It returns how many records had pending events.
+func (s *ClaimStore) Sweep(ctx context.Context) (int, error) {
+	keys, err := s.kv.ListKeysFiltered(ctx, "c.>")
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("bus: claims: %w", err)
+	}
+	defer keys.Stop()
+	n := 0
+	for key := range keys.Keys() {
+		rec, rev, err := s.get(ctx, key)
+		if err != nil {
+			return n, err
+		}
+		if rec == nil || len(rec.Pending) == 0 {
+			continue
+		}
+		if err := s.flush(ctx, key, rec, rev); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// ClaimIndex is the submission index in the claims bucket. It implements
+// reconcile.Index.
+type ClaimIndex struct {
+	kv jetstream.KeyValue
+}
+
+var _ reconcile.Index = (*ClaimIndex)(nil)
+
+// ClaimIndex returns the submission index on the claims bucket (Setup
+// first).
+func (b *Bus) ClaimIndex(ctx context.Context) (*ClaimIndex, error) {
+	kv, err := b.JS.KeyValue(ctx, BucketClaims)
+	if err != nil {
+		return nil, fmt.Errorf("bus: %s: %w", BucketClaims, err)
+	}
+	return &ClaimIndex{kv: kv}, nil
+}
+
+// setEntry is the value under s.: one transaction set's claims.
+type setEntry struct {
+	Ref    reconcile.Ref `json:"ref"` // ClaimID empty
+	Claims []string      `json:"claims"`
+}
+
+// icEntry is the value under i.: the sets of one interchange; g. holds
+// the same for a group.
+type icEntry struct {
+	Group int64    `json:"group"`
+	Sets  []string `json:"sets"`
+}
+
+// Record implements reconcile.Index. It writes the set, group and claim
+// keys, then the interchange key last: an interchange key present means
+// the file was recorded whole, so recording it again is a no-op, and a
+// crash midway is repaired by recording it again.
+func (x *ClaimIndex) Record(ctx context.Context, fi *assemble.FileInfo) error {
+	ik := icKey(fi.Receiver, fi.Interchange)
+	if _, err := x.kv.Get(ctx, ik); err == nil {
+		return nil
+	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("bus: index: %w", err)
+	}
+	ic := icEntry{Group: fi.Group}
+	for _, s := range fi.Sets {
+		ic.Sets = append(ic.Sets, s.Control)
+		ref := reconcile.Ref{PayerID: fi.PayerID, Receiver: fi.Receiver, Interchange: fi.Interchange, Group: fi.Group, Set: s.Control, Batch: s.Reference}
+		if err := x.put(ctx, setKey(fi.Receiver, fi.Group, s.Control), setEntry{Ref: ref, Claims: s.ClaimIDs}); err != nil {
+			return err
+		}
+		if err := x.addRefs(ctx, ref, s.ClaimIDs); err != nil {
+			return err
+		}
+	}
+	if err := x.put(ctx, groupKey(fi.Receiver, fi.Group), ic); err != nil {
+		return err
+	}
+	return x.put(ctx, ik, ic)
+}
+
+// recordWorkers is how many claim keys Record writes at once: each write
+// waits for a synced round trip, so a few in flight cut a large file's
+// recording time without flooding the server.
+const recordWorkers = 16
+
+// addRefs adds ref (with each claim id) to the claims' lists.
+func (x *ClaimIndex) addRefs(ctx context.Context, ref reconcile.Ref, ids []string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan string)
+	errs := make(chan error, recordWorkers)
+	var wg sync.WaitGroup
+	for range min(recordWorkers, len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				r := ref
+				r.ClaimID = id
+				if err := x.addRef(ctx, r); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for _, id := range ids {
+		select {
+		case work <- id:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func (x *ClaimIndex) put(ctx context.Context, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if _, err := x.kv.Put(ctx, key, b); err != nil {
+		return fmt.Errorf("bus: index: %w", err)
+	}
+	return nil
+}
+
+// addRef adds a submission to the claim's list (a claim id resubmitted
+// gets a second entry; the same submission again changes nothing).
+func (x *ClaimIndex) addRef(ctx context.Context, r reconcile.Ref) error {
+	key := refKey(r.ClaimID)
+	for attempt := 0; ; attempt++ {
+		refs, rev, err := x.refs(ctx, key)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(refs, r) {
+			return nil
+		}
+		b, _ := json.Marshal(append(refs, r))
+		if rev == 0 {
+			_, err = x.kv.Create(ctx, key, b)
+		} else {
+			_, err = x.kv.Update(ctx, key, b, rev)
+		}
+		if err == nil {
+			return nil
+		}
+		if !conflict(err) {
+			return fmt.Errorf("bus: index: %w", err)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+func (x *ClaimIndex) refs(ctx context.Context, key string) ([]reconcile.Ref, uint64, error) {
+	e, err := x.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("bus: index: %w", err)
+	}
+	var refs []reconcile.Ref
+	if err := json.Unmarshal(e.Value(), &refs); err != nil {
+		return nil, 0, fmt.Errorf("bus: index: damaged value under %s: %w", key, err)
+	}
+	return refs, e.Revision(), nil
+}
+
+func (x *ClaimIndex) getJSON(ctx context.Context, key string, v any) (bool, error) {
+	e, err := x.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("bus: index: %w", err)
+	}
+	if err := json.Unmarshal(e.Value(), v); err != nil {
+		return false, fmt.Errorf("bus: index: damaged value under %s: %w", key, err)
+	}
+	return true, nil
+}
+
+func (x *ClaimIndex) sets(ctx context.Context, partner string, gs06 int64, sets []string) ([]reconcile.Ref, error) {
+	var out []reconcile.Ref
+	for _, st := range sets {
+		refs, err := x.BySet(ctx, partner, gs06, st)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, refs...)
+	}
+	return out, nil
+}
+
+// ByInterchange implements reconcile.Index.
+func (x *ClaimIndex) ByInterchange(ctx context.Context, partner string, isa13 int64) ([]reconcile.Ref, error) {
+	var ic icEntry
+	if ok, err := x.getJSON(ctx, icKey(partner, isa13), &ic); !ok || err != nil {
+		return nil, err
+	}
+	return x.sets(ctx, partner, ic.Group, ic.Sets)
+}
+
+// BySet implements reconcile.Index.
+func (x *ClaimIndex) BySet(ctx context.Context, partner string, gs06 int64, st02 string) ([]reconcile.Ref, error) {
+	if st02 == "" {
+		var g icEntry
+		if ok, err := x.getJSON(ctx, groupKey(partner, gs06), &g); !ok || err != nil {
+			return nil, err
+		}
+		return x.sets(ctx, partner, gs06, g.Sets)
+	}
+	var se setEntry
+	if ok, err := x.getJSON(ctx, setKey(partner, gs06, st02), &se); !ok || err != nil {
+		return nil, err
+	}
+	out := make([]reconcile.Ref, len(se.Claims))
+	for i, id := range se.Claims {
+		out[i] = se.Ref
+		out[i].ClaimID = id
+	}
+	return out, nil
+}
+
+// ByClaim implements reconcile.Index.
+func (x *ClaimIndex) ByClaim(ctx context.Context, claimID string) ([]reconcile.Ref, error) {
+	refs, _, err := x.refs(ctx, refKey(claimID))
+	return refs, err
+}
