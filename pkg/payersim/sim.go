@@ -1,0 +1,450 @@
+package payersim
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/claimgate/claimgate/edi/x12"
+	"github.com/claimgate/claimgate/edi/x277ca"
+	"github.com/claimgate/claimgate/edi/x835"
+	"github.com/claimgate/claimgate/edi/x837p"
+	"github.com/claimgate/claimgate/edi/x999"
+	"github.com/claimgate/claimgate/pkg/scrub"
+)
+
+// Response file types.
+const (
+	TypeTA1   = "TA1"
+	Type999   = "999"
+	Type277CA = "277CA"
+	Type835   = "835"
+)
+
+// File is one response file.
+type File struct {
+	Type string // TA1, 999, 277CA or 835
+	Name string // per the payer's name pattern
+	// Delay is how long after receipt the payer delivers it (its
+	// configured delay for the type).
+	Delay time.Duration
+	Data  []byte
+}
+
+// ClaimOutcome is what the simulator decided for one claim; it holds no
+// patient data, so it can be logged.
+type ClaimOutcome struct {
+	ClaimID string // CLM01
+	Set     string // ST02 of the 837 set
+	// Accepted999 is false when the claim's set was rejected by the 999
+	// (the claim gets no 277CA or 835).
+	Accepted999 bool
+	// Status277 is the 277CA STC01 (category:status[:entity]); empty
+	// when the set was rejected.
+	Status277 string
+	// PayerClaimNumber is REF*1K and CLP07 (accepted claims only).
+	PayerClaimNumber string
+	// CLP02 is the 835 claim status (1/2/3 paid, 4 denied); empty when
+	// the 277CA rejected the claim.
+	CLP02                 string
+	Charge, Paid, Patient x835.Amount
+	Rules                 []string // rules that fired, e.g. timed_units, gp_missing
+	Adjustments           []string // CAS group-CARC of denials and reductions, e.g. CO-151
+}
+
+// Result is everything one submission produced.
+type Result struct {
+	Files []File
+	// Claims lists every claim read from the file, in file order.
+	Claims []ClaimOutcome
+	// Reversals lists the payer claim numbers reversed and corrected in
+	// this cycle's 835.
+	Reversals []string
+}
+
+// FilesOf returns the result's files of one type.
+func (r *Result) FilesOf(typ string) []File {
+	var out []File
+	for _, f := range r.Files {
+		if f.Type == typ {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Options configure a Simulator.
+type Options struct {
+	// Seed for random decisions; it is hashed with each claim's id, so a
+	// decision does not depend on the order claims arrive in.
+	Seed int64
+	// Now is the clock (receipt, response and payment dates); nil means
+	// time.Now in UTC.
+	Now func() time.Time
+}
+
+// Simulator adjudicates 837P files like a payer. Process is safe for
+// concurrent use; submissions are handled one at a time, so the output
+// is the same for the same seed, clock and sequence of files.
+type Simulator struct {
+	cfg   *Config
+	seed  int64
+	now   func() time.Time
+	codes *scrub.CodeTable
+	ncci  *scrub.NCCITable
+
+	mu       sync.Mutex
+	nums     x12.MemoryControlNumbers
+	claimSeq int64
+	checkSeq int64
+	cycle    int
+	paidKeys map[string]bool          // payer + duplicate key of claims paid
+	history  map[string][]*paidRecord // per payer, claims paid (for reversals)
+}
+
+// maxHistory bounds the paid claims remembered per payer for reversals.
+const maxHistory = 10000
+
+// paidRecord is a claim paid in an earlier cycle, kept to reverse it.
+type paidRecord struct {
+	cycle    int
+	payee    payee
+	claim    *claimDecision
+	pay      *x835.ClaimPayment
+	reversed bool
+}
+
+// New returns a Simulator for a configuration (see ReadConfig; a Config
+// built in Go is checked and completed here).
+func New(cfg *Config, opts Options) (*Simulator, error) {
+	if cfg == nil {
+		return nil, errors.New("payersim: nil config")
+	}
+	if err := cfg.prepare(); err != nil {
+		return nil, err
+	}
+	codes, err := scrub.EmbeddedCodes()
+	if err != nil {
+		return nil, err
+	}
+	ncci, err := scrub.EmbeddedNCCI()
+	if err != nil {
+		return nil, err
+	}
+	now := opts.Now
+	if now == nil {
+		now = func() time.Time { return time.Now().UTC() }
+	}
+	return &Simulator{cfg: cfg, seed: opts.Seed, now: now, codes: codes, ncci: ncci,
+		paidKeys: map[string]bool{}, history: map[string][]*paidRecord{}}, nil
+}
+
+// Config returns the simulator's configuration.
+func (s *Simulator) Config() *Config { return s.cfg }
+
+// chance returns a number in [0,1) fixed by the seed and the parts.
+func (s *Simulator) chance(parts ...string) float64 {
+	h := sha256.New()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(s.seed))
+	h.Write(b[:])
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	sum := h.Sum(nil)
+	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
+}
+
+// Process reads one 837P submission sent to payer payerID and returns
+// the payer's responses: a TA1 when the interchange envelope cannot be
+// read, else a 999, a 277CA per accepted transaction set and an 835 for
+// the payment cycle (the accepted claims, plus reversal and correction
+// pairs of claims paid in earlier cycles). name is the file name used in
+// findings and response names. r is read twice (validation, then claims).
+func (s *Simulator) Process(ctx context.Context, payerID string, r io.ReadSeeker, name string) (*Result, error) {
+	p, ok := s.cfg.Payer(payerID)
+	if !ok {
+		return nil, fmt.Errorf("payersim: unknown payer %q", payerID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	sub, err := check(r, name, func() time.Time { return now })
+	if err != nil {
+		return nil, fmt.Errorf("payersim: reading %s: %w", name, err)
+	}
+	res := &Result{}
+	stem := stemOf(name)
+	if note := sub.ta1Note(); note != "" {
+		f, err := s.writeTA1(ctx, p, sub, note, now, stem)
+		if err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, f)
+		return res, nil
+	}
+
+	groups := sub.ack999()
+	accepted := map[string]bool{} // GS06 + ST02 of accepted sets
+	for _, g := range groups {
+		for _, st := range g.Sets {
+			if st.Accepted() {
+				accepted[g.GroupControl+"\x00"+st.Control] = true
+			}
+		}
+	}
+	if len(groups) > 0 {
+		var buf bytes.Buffer
+		ih, gh := s.headers(p, sub, now)
+		ctl, err := s.nums.Next(ctx, x12.InterchangeControl, ih.Sender, ih.Receiver)
+		if err != nil {
+			return nil, err
+		}
+		ih.Control = ctl
+		if err := x999.WriteFile(ctx, &buf, s.writerOptions(), ih, gh, groups...); err != nil {
+			return nil, fmt.Errorf("payersim: writing 999: %w", err)
+		}
+		res.Files = append(res.Files, File{Type: Type999, Name: p.fileName(Type999, now, sub.isa13, "", stem, ctl),
+			Delay: time.Duration(p.Delays.Ack), Data: buf.Bytes()})
+	}
+
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("payersim: rereading %s: %w", name, err)
+	}
+	s.cycle++
+	cyc := &cycle{}
+	acks := map[string]*x277ca.Submission{}
+	var ackOrder []string
+	rd := x837p.NewReader(r)
+	rd.Name = name
+	for {
+		it, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("payersim: reading %s: %w", name, err)
+		}
+		env, hdr := rd.Envelope(), rd.Header()
+		out := ClaimOutcome{ClaimID: it.Claim.ID, Set: hdr.Control}
+		key := env.GroupControl + "\x00" + hdr.Control
+		if !accepted[key] {
+			res.Claims = append(res.Claims, out)
+			continue
+		}
+		out.Accepted999 = true
+		ack := acks[key]
+		if ack == nil {
+			ack = &x277ca.Submission{
+				Payer:    x277ca.Entity{LastName: p.Name, IDQual: "PI", ID: p.ID},
+				Receiver: x277ca.Entity{LastName: orDefault(hdr.Submitter.Name.Last, "SUBMITTER"), IDQual: "46", ID: orDefault(hdr.Submitter.ID, sub.sender)},
+				Batch:    hdr.Reference,
+				Time:     now,
+			}
+			acks[key] = ack
+			ackOrder = append(ackOrder, key)
+		}
+		d := s.decide(p, it, now)
+		cr := x277ca.ClaimResult{
+			Provider:       x277ca.Entity{LastName: it.Billing.Name.Last, FirstName: it.Billing.Name.First, Type: orDefault(it.Billing.Name.Entity, "2"), IDQual: "XX", ID: it.Billing.NPI},
+			Patient:        d.patientEntity277(),
+			PatientControl: it.Claim.ID,
+			Charge:         x835.Amount(it.Claim.Charge).String(),
+			ServiceFrom:    d.from, ServiceTo: d.to,
+		}
+		if d.reject != nil {
+			cr.Outcome, cr.Status = x277ca.OutcomeRejected, *d.reject
+			out.Status277 = statusText(*d.reject)
+			ack.Claims = append(ack.Claims, cr)
+			res.Claims = append(res.Claims, out)
+			continue
+		}
+		d.icn = s.nextClaimNumber(p, now)
+		cr.Outcome, cr.PayerClaimControl = x277ca.OutcomeAccepted, d.icn
+		out.Status277, out.PayerClaimNumber = "A2:20", d.icn
+		ack.Claims = append(ack.Claims, cr)
+
+		pay := s.price(p, d, 1)
+		cyc.add(d.payee, pay)
+		out.CLP02, out.Charge, out.Paid, out.Patient = pay.Status, pay.Charge, pay.Paid, pay.PatientResponsibility
+		out.Rules, out.Adjustments = d.rulesFired(), adjustmentsOf(pay)
+		if pay.Paid > 0 && (pay.Status == "1" || pay.Status == "2" || pay.Status == "3") {
+			s.remember(p, d, pay)
+		}
+		res.Claims = append(res.Claims, out)
+	}
+	for _, key := range ackOrder {
+		ack := acks[key]
+		tx, err := x277ca.Build(*ack)
+		if err != nil {
+			return nil, fmt.Errorf("payersim: building 277CA: %w", err)
+		}
+		var buf bytes.Buffer
+		ih, gh := s.headers(p, sub, now)
+		gh.FunctionalID, gh.Version = "HN", x277ca.Version
+		ctl, err := s.nums.Next(ctx, x12.InterchangeControl, ih.Sender, ih.Receiver)
+		if err != nil {
+			return nil, err
+		}
+		ih.Control = ctl
+		if err := x277ca.WriteFile(ctx, &buf, s.writerOptions(), ih, gh, tx); err != nil {
+			return nil, fmt.Errorf("payersim: writing 277CA: %w", err)
+		}
+		_, st, _ := strings.Cut(key, "\x00")
+		res.Files = append(res.Files, File{Type: Type277CA, Name: p.fileName(Type277CA, now, sub.isa13, st, stem, ctl),
+			Delay: time.Duration(p.Delays.ClaimAck), Data: buf.Bytes()})
+	}
+
+	res.Reversals = s.reversals(p, cyc)
+	if len(cyc.order) > 0 {
+		f, err := s.write835(ctx, p, sub, cyc, now, stem)
+		if err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, f)
+	}
+	return res, nil
+}
+
+func statusText(sc x277ca.StatusCode) string {
+	s := sc.Category + ":" + sc.Code
+	if sc.Entity != "" {
+		s += ":" + sc.Entity
+	}
+	return s
+}
+
+func adjustmentsOf(c *x835.ClaimPayment) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(a x835.Adjustment) {
+		k := a.Group + "-" + a.Reason
+		if a.Group == "PR" && (a.Reason == "1" || a.Reason == "2" || a.Reason == "3") || a.Group == "CO" && a.Reason == "45" {
+			return // contractual and cost sharing: not denials
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for _, a := range c.Adjustments {
+		add(a)
+	}
+	for i := range c.Lines {
+		for _, a := range c.Lines[i].Adjustments {
+			add(a)
+		}
+	}
+	return out
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// stemOf is a file name without directory and extension.
+func stemOf(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	if i := strings.IndexByte(name, '.'); i > 0 {
+		name = name[:i]
+	}
+	return name
+}
+
+// fileName applies the payer's name pattern.
+func (p *PayerConfig) fileName(typ string, now time.Time, icn, set, stem string, seq int64) string {
+	r := strings.NewReplacer(
+		"{payer}", p.Folder, "{type}", typ, "{date}", now.Format("20060102"), "{time}", now.Format("150405"),
+		"{icn}", orDefault(icn, "000000000"), "{set}", set, "{stem}", stem, "{seq}", fmt.Sprintf("%09d", seq))
+	return safeName(r.Replace(p.NamePattern))
+}
+
+// safeName keeps a response name to one plain path element.
+func safeName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	for len(b) > 0 && b[0] == '.' {
+		b[0] = '_'
+	}
+	return string(b)
+}
+
+func (s *Simulator) writerOptions() x12.WriterOptions {
+	return x12.WriterOptions{Newline: true, Numbers: &s.nums}
+}
+
+// headers are the envelopes of a response: from the payer back to the
+// submitter, in the submission's usage (test or production).
+func (s *Simulator) headers(p *PayerConfig, sub *submission, now time.Time) (x12.InterchangeHeader, x12.GroupHeader) {
+	usage := byte('P')
+	if sub.usage == "T" {
+		usage = 'T'
+	}
+	rq := sub.senderQual
+	if len(rq) != 2 {
+		rq = "ZZ"
+	}
+	rcv := sub.sender
+	if len(rcv) > 15 || rcv == "" {
+		rcv = "UNKNOWN"
+	}
+	gsRcv := rcv
+	if len(sub.groups) > 0 && sub.groups[0].sender != "" {
+		gsRcv = sub.groups[0].sender
+	}
+	ih := x12.InterchangeHeader{SenderQual: "ZZ", Sender: p.ISAID, ReceiverQual: rq, Receiver: rcv, Time: now, Usage: usage}
+	gh := x12.GroupHeader{Sender: p.GSID, Receiver: gsRcv, Time: now}
+	return ih, gh
+}
+
+// writeTA1 writes an interchange acknowledgment rejecting the
+// submission's envelope.
+func (s *Simulator) writeTA1(ctx context.Context, p *PayerConfig, sub *submission, note string, now time.Time, stem string) (File, error) {
+	ih, _ := s.headers(p, sub, now)
+	ctl, err := s.nums.Next(ctx, x12.InterchangeControl, ih.Sender, ih.Receiver)
+	if err != nil {
+		return File{}, err
+	}
+	ih.Control = ctl
+	isa13 := sub.isa13
+	if len(isa13) != 9 || !x12.IsDigits([]byte(isa13)) {
+		isa13 = "000000000"
+	}
+	var buf bytes.Buffer
+	w := x12.NewWriter(&buf, s.writerOptions())
+	if _, err := w.BeginInterchange(ctx, ih); err != nil {
+		return File{}, err
+	}
+	w.Segment("TA1", isa13, now.Format("060102"), now.Format("1504"), "R", note)
+	if err := w.EndInterchange(); err != nil {
+		return File{}, fmt.Errorf("payersim: writing TA1: %w", err)
+	}
+	return File{Type: TypeTA1, Name: p.fileName(TypeTA1, now, sub.isa13, "", stem, ctl), Delay: time.Duration(p.Delays.Ack), Data: buf.Bytes()}, nil
+}
+
+// nextClaimNumber allocates a payer claim number: the prefix, the
+// receipt date as YYDDD (as Medicare ICNs carry it) and a sequence.
+func (s *Simulator) nextClaimNumber(p *PayerConfig, now time.Time) string {
+	s.claimSeq++
+	return fmt.Sprintf("%s%02d%03d%07d", p.ClaimNumberPrefix, now.Year()%100, now.YearDay(), s.claimSeq%10000000)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,340 @@
+package payersim
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claimgate/claimgate/edi/x277ca"
+	"github.com/claimgate/claimgate/edi/x835"
+	"github.com/claimgate/claimgate/edi/x837p"
+	"github.com/claimgate/claimgate/edi/x999"
+	"github.com/claimgate/claimgate/pkg/claim"
+)
+
+// roundTripClaims are a few dozen PT claims for two payers, including one
+// built to trigger each rule.
+func roundTripClaims() []*claim.Claim {
+	var cs []*claim.Claim
+	n := 1
+	next := func() int { n++; return n }
+	for i := 1; i <= 10; i++ {
+		cs = append(cs, ptClaim(fmt.Sprintf("MC-OK-%02d", i), medicare, next()))
+	}
+	gp := []string{"GP"}
+	cs = append(cs,
+		ptClaim("MC-TIMED", medicare, next(), lineSpec{code: "97110", units: 3, mods: gp, note: "MIN 20"}),
+		ptClaim("MC-CAP", medicare, next(), lineSpec{code: "97110", units: 6, mods: gp}, lineSpec{code: "97112", units: 4, mods: gp}),
+		ptClaim("MC-NOGP", medicare, next(), lineSpec{code: "97110", units: 2}, lineSpec{code: "97112", units: 1, mods: gp}),
+		ptClaim("MC-NCCI", medicare, next(), lineSpec{code: "97140", units: 1, mods: gp}, lineSpec{code: "97530", units: 1, mods: gp}),
+		ptClaim("MC-NCCI-59", medicare, next(), lineSpec{code: "97140", units: 1, mods: gp}, lineSpec{code: "97530", units: 1, mods: []string{"59", "GP"}}),
+		ptClaim("MC-BUNDLED", medicare, next(), lineSpec{code: "97110", units: 1, mods: gp}, lineSpec{code: "97010", units: 1, mods: gp}),
+	)
+	late := ptClaim("MC-LATE", medicare, next())
+	late.OnsetDate = claim.Date{Year: 2024, Month: time.November, Day: 1}
+	for i := range late.Lines {
+		late.Lines[i].ServiceDate = claim.Date{Year: 2024, Month: time.December, Day: 2}
+	}
+	dup := next()
+	cs = append(cs, late, ptClaim("MC-DUP-A", medicare, dup), ptClaim("MC-DUP-B", medicare, dup))
+	for i := 1; i <= 14; i++ {
+		cs = append(cs, ptClaim(fmt.Sprintf("CM-OK-%02d", i), commercial, next()))
+	}
+	cs = append(cs,
+		ptClaim("CM-AUTH", commercial, next(), lineSpec{code: "97110", units: 1, mods: gp}, lineSpec{code: "97530", units: 2, mods: gp}),
+		ptClaim("CM-AUTH-OK", commercial, next(), lineSpec{code: "97110", units: 1, mods: gp}, lineSpec{code: "97530", units: 2, mods: gp, auth: "AUTH0042"}),
+	)
+	return cs
+}
+
+func newSim(t testing.TB, seed int64) *Simulator {
+	t.Helper()
+	s, err := New(testConfig(), Options{Seed: seed, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+type roundTrip struct {
+	files   map[string][]byte // 837P per payer
+	results map[string]*Result
+}
+
+func runRoundTrip(t testing.TB, s *Simulator) *roundTrip {
+	t.Helper()
+	rt := &roundTrip{files: build837(t, roundTripClaims()), results: map[string]*Result{}}
+	for _, payer := range []string{medicare, commercial} {
+		res, err := s.Process(context.Background(), payer, bytes.NewReader(rt.files[payer]), payer+".837")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt.results[payer] = res
+	}
+	return rt
+}
+
+// rtSeed is a seed whose random rejections and denials spare the claims
+// built to trigger a rule (which the test checks); the random share
+// itself is checked in TestChance.
+var rtSeed int64 = 3
+
+func TestRoundTrip(t *testing.T) {
+	rt := runRoundTrip(t, newSim(t, rtSeed))
+	outcomes := map[string]ClaimOutcome{}
+	for _, payer := range []string{medicare, commercial} {
+		res := rt.results[payer]
+		sub837 := rt.files[payer]
+		txs, fs, err := x837p.Read(bytes.NewReader(sub837), payer)
+		if err != nil || fs.Errors() > 0 {
+			t.Fatalf("reading our 837P: %v %v", err, fs)
+		}
+		gs06 := segments(sub837, "GS")[0][6]
+		for _, f := range res.Files {
+			checkResponse(t, f)
+		}
+		if n := len(res.FilesOf(TypeTA1)); n != 0 {
+			t.Fatalf("%s: %d TA1 for a good interchange", payer, n)
+		}
+
+		// 999: one AK1 for our group, one accepted AK2 per set.
+		acks := res.FilesOf(Type999)
+		if len(acks) != 1 {
+			t.Fatalf("%s: %d 999 files", payer, len(acks))
+		}
+		ack, _, err := x999.Read(bytes.NewReader(acks[0].Data), acks[0].Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := ack.Groups[0]
+		if g.GroupControl != gs06 || g.Status != "A" || len(g.Sets) != len(txs) {
+			t.Fatalf("%s: 999 AK1-02 %s (want GS06 %s), AK901 %s, %d sets (want %d)", payer, g.GroupControl, gs06, g.Status, len(g.Sets), len(txs))
+		}
+		for i, st := range g.Sets {
+			if st.Control != txs[i].Header.Control || st.Status != "A" {
+				t.Errorf("%s: AK2-02 %s IK501 %s, want ST02 %s accepted", payer, st.Control, st.Status, txs[i].Header.Control)
+			}
+		}
+
+		// 277CA: one per set, TRN = BHT03, every claim once, REF*1K on
+		// the accepted ones.
+		acks277 := res.FilesOf(Type277CA)
+		if len(acks277) != len(txs) {
+			t.Fatalf("%s: %d 277CA files for %d sets", payer, len(acks277), len(txs))
+		}
+		icn := map[string]string{}
+		for i, f := range acks277 {
+			a, _, err := x277ca.Read(bytes.NewReader(f.Data), f.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rcv := a.Transactions[0].Sources[0].Receivers[0]
+			if rcv.Trace != txs[i].Header.Reference {
+				t.Errorf("%s: 277CA 2200B TRN02 %q, want the 837 BHT03 %q", payer, rcv.Trace, txs[i].Header.Reference)
+			}
+			var ids []string
+			for _, pv := range rcv.Providers {
+				for _, pt := range pv.Patients {
+					for _, c := range pt.Claims {
+						ids = append(ids, c.PatientControl)
+						switch c.Outcome {
+						case x277ca.OutcomeAccepted:
+							if c.PayerClaimControl == "" {
+								t.Errorf("%s: accepted claim %s without REF*1K", payer, c.PatientControl)
+							}
+							icn[c.PatientControl] = c.PayerClaimControl
+						case x277ca.OutcomeRejected:
+							if c.PayerClaimControl != "" {
+								t.Errorf("%s: rejected claim %s with REF*1K", payer, c.PatientControl)
+							}
+						default:
+							t.Errorf("%s: claim %s outcome %s", payer, c.PatientControl, c.Outcome)
+						}
+					}
+				}
+			}
+			var want []string
+			for _, it := range txs[i].Items {
+				want = append(want, it.Claim.ID)
+			}
+			slices.Sort(ids)
+			slices.Sort(want)
+			if !slices.Equal(ids, want) {
+				t.Errorf("%s: 277CA %d answers %v, the set holds %v", payer, i, ids, want)
+			}
+		}
+
+		// 835: every accepted claim exactly once, CLP07 = REF*1K, REF*6R
+		// back on the lines.
+		eras := res.FilesOf(Type835)
+		if len(eras) != 1 {
+			t.Fatalf("%s: %d 835 files", payer, len(eras))
+		}
+		rems, _, err := x835.ReadAll(bytes.NewReader(eras[0].Data), eras[0].Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := map[string]x837p.Line{}
+		for _, tx := range txs {
+			for _, it := range tx.Items {
+				for _, l := range it.Claim.Lines {
+					lines[l.ControlNumber] = l
+				}
+			}
+		}
+		paid := map[string]int{}
+		for _, rem := range rems {
+			for _, c := range rem.Claims {
+				paid[c.PatientControlNumber]++
+				if want, ok := icn[c.PatientControlNumber]; !ok || c.PayerClaimControlNumber != want {
+					t.Errorf("%s: CLP %s CLP07 %q, 277CA REF*1K %q", payer, c.PatientControlNumber, c.PayerClaimControlNumber, want)
+				}
+				for _, l := range c.Lines {
+					src, ok := lines[l.ControlNumber]
+					if !ok || src.Procedure != l.Procedure.Code || int64(src.Charge) != int64(l.Charge) {
+						t.Errorf("%s: SVC %s REF*6R %q does not match an 837 line", payer, l.Procedure.Code, l.ControlNumber)
+					}
+				}
+			}
+		}
+		for id := range icn {
+			if paid[id] != 1 {
+				t.Errorf("%s: accepted claim %s appears %d times in the 835", payer, id, paid[id])
+			}
+		}
+		for id := range paid {
+			if _, ok := icn[id]; !ok {
+				t.Errorf("%s: 835 pays %s, which the 277CA did not accept", payer, id)
+			}
+		}
+		for _, o := range res.Claims {
+			outcomes[o.ClaimID] = o
+		}
+	}
+	if len(outcomes) != len(roundTripClaims()) {
+		t.Fatalf("%d claim outcomes for %d claims", len(outcomes), len(roundTripClaims()))
+	}
+
+	// Decisions as designed.
+	for _, c := range []struct {
+		id, clp02, adj, rule string
+	}{
+		{"MC-TIMED", "1", "CO-151", RuleTimedUnits},
+		{"MC-CAP", "1", "CO-151", RuleTimedUnits},
+		{"MC-NOGP", "1", "CO-4", RuleGPMissing},
+		{"MC-NCCI", "1", "CO-236", RuleNCCI},
+		{"MC-BUNDLED", "1", "CO-97", RuleBundled},
+		{"MC-LATE", "4", "CO-29", RuleTimelyFiling},
+		{"CM-AUTH", "1", "CO-197", RulePriorAuth},
+	} {
+		o := outcomes[c.id]
+		if o.CLP02 != c.clp02 || !slices.Equal(o.Adjustments, []string{c.adj}) || !slices.Contains(o.Rules, c.rule) {
+			t.Errorf("%s: CLP02 %s adjustments %v rules %v; want CLP02 %s, %s, rule %s", c.id, o.CLP02, o.Adjustments, o.Rules, c.clp02, c.adj, c.rule)
+		}
+	}
+	for _, id := range []string{"MC-NCCI-59", "CM-AUTH-OK", "MC-OK-01"} {
+		if o := outcomes[id]; o.CLP02 != "1" || len(o.Adjustments) != 0 || o.Paid <= 0 {
+			t.Errorf("%s: CLP02 %s paid %s adjustments %v; want paid in full at the fee schedule", id, o.CLP02, o.Paid, o.Adjustments)
+		}
+	}
+	a, b := outcomes["MC-DUP-A"], outcomes["MC-DUP-B"]
+	if a.CLP02 == "4" {
+		a, b = b, a
+	}
+	if a.CLP02 != "1" || b.CLP02 != "4" || !slices.Equal(b.Adjustments, []string{"OA-18"}) {
+		t.Errorf("duplicate pair: %+v / %+v; want one paid and one denied OA-18", a, b)
+	}
+	// The commercial payer rejects and denies a share at random.
+	var rejected, denied int
+	for id, o := range outcomes {
+		if !strings.HasPrefix(id, "CM-OK") {
+			continue
+		}
+		if strings.HasPrefix(o.Status277, "A7") {
+			rejected++
+		}
+		if slices.Contains(o.Rules, "random") {
+			denied++
+		}
+	}
+	if rejected == 0 || denied == 0 {
+		t.Errorf("commercial: %d of 14 rejected and %d denied at random with rates 0.1", rejected, denied)
+	}
+}
+
+// TestTimedUnitsAmounts checks the arithmetic of a reduced line: 3
+// units billed, 20 minutes documented, 1 unit allowed at the fee.
+func TestTimedUnitsAmounts(t *testing.T) {
+	rt := runRoundTrip(t, newSim(t, rtSeed))
+	rems, _, err := x835.ReadAll(bytes.NewReader(rt.results[medicare].FilesOf(Type835)[0].Data), "835")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rem := range rems {
+		for _, c := range rem.Claims {
+			if c.PatientControlNumber != "MC-TIMED" {
+				continue
+			}
+			l := c.Lines[0]
+			// 180.00 billed for 3 units: 2 units (120.00) cut with CO-151,
+			// 1 unit allowed at 31.50, CO-45 28.50, then PR.
+			if l.UnitsPaid != 1 || l.OriginalUnits != 3 || l.Adjustments[0] != (x835.Adjustment{Group: "CO", Reason: "151", Amount: 12000, Quantity: 2, Category: l.Adjustments[0].Category}) {
+				t.Fatalf("MC-TIMED line: units %v of %v, adjustments %+v", l.UnitsPaid, l.OriginalUnits, l.Adjustments)
+			}
+			if allowed, _ := l.Allowed(); allowed != 3150 {
+				t.Fatalf("allowed %s, want 31.50", allowed)
+			}
+			return
+		}
+	}
+	t.Fatal("MC-TIMED not in the 835")
+}
+
+// TestDeterministic: the same seed and clock give the same bytes; a
+// different seed changes random decisions.
+func TestDeterministic(t *testing.T) {
+	a := runRoundTrip(t, newSim(t, 7))
+	b := runRoundTrip(t, newSim(t, 7))
+	for _, payer := range []string{medicare, commercial} {
+		fa, fb := a.results[payer].Files, b.results[payer].Files
+		if len(fa) != len(fb) {
+			t.Fatalf("%s: %d vs %d files", payer, len(fa), len(fb))
+		}
+		for i := range fa {
+			if fa[i].Name != fb[i].Name || !bytes.Equal(fa[i].Data, fb[i].Data) {
+				t.Errorf("%s: file %d differs between runs with one seed", payer, i)
+			}
+		}
+	}
+	differs := false
+	for seed := int64(8); seed < 12 && !differs; seed++ {
+		c := runRoundTrip(t, newSim(t, seed))
+		for i, o := range c.results[commercial].Claims {
+			p := a.results[commercial].Claims[i]
+			differs = differs || o.Status277 != p.Status277 || !slices.Equal(o.Rules, p.Rules)
+		}
+	}
+	if !differs {
+		t.Error("seeds 8-11 decide every commercial claim as seed 7 does")
+	}
+}
+
+// TestChance: the random share follows the configured rate.
+func TestChance(t *testing.T) {
+	s := newSim(t, 42)
+	for _, rate := range []float64{0.02, 0.1, 0.5} {
+		n := 0
+		for i := range 20000 {
+			if s.chance("deny", commercial, fmt.Sprintf("C%d", i)) < rate {
+				n++
+			}
+		}
+		if got := float64(n) / 20000; got < rate*0.85 || got > rate*1.15 {
+			t.Errorf("rate %v: %v of claims picked", rate, got)
+		}
+	}
+}
