@@ -45,7 +45,7 @@ func testConfig() *Config {
 				FeeSchedule:        map[string]x835.Amount{"97110": 4000, "97140": 3500, "97530": 4200, "97112": 3900},
 				DefaultFee:         3000,
 				CoinsurancePercent: 10, Copay: 2500,
-				RejectRate:         0.1, DenialRate: 0.1},
+				RejectRate: 0.1, DenialRate: 0.1},
 		},
 	}
 }

@@ -338,3 +338,133 @@ func TestChance(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectedSet: a file whose second set fails claimgate's validator
+// gets a 999 accepting the first set and rejecting the second with IK3
+// and IK4 reasons; only the first set gets a 277CA and payments.
+func TestRejectedSet(t *testing.T) {
+	var cs []*claim.Claim
+	for i := 1; i <= 8; i++ {
+		cs = append(cs, ptClaim(fmt.Sprintf("MX-%d", i), medicare, 100+i))
+	}
+	data := build837(t, cs)[medicare]
+	// CLM02 of the last claim no longer equals its line charges.
+	bad := bytes.Replace(data, []byte("CLM*MX-8*180*"), []byte("CLM*MX-8*190*"), 1)
+	if bytes.Equal(bad, data) {
+		t.Fatal("no CLM*MX-8 to corrupt")
+	}
+	s := newSim(t, 1)
+	res, err := s.Process(context.Background(), medicare, bytes.NewReader(bad), "mx.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Files {
+		checkResponse(t, f)
+	}
+	ack, _, err := x999.Read(bytes.NewReader(res.FilesOf(Type999)[0].Data), "999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := ack.Groups[0]
+	if g.Status != "P" || len(g.Sets) != 2 || g.Sets[0].Status != "A" || g.Sets[1].Status != "R" {
+		t.Fatalf("999: AK901 %s sets %+v; want P with the first set accepted, the second rejected", g.Status, g.Sets)
+	}
+	se := g.Sets[1].SegmentErrors
+	if len(se) == 0 || se[0].SegmentID != "CLM" || len(se[0].Elements) == 0 || se[0].Elements[0].Position.Element != 2 {
+		t.Fatalf("999 set 2 errors %+v; want an IK3 for CLM with an IK4 for CLM02", se)
+	}
+	if n := len(res.FilesOf(Type277CA)); n != 1 {
+		t.Fatalf("%d 277CA files; want one for the accepted set", n)
+	}
+	for _, o := range res.Claims {
+		inFirst := o.Set == g.Sets[0].Control
+		if o.Accepted999 != inFirst || (o.CLP02 != "") != inFirst {
+			t.Errorf("claim %s in set %s: accepted %v CLP02 %q", o.ClaimID, o.Set, o.Accepted999, o.CLP02)
+		}
+	}
+}
+
+// TestTA1: an interchange whose IEA does not match its ISA gets a TA1
+// rejection (note 001) and nothing else.
+func TestTA1(t *testing.T) {
+	data := build837(t, []*claim.Claim{ptClaim("TA-1", medicare, 5)})[medicare]
+	isa13 := segments(data, "ISA")[0][13]
+	bad := bytes.Replace(data, []byte("IEA*1*"+isa13), []byte("IEA*1*000000999"), 1)
+	res, err := newSim(t, 1).Process(context.Background(), medicare, bytes.NewReader(bad), "ta.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 1 || res.Files[0].Type != TypeTA1 {
+		t.Fatalf("files %+v; want one TA1", res.Files)
+	}
+	checkResponse(t, res.Files[0])
+	ta1 := segments(res.Files[0].Data, "TA1")
+	if len(ta1) != 1 || ta1[0][1] != isa13 || ta1[0][4] != "R" || ta1[0][5] != "001" {
+		t.Fatalf("TA1 %v; want TA101 %s, R, 001", ta1, isa13)
+	}
+	// Garbage is answered with a TA1 too, never a panic.
+	res, err = newSim(t, 1).Process(context.Background(), medicare, bytes.NewReader([]byte("hello")), "junk.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 1 || res.Files[0].Type != TypeTA1 {
+		t.Fatalf("garbage: files %+v; want one TA1", res.Files)
+	}
+	checkResponse(t, res.Files[0])
+}
+
+// TestReversalCycle: with a reversal rate, a later cycle reverses claims
+// paid earlier (CLP02 22, amounts negated) and pays them again corrected;
+// PLB interest is on every 835 and BPR02 balances (the 835 validator
+// checks it).
+func TestReversalCycle(t *testing.T) {
+	cfg := testConfig()
+	cfg.Payers[0].ReversalRate = 0.5
+	s, err := New(cfg, Options{Seed: 5, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, second []*claim.Claim
+	for i := 1; i <= 10; i++ {
+		first = append(first, ptClaim(fmt.Sprintf("RV-A%d", i), medicare, 200+i))
+		second = append(second, ptClaim(fmt.Sprintf("RV-B%d", i), medicare, 300+i))
+	}
+	r1, err := s.Process(context.Background(), medicare, bytes.NewReader(build837(t, first)[medicare]), "a.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r1.Reversals) != 0 {
+		t.Fatalf("first cycle reverses %v", r1.Reversals)
+	}
+	r2, err := s.Process(context.Background(), medicare, bytes.NewReader(build837(t, second)[medicare]), "b.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r2.Reversals) < 2 || len(r2.Reversals) > 8 {
+		t.Fatalf("second cycle reverses %d of 10 claims at rate 0.5", len(r2.Reversals))
+	}
+	era := r2.FilesOf(Type835)[0]
+	checkResponse(t, era)
+	rems, _, err := x835.ReadAll(bytes.NewReader(era.Data), era.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byICN := map[string][]*x835.ClaimPayment{}
+	for _, rem := range rems {
+		if len(rem.ProviderAdjustments) != 1 || rem.ProviderAdjustments[0].Reason != "L6" {
+			t.Errorf("PLB %+v; want the configured L6 interest", rem.ProviderAdjustments)
+		}
+		for _, c := range rem.Claims {
+			byICN[c.PayerClaimControlNumber] = append(byICN[c.PayerClaimControlNumber], c)
+		}
+	}
+	for _, icn := range r2.Reversals {
+		pair := byICN[icn]
+		if len(pair) != 2 || pair[0].Status != "22" || pair[1].Status != "1" || pair[0].PatientControlNumber != pair[1].PatientControlNumber {
+			t.Fatalf("payer claim %s: %d claims; want a reversal (22) then a correction (1) of one CLP01", icn, len(pair))
+		}
+		if pair[0].Paid >= 0 || pair[1].Paid <= 0 || pair[1].Paid >= -pair[0].Paid {
+			t.Errorf("payer claim %s: reversal %s, correction %s; want the original negated, then a lower payment", icn, pair[0].Paid, pair[1].Paid)
+		}
+	}
+}
