@@ -2,6 +2,7 @@ package payersim
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -330,6 +331,11 @@ func (p *PayerConfig) prepare(c *Config) error {
 	default:
 		p.policy = scrub.CommercialPolicy()
 	}
+	switch p.policy.TimedUnits {
+	case "", scrub.TimedNone, scrub.TimedMedicare, scrub.TimedPerCode:
+	default:
+		return fmt.Errorf("policy timed_units %q: want medicare, per_code or none", p.policy.TimedUnits)
+	}
 	if p.MaxTimedUnitsPerDay == 0 {
 		p.MaxTimedUnitsPerDay = 8
 	}
@@ -435,4 +441,18 @@ func (c *Config) Payer(id string) (*PayerConfig, bool) {
 		}
 	}
 	return nil, false
+}
+
+//go:embed example.json
+var exampleJSON []byte
+
+// ExampleConfig returns the example configuration (the same as
+// deploy/payersim.example.json): a Medicare contractor and a commercial
+// payer.
+func ExampleConfig() *Config {
+	c, err := ReadConfig(bytes.NewReader(exampleJSON))
+	if err != nil {
+		panic("payersim: embedded example.json: " + err.Error()) // a test keeps it valid
+	}
+	return c
 }
