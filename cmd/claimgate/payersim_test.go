@@ -17,7 +17,7 @@ func TestPayerSimHelp(t *testing.T) {
 
 func TestPayerSimUsage(t *testing.T) {
 	for _, args := range [][]string{
-		{"payer-sim", "--data", t.TempDir()},                    // nobody could log in
+		{"payer-sim", "--data", t.TempDir()},                     // nobody could log in
 		{"payer-sim", "--password-file", "/nonexistent"},         // no data dir
 		{"payer-sim", "--config", "/nonexistent", "--data", "x"}, // no config
 		{"payer-sim", "--payer", "04412", "x.837"},               // no -o

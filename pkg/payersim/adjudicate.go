@@ -477,7 +477,7 @@ func d8(s string) x835.Date {
 // remember keeps a paid claim for duplicate detection and later
 // reversals.
 func (s *Simulator) remember(p *PayerConfig, d *claimDecision, pay *x835.ClaimPayment) {
-	s.paidKeys[d.dupKey] = true
+	s.rememberKey(d.dupKey)
 	h := append(s.history[p.ID], &paidRecord{cycle: s.cycle, payee: d.payee, claim: d, pay: pay})
 	if len(h) > maxHistory {
 		h = h[len(h)-maxHistory:]

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/subtle"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -98,6 +99,15 @@ func NewServer(sim *Simulator, opts ServerOptions) (*Server, error) {
 			}
 		}
 	}
+	if b, err := os.ReadFile(s.statePath()); err == nil {
+		var st State
+		if err := json.Unmarshal(b, &st); err != nil {
+			return nil, fmt.Errorf("payersim: %s: %w", s.statePath(), err)
+		}
+		sim.Restore(st)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("payersim: %w", err)
+	}
 	key, err := loadHostKey(filepath.Join(opts.DataDir, "ssh_host_ed25519_key"))
 	if err != nil {
 		return nil, err
@@ -185,6 +195,34 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	return os.Link(tmp.Name(), path)
+}
+
+func (s *Server) statePath() string { return filepath.Join(s.opts.DataDir, "state.json") }
+
+// saveState writes the simulator's state durably (temporary file, sync,
+// rename over the previous state).
+func (s *Server) saveState() error {
+	b, err := json.Marshal(s.sim.State())
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.opts.DataDir, ".state-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), s.statePath())
 }
 
 // HostKey returns the server's public host key.
@@ -389,6 +427,12 @@ func (s *Server) processFile(ctx context.Context, p *PayerConfig, local string) 
 	f.Close()
 	if err != nil {
 		s.opts.Logf("payer-sim: %s/%s: %v", p.Folder, name, err)
+		return
+	}
+	// The counters are saved before the responses are queued: a crash in
+	// between skips numbers but never repeats an ISA13.
+	if err := s.saveState(); err != nil {
+		s.opts.Logf("payer-sim: saving state: %v", err)
 		return
 	}
 	now := time.Now()

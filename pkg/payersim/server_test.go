@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimgate/claimgate/pkg/claim"
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -392,5 +393,104 @@ func TestSFTPOpenSSH(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(work, "stolen")); err == nil {
 		t.Error("the host key was downloaded")
+	}
+}
+
+// TestStateSurvivesRestart: a restarted server continues the control
+// numbers (no ISA13 twice) and still knows the claims it paid.
+func TestStateSurvivesRestart(t *testing.T) {
+	ts := startServer(t)
+	c, err := ts.client(t, ssh.Password("s3cret-pass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(c *sftp.Client, name string, data []byte) {
+		t.Helper()
+		w, err := c.OpenFile("/04412/inbound/"+name+".part", os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+		w.Close()
+		if err := c.PosixRename("/04412/inbound/"+name+".part", "/04412/inbound/"+name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(c *sftp.Client) func() ([]string, error) {
+		return func() ([]string, error) {
+			fis, err := c.ReadDir("/04412/outbound")
+			var names []string
+			for _, fi := range fis {
+				names = append(names, fi.Name())
+			}
+			return names, err
+		}
+	}
+	get := func(c *sftp.Client) func(string) ([]byte, error) {
+		return func(n string) ([]byte, error) {
+			r, err := c.Open("/04412/outbound/" + n)
+			if err != nil {
+				return nil, err
+			}
+			defer r.Close()
+			b, err := io.ReadAll(r)
+			if err != nil {
+				return nil, err
+			}
+			return b, c.Remove("/04412/outbound/" + n)
+		}
+	}
+	claims := []*claim.Claim{ptClaim("ST-1", medicare, 901)}
+	put(c, "one.837", build837(t, claims)[medicare])
+	first := waitOutbound(t, list(c), get(c))
+	ts.srv.Close()
+
+	// A fresh simulator, as after a process restart: the state file in
+	// the data directory carries what it must remember.
+	cfg := testConfig()
+	cfg.PollInterval = Duration(20 * time.Millisecond)
+	sim2, err := New(cfg, Options{Seed: 1, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2, err := NewServer(sim2, ServerOptions{DataDir: ts.data, Listen: "127.0.0.1:0", User: "biller", Password: "s3cret-pass"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	ts.addr, line, err = srv2.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv2.Close() })
+	if err := os.WriteFile(ts.known, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := ts.client(t, ssh.Password("s3cret-pass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same services again under a new claim id: a duplicate of a paid
+	// claim.
+	dup := ptClaim("ST-2", medicare, 901)
+	put(c2, "two.837", build837(t, []*claim.Claim{dup})[medicare])
+	second := waitOutbound(t, list(c2), get(c2))
+	seen := map[string]bool{}
+	found := false
+	for _, f := range append(first, second...) {
+		isa13 := segments(f.Data, "ISA")[0][13]
+		if seen[isa13] {
+			t.Errorf("ISA13 %s used twice across a restart", isa13)
+		}
+		seen[isa13] = true
+		if f.Type == Type835 && strings.Contains(string(f.Data), "CLP*ST-2*") {
+			found = true
+			if clp := segments(f.Data, "CLP")[0]; clp[2] != "4" || !strings.Contains(string(f.Data), "CAS*OA*18*") {
+				t.Errorf("ST-2 after the restart: CLP %v; want denied OA-18 as a duplicate", clp)
+			}
+		}
+	}
+	if !found {
+		t.Error("ST-2 is in no 835")
 	}
 }

@@ -102,16 +102,100 @@ type Simulator struct {
 	ncci  *scrub.NCCITable
 
 	mu       sync.Mutex
-	nums     x12.MemoryControlNumbers
+	nums     counters
 	claimSeq int64
 	checkSeq int64
 	cycle    int
-	paidKeys map[string]bool          // payer + duplicate key of claims paid
+	paidKeys map[string]bool          // duplicate keys of claims paid
+	paidFIFO []string                 // the same keys, oldest first
 	history  map[string][]*paidRecord // per payer, claims paid (for reversals)
 }
 
-// maxHistory bounds the paid claims remembered per payer for reversals.
-const maxHistory = 10000
+// maxHistory bounds the paid claims remembered per payer for reversals;
+// maxPaidKeys the duplicate keys kept.
+const (
+	maxHistory  = 10000
+	maxPaidKeys = 200000
+)
+
+// counters allocates response control numbers (ISA13, GS06) per kind and
+// sender/receiver pair; State saves them so a restarted simulator never
+// repeats an ISA13.
+type counters struct {
+	mu   sync.Mutex
+	next map[string]int64
+}
+
+// Next returns the next number for the pair, from 1, wrapping after
+// 999999999.
+func (c *counters) Next(_ context.Context, kind x12.ControlKind, sender, receiver string) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.next == nil {
+		c.next = map[string]int64{}
+	}
+	k := string(kind) + "/" + sender + "/" + receiver
+	n := c.next[k] + 1
+	if n > 999999999 {
+		n = 1
+	}
+	c.next[k] = n
+	return n, nil
+}
+
+// State is what a simulator must remember across restarts: its counters
+// and the duplicate keys (hashes, no claim data) of the claims it paid.
+// Claims paid before a restart are not reversed later.
+type State struct {
+	ControlNumbers map[string]int64 `json:"control_numbers"`
+	ClaimSeq       int64            `json:"claim_seq"`
+	CheckSeq       int64            `json:"check_seq"`
+	Cycle          int              `json:"cycle"`
+	PaidKeys       []string         `json:"paid_keys,omitempty"`
+}
+
+// State returns a snapshot of the simulator's state.
+func (s *Simulator) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nums.mu.Lock()
+	defer s.nums.mu.Unlock()
+	st := State{ControlNumbers: map[string]int64{}, ClaimSeq: s.claimSeq, CheckSeq: s.checkSeq, Cycle: s.cycle,
+		PaidKeys: append([]string(nil), s.paidFIFO...)}
+	for k, v := range s.nums.next {
+		st.ControlNumbers[k] = v
+	}
+	return st
+}
+
+// Restore replaces the simulator's state with a saved one.
+func (s *Simulator) Restore(st State) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nums.mu.Lock()
+	s.nums.next = map[string]int64{}
+	for k, v := range st.ControlNumbers {
+		s.nums.next[k] = v
+	}
+	s.nums.mu.Unlock()
+	s.claimSeq, s.checkSeq, s.cycle = st.ClaimSeq, st.CheckSeq, st.Cycle
+	s.paidKeys, s.paidFIFO = map[string]bool{}, nil
+	for _, k := range st.PaidKeys {
+		s.rememberKey(k)
+	}
+}
+
+func (s *Simulator) rememberKey(k string) {
+	if s.paidKeys[k] {
+		return
+	}
+	s.paidKeys[k] = true
+	s.paidFIFO = append(s.paidFIFO, k)
+	if len(s.paidFIFO) > maxPaidKeys {
+		delete(s.paidKeys, s.paidFIFO[0])
+		s.paidFIFO = s.paidFIFO[1:]
+	}
+}
 
 // paidRecord is a claim paid in an earlier cycle, kept to reverse it.
 type paidRecord struct {
