@@ -19,6 +19,7 @@ type checkedSet struct {
 	id, control, version string
 	findings             x12.Findings
 	dropped              bool
+	lastPos              int // set position of the last segment read
 }
 
 // checkedGroup is one functional group of a submission.
@@ -30,6 +31,7 @@ type checkedGroup struct {
 // submission is what the envelope and TR3 check found in an 837P file.
 type submission struct {
 	isa13, senderQual, sender, receiverQual, receiver, usage string
+	ackRequested                                             bool // ISA14 1: the sender wants a TA1
 	groups                                                   []*checkedGroup
 	envelope                                                 x12.Findings // findings outside any set
 }
@@ -44,6 +46,15 @@ func check(r io.Reader, name string, now func() time.Time) (*submission, error) 
 		list, dropped := &sub.envelope, (*bool)(nil)
 		if cur != nil {
 			list, dropped = &cur.findings, &cur.dropped
+			// A finding without a set position (a truncated or unreadable
+			// segment) is put at the segment after the last one read, so
+			// that its IK3 can name a position.
+			if f.SetPosition <= 0 {
+				f.SetPosition = cur.lastPos + 1
+			}
+			if !segmentID(f.SegmentID) {
+				f.SegmentID = "SE"
+			}
 		}
 		if len(*list) >= maxSetFindings {
 			if dropped != nil {
@@ -83,6 +94,7 @@ func check(r io.Reader, name string, now func() time.Time) (*submission, error) 
 				sub.senderQual, sub.sender = seg.Text(5), strings.TrimSpace(seg.Text(6))
 				sub.receiverQual, sub.receiver = seg.Text(7), strings.TrimSpace(seg.Text(8))
 				sub.usage = seg.Text(15)
+				sub.ackRequested = seg.Text(14) == "1"
 			}
 		case "GS":
 			grp = &checkedGroup{functionalID: seg.Text(1), sender: seg.Text(2), receiver: seg.Text(3), control: seg.Text(6), version: seg.Text(8)}
@@ -98,6 +110,9 @@ func check(r io.Reader, name string, now func() time.Time) (*submission, error) 
 			}
 			grp.sets = append(grp.sets, cur)
 		}
+		if cur != nil && seg.SetPos > cur.lastPos {
+			cur.lastPos = seg.SetPos
+		}
 		c.Segment(seg)
 		switch seg.ID() {
 		case "SE":
@@ -111,6 +126,20 @@ func check(r io.Reader, name string, now func() time.Time) (*submission, error) 
 		sub.envelope = append(sub.envelope, x12.Finding{File: name, Severity: x12.Error, Rule: "envelope.empty", Message: "no X12 segments found: the input is empty"})
 	}
 	return sub, nil
+}
+
+// segmentID reports whether s can be an IK301 segment id: 2 or 3
+// upper-case letters or digits.
+func segmentID(s string) bool {
+	if len(s) < 2 || len(s) > 3 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // wrongSet reports a transaction set that is not an 837P.

@@ -269,7 +269,7 @@ func (s *Simulator) Process(ctx context.Context, payerID string, r io.ReadSeeker
 	res := &Result{}
 	stem := stemOf(name)
 	if note := sub.ta1Note(); note != "" {
-		f, err := s.writeTA1(ctx, p, sub, note, now, stem)
+		f, err := s.writeTA1(ctx, p, sub, "R", note, now, stem)
 		if err != nil {
 			return nil, err
 		}
@@ -277,6 +277,14 @@ func (s *Simulator) Process(ctx context.Context, payerID string, r io.ReadSeeker
 		return res, nil
 	}
 
+	if sub.ackRequested {
+		// ISA14 asked for an interchange acknowledgment: accepted, no error.
+		f, err := s.writeTA1(ctx, p, sub, "A", "000", now, stem)
+		if err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, f)
+	}
 	groups := sub.ack999()
 	accepted := map[string]bool{} // GS06 + ST02 of accepted sets
 	for _, g := range groups {
@@ -499,9 +507,9 @@ func (s *Simulator) headers(p *PayerConfig, sub *submission, now time.Time) (x12
 	return ih, gh
 }
 
-// writeTA1 writes an interchange acknowledgment rejecting the
-// submission's envelope.
-func (s *Simulator) writeTA1(ctx context.Context, p *PayerConfig, sub *submission, note string, now time.Time, stem string) (File, error) {
+// writeTA1 writes an interchange acknowledgment: TA104 ack (A or R) and
+// TA105 note.
+func (s *Simulator) writeTA1(ctx context.Context, p *PayerConfig, sub *submission, ack, note string, now time.Time, stem string) (File, error) {
 	ih, _ := s.headers(p, sub, now)
 	ctl, err := s.nums.Next(ctx, x12.InterchangeControl, ih.Sender, ih.Receiver)
 	if err != nil {
@@ -517,7 +525,7 @@ func (s *Simulator) writeTA1(ctx context.Context, p *PayerConfig, sub *submissio
 	if _, err := w.BeginInterchange(ctx, ih); err != nil {
 		return File{}, err
 	}
-	w.Segment("TA1", isa13, now.Format("060102"), now.Format("1504"), "R", note)
+	w.Segment("TA1", isa13, now.Format("060102"), now.Format("1504"), ack, note)
 	if err := w.EndInterchange(); err != nil {
 		return File{}, fmt.Errorf("payersim: writing TA1: %w", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -402,6 +404,19 @@ func TestTA1(t *testing.T) {
 	if len(ta1) != 1 || ta1[0][1] != isa13 || ta1[0][4] != "R" || ta1[0][5] != "001" {
 		t.Fatalf("TA1 %v; want TA101 %s, R, 001", ta1, isa13)
 	}
+	// ISA14 1 asks for a TA1: accepted, with the 999 and the rest.
+	req := bytes.Replace(data, []byte("*"+isa13+"*0*"), []byte("*"+isa13+"*1*"), 1)
+	res, err = newSim(t, 1).Process(context.Background(), medicare, bytes.NewReader(req), "req.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 4 || res.Files[0].Type != TypeTA1 {
+		t.Fatalf("ISA14 1: files %+v; want a TA1, a 999, a 277CA and an 835", res.Files)
+	}
+	checkResponse(t, res.Files[0])
+	if ta1 := segments(res.Files[0].Data, "TA1"); ta1[0][1] != isa13 || ta1[0][4] != "A" || ta1[0][5] != "000" {
+		t.Fatalf("TA1 %v; want %s accepted, note 000", ta1, isa13)
+	}
 	// Garbage is answered with a TA1 too, never a panic.
 	res, err = newSim(t, 1).Process(context.Background(), medicare, bytes.NewReader([]byte("hello")), "junk.837")
 	if err != nil {
@@ -467,4 +482,55 @@ func TestReversalCycle(t *testing.T) {
 			t.Errorf("payer claim %s: reversal %s, correction %s; want the original negated, then a lower payment", icn, pair[0].Paid, pair[1].Paid)
 		}
 	}
+}
+
+// TestSamples answers every 837P sample in testdata (other people's
+// files, some invalid on purpose): no error, and every response passes
+// claimgate's validators.
+func TestSamples(t *testing.T) {
+	names, err := filepath.Glob("../../testdata/837p/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if strings.HasSuffix(name, ".txt") && strings.Contains(name, "SOURCES") {
+			continue
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newSim(t, 1)
+		res, err := s.Process(context.Background(), commercial, bytes.NewReader(data), filepath.Base(name))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(res.Files) == 0 {
+			t.Errorf("%s: no response at all", name)
+		}
+		for _, f := range res.Files {
+			checkResponse(t, f)
+		}
+		t.Logf("%s: %d claims, files %d", filepath.Base(name), len(res.Claims), len(res.Files))
+	}
+}
+
+// FuzzProcess: no input makes the simulator panic or write a response
+// its own validators reject.
+func FuzzProcess(f *testing.F) {
+	data := build837(f, roundTripClaims()[:3])[medicare]
+	f.Add(data)
+	f.Add(data[:len(data)/2])
+	f.Add(bytes.ReplaceAll(data, []byte("~"), []byte("~\n")))
+	f.Add([]byte("ISA*00*"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s := newSim(t, 1)
+		res, err := s.Process(context.Background(), medicare, bytes.NewReader(in), "fuzz.837")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range res.Files {
+			checkResponse(t, f)
+		}
+	})
 }
