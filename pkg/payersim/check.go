@@ -130,8 +130,11 @@ func check(r io.Reader, name string, now func() time.Time) (*submission, error) 
 
 // segmentID reports whether s can be an IK301 segment id: 2 or 3
 // upper-case letters or digits.
-func segmentID(s string) bool {
-	if len(s) < 2 || len(s) > 3 {
+func segmentID(s string) bool { return codeLike(s, 2, 3) }
+
+// codeLike reports whether s is min to max upper-case letters or digits.
+func codeLike(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -189,18 +192,22 @@ func (s *submission) ta1Note() string {
 func (s *submission) ack999() []*x999.GroupResponse {
 	var out []*x999.GroupResponse
 	for _, g := range s.groups {
-		if g.control == "" {
-			continue // no GS: nothing an AK1 could name (the TA1 answers it)
+		if len(g.control) > 9 || !x12.IsDigits([]byte(g.control)) {
+			continue // no usable GS06: nothing an AK1 could name
 		}
 		sets := make([]x999.SetResponse, 0, len(g.sets))
 		for _, st := range g.sets {
 			sets = append(sets, x999.FromFindings(st.id, st.control, st.version, st.findings))
 		}
-		fid := g.functionalID
-		if fid == "" {
+		// AK101 and AK103 echo GS01 and GS08 when they are usable.
+		fid, version := g.functionalID, g.version
+		if !codeLike(fid, 2, 2) {
 			fid = "HC"
 		}
-		out = append(out, x999.Build(fid, g.control, g.version, sets))
+		if !codeLike(version, 1, 12) {
+			version = x837p.Version
+		}
+		out = append(out, x999.Build(fid, g.control, version, sets))
 	}
 	return out
 }

@@ -491,20 +491,36 @@ func (s *Simulator) headers(p *PayerConfig, sub *submission, now time.Time) (x12
 		usage = 'T'
 	}
 	rq := sub.senderQual
-	if len(rq) != 2 {
+	switch rq {
+	case "01", "14", "20", "27", "28", "29", "30", "33", "ZZ":
+	default:
 		rq = "ZZ"
 	}
 	rcv := sub.sender
-	if len(rcv) > 15 || rcv == "" {
+	if !plainID(rcv, 15) {
 		rcv = "UNKNOWN"
 	}
 	gsRcv := rcv
-	if len(sub.groups) > 0 && sub.groups[0].sender != "" {
+	if len(sub.groups) > 0 && plainID(sub.groups[0].sender, 15) {
 		gsRcv = sub.groups[0].sender
 	}
 	ih := x12.InterchangeHeader{SenderQual: "ZZ", Sender: p.ISAID, ReceiverQual: rq, Receiver: rcv, Time: now, Usage: usage}
 	gh := x12.GroupHeader{Sender: p.GSID, Receiver: gsRcv, Time: now}
 	return ih, gh
+}
+
+// plainID reports whether s is a usable sender or receiver id: 1 to max
+// letters, digits or spaces.
+func plainID(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ' ') {
+			return false
+		}
+	}
+	return true
 }
 
 // writeTA1 writes an interchange acknowledgment: TA104 ack (A or R) and
