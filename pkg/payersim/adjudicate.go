@@ -245,9 +245,9 @@ func (s *Simulator) decide(p *PayerConfig, it *x837p.Item, now time.Time) *claim
 }
 
 // timedUnits reduces timed codes billed over what the payer allows per
-// date of service: with minutes documented in the line notes, the
-// 8-minute rule (or per-code rounding) over them; else a cap on the
-// day's timed units.
+// date of service: with the minutes of every timed line of the date
+// documented in the line notes, the 8-minute rule (or per-code rounding)
+// over them; else a cap on the day's timed units.
 func (s *Simulator) timedUnits(p *PayerConfig, d *claimDecision) {
 	rule := p.policy.TimedUnits
 	if rule == "" || rule == scrub.TimedNone {
@@ -268,16 +268,22 @@ func (s *Simulator) timedUnits(p *PayerConfig, d *claimDecision) {
 	reason := p.denials[RuleTimedUnits]
 	for _, date := range dates {
 		idx := byDate[date]
+		// The 8-minute rule needs the minutes of every timed line of the
+		// date; with some undocumented, only the day cap applies.
 		minutes := map[string]int{}
-		documented := false
+		documented := true
 		for _, i := range idx {
+			n := -1
 			if m := p.minutes.FindStringSubmatch(strings.ToUpper(d.lines[i].line.Note)); m != nil {
-				n, err := strconv.Atoi(m[1])
-				if err == nil && n >= 0 && n < 1440 {
-					minutes[d.lines[i].line.Procedure] += n
-					documented = true
+				if v, err := strconv.Atoi(m[1]); err == nil && v < 1440 {
+					n = v
 				}
 			}
+			if n < 0 {
+				documented = false
+				break
+			}
+			minutes[d.lines[i].line.Procedure] += n
 		}
 		if documented {
 			var allowed map[string]int

@@ -197,7 +197,24 @@ func (s *submission) ack999() []*x999.GroupResponse {
 		}
 		sets := make([]x999.SetResponse, 0, len(g.sets))
 		for _, st := range g.sets {
-			sets = append(sets, x999.FromFindings(st.id, st.control, st.version, st.findings))
+			r := x999.FromFindings(st.id, st.control, st.version, st.findings)
+			// AK201 and AK202 are required: a set whose ST01 or ST02 is
+			// unusable (the envelope checker reported it, so it is
+			// rejected) is named 837 / 0000, and none of its claims can
+			// be matched.
+			switch r.ID {
+			case "270", "271", "276", "277", "278", "820", "834", "835", "837":
+			default:
+				r.ID = "837"
+			}
+			if len(r.Control) < 4 || !plainID(r.Control, 9) {
+				r.Control = "0000"
+				r.Status, r.Errors = x999.StatusRejected, []string{"5"}
+			}
+			if !codeLike(r.Version, 1, 35) {
+				r.Version = ""
+			}
+			sets = append(sets, r)
 		}
 		// AK101 and AK103 echo GS01 and GS08 when they are usable.
 		fid, version := g.functionalID, g.version

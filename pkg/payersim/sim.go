@@ -345,7 +345,21 @@ func (s *Simulator) Process(ctx context.Context, payerID string, r io.ReadSeeker
 			acks[key] = ack
 			ackOrder = append(ackOrder, key)
 		}
+		incomplete := it.Billing == nil || it.Subscriber == nil
+		if incomplete {
+			// Unreachable for a set the validator accepted; rejected
+			// rather than trusted.
+			if it.Billing == nil {
+				it.Billing = &x837p.BillingProvider{Name: x837p.Name{Last: "UNKNOWN"}, NPI: "0000000000"}
+			}
+			if it.Subscriber == nil {
+				it.Subscriber = &x837p.Subscriber{Name: x837p.Name{Last: "UNKNOWN"}, ID: "UNKNOWN"}
+			}
+		}
 		d := s.decide(p, it, now)
+		if incomplete {
+			d.reject = &x277ca.StatusCode{Category: "A3", Code: "21"}
+		}
 		cr := x277ca.ClaimResult{
 			Provider:       x277ca.Entity{LastName: it.Billing.Name.Last, FirstName: it.Billing.Name.First, Type: orDefault(it.Billing.Name.Entity, "2"), IDQual: "XX", ID: it.Billing.NPI},
 			Patient:        d.patientEntity277(),

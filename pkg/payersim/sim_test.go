@@ -534,3 +534,41 @@ func FuzzProcess(f *testing.F) {
 		}
 	})
 }
+
+// TestEightMinuteRule: the domain brief's example (24 min 97112 + 23 min
+// 97110 = 47 min → 3 units: 2 × 97112, 1 × 97110) cuts the second 97110
+// unit; with one timed line undocumented only the day cap applies.
+func TestEightMinuteRule(t *testing.T) {
+	gp := []string{"GP"}
+	cs := []*claim.Claim{
+		ptClaim("EM-1", medicare, 501, lineSpec{code: "97112", units: 2, mods: gp, note: "MIN 24"}, lineSpec{code: "97110", units: 2, mods: gp, note: "MINUTES 23"}),
+		ptClaim("EM-2", medicare, 502, lineSpec{code: "97112", units: 2, mods: gp, note: "MIN 24"}, lineSpec{code: "97110", units: 1, mods: gp, note: "MIN 23"}),
+		ptClaim("EM-3", medicare, 503, lineSpec{code: "97110", units: 3, mods: gp, note: "MIN 20"}, lineSpec{code: "97112", units: 1, mods: gp}),
+	}
+	res, err := newSim(t, 1).Process(context.Background(), medicare, bytes.NewReader(build837(t, cs)[medicare]), "em.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	era := res.FilesOf(Type835)[0]
+	checkResponse(t, era)
+	rems, _, err := x835.ReadAll(bytes.NewReader(era.Data), era.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paidUnits := map[string][]float64{}
+	for _, c := range rems[0].Claims {
+		for _, l := range c.Lines {
+			paidUnits[c.PatientControlNumber] = append(paidUnits[c.PatientControlNumber], l.UnitsPaid)
+		}
+	}
+	for id, want := range map[string][]float64{"EM-1": {2, 1}, "EM-2": {2, 1}, "EM-3": {3, 1}} {
+		if !slices.Equal(paidUnits[id], want) {
+			t.Errorf("%s: units paid %v, want %v", id, paidUnits[id], want)
+		}
+	}
+	for _, o := range res.Claims {
+		if cut := slices.Contains(o.Rules, RuleTimedUnits); cut != (o.ClaimID == "EM-1") {
+			t.Errorf("%s: rules %v", o.ClaimID, o.Rules)
+		}
+	}
+}
