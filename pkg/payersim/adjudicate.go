@@ -43,6 +43,9 @@ type claimDecision struct {
 	lines    []lineDecision
 	rules    []string
 	dupKey   string
+	// corrects is the paid claim a replacement (frequency 7) or void (8)
+	// names in REF*F8.
+	corrects *paidRecord
 	// deductible is PR-1 to take (0 when the claim is not picked).
 	deductible x835.Amount
 }
@@ -147,6 +150,17 @@ func (s *Simulator) decide(p *PayerConfig, it *x837p.Item, now time.Time) *claim
 	case s.chance("reject", p.ID, c.ID) < p.RejectRate:
 		d.reject = &x277ca.StatusCode{Category: "A7", Code: "164", Entity: "IL"}
 		return d
+	}
+
+	// A replacement or void must name a claim this payer paid (REF*F8 =
+	// its payer claim number) and not already reversed.
+	if c.Frequency == "7" || c.Frequency == "8" {
+		rec := s.findPaid(p.ID, c.OriginalRef)
+		if rec == nil {
+			d.reject = &x277ca.StatusCode{Category: "A7", Code: "464"}
+			return d
+		}
+		d.corrects = rec
 	}
 
 	pol := p.policy
@@ -491,6 +505,32 @@ func (s *Simulator) remember(p *PayerConfig, d *claimDecision, pay *x835.ClaimPa
 	s.history[p.ID] = h
 }
 
+// findPaid returns the claim a payer paid under a payer claim number,
+// unless it was reversed since.
+func (s *Simulator) findPaid(payer, icn string) *paidRecord {
+	if icn == "" {
+		return nil
+	}
+	h := s.history[payer]
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].pay.PayerClaimControlNumber == icn {
+			if h[i].reversed {
+				return nil
+			}
+			return h[i]
+		}
+	}
+	return nil
+}
+
+// reverse adds the reversal of a paid claim to the cycle and forgets it
+// as a duplicate target (the services may be billed again).
+func (s *Simulator) reverse(rec *paidRecord, cyc *cycle) {
+	rec.reversed = true
+	cyc.add(rec.payee, negate(rec.pay))
+	delete(s.paidKeys, rec.claim.dupKey)
+}
+
 // reversals adds to the cycle a reversal and correction pair for each
 // claim paid in an earlier cycle that the payer picks (ReversalRate),
 // each at most once, and returns their payer claim numbers.
@@ -503,8 +543,7 @@ func (s *Simulator) reversals(p *PayerConfig, cyc *cycle) []string {
 		if h.reversed || h.cycle >= s.cycle || s.chance("reverse", p.ID, h.pay.PayerClaimControlNumber) >= p.ReversalRate {
 			continue
 		}
-		h.reversed = true
-		cyc.add(h.payee, negate(h.pay))
+		s.reverse(h, cyc)
 		corr := s.price(p, h.claim, 1-p.CorrectionPercent/100)
 		cyc.add(h.payee, corr)
 		out = append(out, h.pay.PayerClaimControlNumber)

@@ -29,8 +29,9 @@ func (c *cycle) add(p payee, pay *x835.ClaimPayment) {
 
 // remittance builds the 835 set for one payee: check payment (or a
 // zero-payment notification), payer and payee loops, the claims and the
-// configured provider adjustments. A PLB that would make the payment
-// negative is left out (an 835 cannot pay less than zero).
+// provider adjustments: recovery of a balance carried forward (FB), the
+// configured ones (left out when they would make the payment negative)
+// and, when reversals exceed payments, a balance carried forward.
 func (s *Simulator) remittance(p *PayerConfig, pe payee, claims []*x835.ClaimPayment, now time.Time) *x835.Remittance {
 	total := x835.Amount(0)
 	for _, c := range claims {
@@ -44,17 +45,38 @@ func (s *Simulator) remittance(p *PayerConfig, pe payee, claims []*x835.ClaimPay
 		Claims: claims,
 	}
 	fiscal := x835.NewDate(now.Year(), time.December, 31)
+	plb := func(reason, ref string, amt x835.Amount) {
+		total -= amt
+		rem.ProviderAdjustments = append(rem.ProviderAdjustments, x835.ProviderAdjustment{ProviderID: pe.npi, FiscalPeriod: fiscal,
+			Reason: reason, Reference: ref, Amount: amt})
+	}
+	// A balance the provider owes from an earlier cycle (reversals that
+	// exceeded the payments) is recovered first.
+	key := p.ID + "/" + pe.npi
+	if owed := s.balances[key]; owed > 0 && total > 0 {
+		take := min(owed, total)
+		plb("FB", fmt.Sprintf("FB%04d", s.cycle), take)
+		s.balances[key] -= take
+		if s.balances[key] == 0 {
+			delete(s.balances, key)
+		}
+	}
 	for _, pl := range p.PLB {
 		if total-pl.Amount < 0 {
 			continue
 		}
-		total -= pl.Amount
 		ref := pl.Reference
 		if ref == "" {
 			ref = fmt.Sprintf("%s%04d", pl.Reason, s.cycle)
 		}
-		rem.ProviderAdjustments = append(rem.ProviderAdjustments, x835.ProviderAdjustment{ProviderID: pe.npi, FiscalPeriod: fiscal,
-			Reason: pl.Reason, Reference: ref, Amount: pl.Amount})
+		plb(pl.Reason, ref, pl.Amount)
+	}
+	// More reversed than paid: an 835 cannot pay less than zero, so the
+	// difference is carried forward (a negative FB adjustment now,
+	// recovered from a later payment).
+	if total < 0 {
+		s.balances[key] += -total
+		plb("FB", fmt.Sprintf("FB%04d", s.cycle), total)
 	}
 	s.checkSeq++
 	pm := &rem.Payment

@@ -65,8 +65,9 @@ type Result struct {
 	Files []File
 	// Claims lists every claim read from the file, in file order.
 	Claims []ClaimOutcome
-	// Reversals lists the payer claim numbers reversed and corrected in
-	// this cycle's 835.
+	// Reversals lists the payer claim numbers reversed in this cycle's
+	// 835: by replacement and void claims (frequency 7, 8) and at random
+	// (reversal_rate, with a correction).
 	Reversals []string
 }
 
@@ -108,6 +109,7 @@ type Simulator struct {
 	cycle    int
 	paidKeys map[string]bool          // duplicate keys of claims paid
 	paidFIFO []string                 // the same keys, oldest first
+	balances map[string]x835.Amount   // payer/payee NPI: owed by the provider, recovered from later payments
 	history  map[string][]*paidRecord // per payer, claims paid (for reversals)
 }
 
@@ -152,6 +154,9 @@ type State struct {
 	CheckSeq       int64            `json:"check_seq"`
 	Cycle          int              `json:"cycle"`
 	PaidKeys       []string         `json:"paid_keys,omitempty"`
+	// Balances are amounts providers owe (payer/NPI), recovered from
+	// later payments.
+	Balances map[string]x835.Amount `json:"balances,omitempty"`
 }
 
 // State returns a snapshot of the simulator's state.
@@ -161,7 +166,10 @@ func (s *Simulator) State() State {
 	s.nums.mu.Lock()
 	defer s.nums.mu.Unlock()
 	st := State{ControlNumbers: map[string]int64{}, ClaimSeq: s.claimSeq, CheckSeq: s.checkSeq, Cycle: s.cycle,
-		PaidKeys: append([]string(nil), s.paidFIFO...)}
+		PaidKeys: append([]string(nil), s.paidFIFO...), Balances: map[string]x835.Amount{}}
+	for k, v := range s.balances {
+		st.Balances[k] = v
+	}
 	for k, v := range s.nums.next {
 		st.ControlNumbers[k] = v
 	}
@@ -179,7 +187,10 @@ func (s *Simulator) Restore(st State) {
 	}
 	s.nums.mu.Unlock()
 	s.claimSeq, s.checkSeq, s.cycle = st.ClaimSeq, st.CheckSeq, st.Cycle
-	s.paidKeys, s.paidFIFO = map[string]bool{}, nil
+	s.paidKeys, s.paidFIFO, s.balances = map[string]bool{}, nil, map[string]x835.Amount{}
+	for k, v := range st.Balances {
+		s.balances[k] = v
+	}
 	for _, k := range st.PaidKeys {
 		s.rememberKey(k)
 	}
@@ -228,7 +239,7 @@ func New(cfg *Config, opts Options) (*Simulator, error) {
 		now = func() time.Time { return time.Now().UTC() }
 	}
 	return &Simulator{cfg: cfg, seed: opts.Seed, now: now, codes: codes, ncci: ncci,
-		paidKeys: map[string]bool{}, history: map[string][]*paidRecord{}}, nil
+		paidKeys: map[string]bool{}, history: map[string][]*paidRecord{}, balances: map[string]x835.Amount{}}, nil
 }
 
 // Config returns the simulator's configuration.
@@ -379,6 +390,18 @@ func (s *Simulator) Process(ctx context.Context, payerID string, r io.ReadSeeker
 		out.Status277, out.PayerClaimNumber = "A2:20", d.icn
 		ack.Claims = append(ack.Claims, cr)
 
+		if rec := d.corrects; rec != nil {
+			// A replacement or void reverses the claim it names first.
+			s.reverse(rec, cyc)
+			res.Reversals = append(res.Reversals, rec.pay.PayerClaimControlNumber)
+			if it.Claim.Frequency == "8" {
+				out.CLP02, out.Charge, out.Paid, out.Patient = "22", -rec.pay.Charge, -rec.pay.Paid, -rec.pay.PatientResponsibility
+				out.Rules = []string{"void"}
+				res.Claims = append(res.Claims, out)
+				continue
+			}
+			d.fire("replacement")
+		}
 		pay := s.price(p, d, 1)
 		cyc.add(d.payee, pay)
 		out.CLP02, out.Charge, out.Paid, out.Patient = pay.Status, pay.Charge, pay.Paid, pay.PatientResponsibility
@@ -410,7 +433,7 @@ func (s *Simulator) Process(ctx context.Context, payerID string, r io.ReadSeeker
 			Delay: time.Duration(p.Delays.ClaimAck), Data: buf.Bytes()})
 	}
 
-	res.Reversals = s.reversals(p, cyc)
+	res.Reversals = append(res.Reversals, s.reversals(p, cyc)...)
 	if len(cyc.order) > 0 {
 		f, err := s.write835(ctx, p, sub, cyc, now, stem)
 		if err != nil {

@@ -572,3 +572,95 @@ func TestEightMinuteRule(t *testing.T) {
 		}
 	}
 }
+
+// TestReplacementAndVoid: a replacement (frequency 7) naming a paid claim
+// in REF*F8 reverses it and is paid itself; a void (8) only reverses; an
+// unknown REF*F8 is rejected by the 277CA.
+func TestReplacementAndVoid(t *testing.T) {
+	s := newSim(t, 2)
+	orig := []*claim.Claim{ptClaim("CR-1", medicare, 601), ptClaim("CR-2", medicare, 602)}
+	r1, err := s.Process(context.Background(), medicare, bytes.NewReader(build837(t, orig)[medicare]), "orig.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	icn := map[string]string{}
+	paid := map[string]x835.Amount{}
+	for _, o := range r1.Claims {
+		icn[o.ClaimID], paid[o.ClaimID] = o.PayerClaimNumber, o.Paid
+		if o.CLP02 != "1" {
+			t.Fatalf("%s not paid: %+v", o.ClaimID, o)
+		}
+	}
+	repl := ptClaim("CR-1", medicare, 601, lineSpec{code: "97110", units: 1, mods: []string{"GP"}})
+	repl.Frequency, repl.OriginalRef = claim.FrequencyReplacement, icn["CR-1"]
+	void := ptClaim("CR-2", medicare, 602)
+	void.Frequency, void.OriginalRef = claim.FrequencyVoid, icn["CR-2"]
+	bad := ptClaim("CR-3", medicare, 603)
+	bad.Frequency, bad.OriginalRef = claim.FrequencyReplacement, "10999990000000"
+	r2, err := s.Process(context.Background(), medicare, bytes.NewReader(build837(t, []*claim.Claim{repl, void, bad})[medicare]), "fix.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range r2.Files {
+		checkResponse(t, f)
+	}
+	out := map[string]ClaimOutcome{}
+	for _, o := range r2.Claims {
+		out[o.ClaimID] = o
+	}
+	if o := out["CR-3"]; o.Status277 != "A7:464" || o.CLP02 != "" {
+		t.Errorf("unknown REF*F8: %+v; want a 277CA rejection A7:464", o)
+	}
+	if o := out["CR-2"]; o.CLP02 != "22" || o.Paid != -paid["CR-2"] {
+		t.Errorf("void: %+v; want the original payment reversed", o)
+	}
+	if o := out["CR-1"]; o.CLP02 != "1" || o.PayerClaimNumber == icn["CR-1"] {
+		t.Errorf("replacement: %+v; want paid under a new payer claim number", o)
+	}
+	rems, _, err := x835.ReadAll(bytes.NewReader(r2.FilesOf(Type835)[0].Data), "835")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range rems[0].Claims {
+		got = append(got, c.PatientControlNumber+"/"+c.Status+"/"+c.PayerClaimControlNumber)
+	}
+	want := []string{"CR-1/22/" + icn["CR-1"], "CR-1/1/" + out["CR-1"].PayerClaimNumber, "CR-2/22/" + icn["CR-2"]}
+	if !slices.Equal(got, want) {
+		t.Errorf("835 claims %v, want %v", got, want)
+	}
+	// More reversed than paid: the 835 pays zero and carries the
+	// difference forward (PLB FB, negative).
+	net := rems[0].Claims[0].Paid + rems[0].Claims[1].Paid + rems[0].Claims[2].Paid
+	if net >= 0 {
+		t.Fatalf("net %s: the test needs reversals exceeding payments", net)
+	}
+	plb := rems[0].ProviderAdjustments
+	if rems[0].Payment.Amount != 0 || len(plb) != 1 || plb[0].Reason != "FB" || plb[0].Amount != net {
+		t.Fatalf("BPR02 %s, PLB %+v; want 0 and FB %s", rems[0].Payment.Amount, plb, net)
+	}
+	// The next payments recover it.
+	r4, err := s.Process(context.Background(), medicare, bytes.NewReader(build837(t, []*claim.Claim{ptClaim("CR-9", medicare, 609), ptClaim("CR-10", medicare, 610)})[medicare]), "next.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResponse(t, r4.FilesOf(Type835)[0])
+	rems4, _, _ := x835.ReadAll(bytes.NewReader(r4.FilesOf(Type835)[0].Data), "835")
+	recovered := x835.Amount(0)
+	for _, a := range rems4[0].ProviderAdjustments {
+		if a.Reason == "FB" {
+			recovered += a.Amount
+		}
+	}
+	if paid := rems4[0].Claims[0].Paid + rems4[0].Claims[1].Paid; recovered != min(-net, paid) || recovered <= 0 {
+		t.Errorf("recovered %s of %s owed from %s paid", recovered, -net, paid)
+	}
+	// A second void of the same claim names a reversed claim: rejected.
+	r3, err := s.Process(context.Background(), medicare, bytes.NewReader(build837(t, []*claim.Claim{void})[medicare]), "again.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := r3.Claims[0]; o.Status277 != "A7:464" {
+		t.Errorf("second void: %+v; want A7:464", o)
+	}
+}
