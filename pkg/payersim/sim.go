@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,7 +117,7 @@ type Simulator struct {
 // maxHistory bounds the paid claims remembered per payer for reversals;
 // maxPaidKeys the duplicate keys kept.
 const (
-	maxHistory  = 10000
+	maxHistory  = 5000
 	maxPaidKeys = 200000
 )
 
@@ -157,6 +158,59 @@ type State struct {
 	// Balances are amounts providers owe (payer/NPI), recovered from
 	// later payments.
 	Balances map[string]x835.Amount `json:"balances,omitempty"`
+	// Paid are the claims paid (the last 5,000 per payer), so that later
+	// replacements, voids and reversals can reach them. They hold the
+	// claims' patient data, as the 837P files themselves do.
+	Paid []PaidClaim `json:"paid,omitempty"`
+}
+
+// PaidClaim is a paid claim as State keeps it: the payment, and the
+// claim and line decisions a correction reprices.
+type PaidClaim struct {
+	Payer      string             `json:"payer"`
+	Cycle      int                `json:"cycle"`
+	PayeeNPI   string             `json:"payee_npi"`
+	PayeeName  string             `json:"payee_name"`
+	Reversed   bool               `json:"reversed,omitempty"`
+	Payment    *x835.ClaimPayment `json:"payment"`
+	Item       x837p.Item         `json:"item"`
+	Received   time.Time          `json:"received"`
+	DupKey     string             `json:"duplicate_key"`
+	Deductible x835.Amount        `json:"deductible,omitempty"`
+	Lines      []PaidLine         `json:"lines"`
+}
+
+// PaidLine is one line decision of a PaidClaim.
+type PaidLine struct {
+	BilledUnits int64   `json:"billed_units"`
+	Units       int64   `json:"units"`
+	UnitsReason *Reason `json:"units_reason,omitempty"`
+	Deny        *Reason `json:"deny,omitempty"`
+	DenyRule    string  `json:"deny_rule,omitempty"`
+}
+
+func (r *paidRecord) save(payer string) PaidClaim {
+	d := r.claim
+	pc := PaidClaim{Payer: payer, Cycle: r.cycle, PayeeNPI: r.payee.npi, PayeeName: r.payee.name, Reversed: r.reversed,
+		Payment: r.pay, Item: *d.item, Received: d.received, DupKey: d.dupKey, Deductible: d.deductible}
+	for _, l := range d.lines {
+		pc.Lines = append(pc.Lines, PaidLine{BilledUnits: l.billedUnits, Units: l.units, UnitsReason: l.unitsReason, Deny: l.deny, DenyRule: l.denyRule})
+	}
+	return pc
+}
+
+func (pc *PaidClaim) record() (*paidRecord, bool) {
+	it := pc.Item
+	if it.Claim == nil || it.Billing == nil || it.Subscriber == nil || pc.Payment == nil || len(pc.Lines) != len(it.Claim.Lines) {
+		return nil, false
+	}
+	d := &claimDecision{item: &it, payee: payee{npi: pc.PayeeNPI, name: pc.PayeeName}, received: pc.Received,
+		icn: pc.Payment.PayerClaimControlNumber, dupKey: pc.DupKey, deductible: pc.Deductible}
+	for i, l := range pc.Lines {
+		d.lines = append(d.lines, lineDecision{line: &it.Claim.Lines[i], billedUnits: l.BilledUnits, units: l.Units,
+			unitsReason: l.UnitsReason, deny: l.Deny, denyRule: l.DenyRule})
+	}
+	return &paidRecord{cycle: pc.Cycle, payee: d.payee, claim: d, pay: pc.Payment, reversed: pc.Reversed}, true
 }
 
 // State returns a snapshot of the simulator's state.
@@ -169,6 +223,16 @@ func (s *Simulator) State() State {
 		PaidKeys: append([]string(nil), s.paidFIFO...), Balances: map[string]x835.Amount{}}
 	for k, v := range s.balances {
 		st.Balances[k] = v
+	}
+	payers := make([]string, 0, len(s.history))
+	for p := range s.history {
+		payers = append(payers, p)
+	}
+	sort.Strings(payers)
+	for _, p := range payers {
+		for _, r := range s.history[p] {
+			st.Paid = append(st.Paid, r.save(p))
+		}
 	}
 	for k, v := range s.nums.next {
 		st.ControlNumbers[k] = v
@@ -190,6 +254,12 @@ func (s *Simulator) Restore(st State) {
 	s.paidKeys, s.paidFIFO, s.balances = map[string]bool{}, nil, map[string]x835.Amount{}
 	for k, v := range st.Balances {
 		s.balances[k] = v
+	}
+	s.history = map[string][]*paidRecord{}
+	for i := range st.Paid {
+		if r, ok := st.Paid[i].record(); ok {
+			s.history[st.Paid[i].Payer] = append(s.history[st.Paid[i].Payer], r)
+		}
 	}
 	for _, k := range st.PaidKeys {
 		s.rememberKey(k)

@@ -3,6 +3,7 @@ package payersim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -662,5 +663,53 @@ func TestReplacementAndVoid(t *testing.T) {
 	}
 	if o := r3.Claims[0]; o.Status277 != "A7:464" {
 		t.Errorf("second void: %+v; want A7:464", o)
+	}
+}
+
+// TestStateRestore: a simulator restored from a saved state (through
+// JSON, as the server keeps it) continues the numbers, recognises
+// duplicates and can void a claim paid before.
+func TestStateRestore(t *testing.T) {
+	s1 := newSim(t, 4)
+	r1, err := s1.Process(context.Background(), medicare, bytes.NewReader(build837(t, []*claim.Claim{ptClaim("SR-1", medicare, 701)})[medicare]), "a.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	icn := r1.Claims[0].PayerClaimNumber
+	b, err := json.Marshal(s1.State())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	s2 := newSim(t, 4)
+	s2.Restore(st)
+	void := ptClaim("SR-1", medicare, 701)
+	void.Frequency, void.OriginalRef = claim.FrequencyVoid, icn
+	dup := ptClaim("SR-2", medicare, 701)
+	r2, err := s2.Process(context.Background(), medicare, bytes.NewReader(build837(t, []*claim.Claim{dup, void})[medicare]), "b.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range r2.Files {
+		checkResponse(t, f)
+		if f.Type == Type999 && segments(f.Data, "ISA")[0][13] == segments(r1.Files[0].Data, "ISA")[0][13] {
+			t.Error("the restored simulator repeats an ISA13")
+		}
+	}
+	out := map[string]ClaimOutcome{}
+	for _, o := range r2.Claims {
+		out[o.ClaimID] = o
+	}
+	if o := out["SR-2"]; !slices.Equal(o.Adjustments, []string{"OA-18"}) {
+		t.Errorf("duplicate after restore: %+v", o)
+	}
+	if o := out["SR-1"]; o.CLP02 != "22" || o.Paid != -r1.Claims[0].Paid {
+		t.Errorf("void after restore: %+v", o)
+	}
+	if o := out["SR-1"]; o.PayerClaimNumber == icn {
+		t.Error("the restored simulator repeats a payer claim number")
 	}
 }
