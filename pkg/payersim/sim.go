@@ -117,7 +117,7 @@ type Simulator struct {
 // maxHistory bounds the paid claims remembered per payer for reversals;
 // maxPaidKeys the duplicate keys kept.
 const (
-	maxHistory  = 5000
+	maxHistory  = 1000
 	maxPaidKeys = 200000
 )
 
@@ -146,9 +146,9 @@ func (c *counters) Next(_ context.Context, kind x12.ControlKind, sender, receive
 	return n, nil
 }
 
-// State is what a simulator must remember across restarts: its counters
-// and the duplicate keys (hashes, no claim data) of the claims it paid.
-// Claims paid before a restart are not reversed later.
+// State is what a simulator must remember across restarts: its counters,
+// the duplicate keys (hashes) of the claims it paid, balances carried
+// forward and the recent paid claims.
 type State struct {
 	ControlNumbers map[string]int64 `json:"control_numbers"`
 	ClaimSeq       int64            `json:"claim_seq"`
@@ -158,7 +158,7 @@ type State struct {
 	// Balances are amounts providers owe (payer/NPI), recovered from
 	// later payments.
 	Balances map[string]x835.Amount `json:"balances,omitempty"`
-	// Paid are the claims paid (the last 5,000 per payer), so that later
+	// Paid are the claims paid (the last 1,000 per payer), so that later
 	// replacements, voids and reversals can reach them. They hold the
 	// claims' patient data, as the 837P files themselves do.
 	Paid []PaidClaim `json:"paid,omitempty"`
