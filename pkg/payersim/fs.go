@@ -135,14 +135,24 @@ func (f *rootFS) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 // upload is an open write handle; closing it tells the watcher.
 type upload struct {
 	*os.File
-	fs    *rootFS
-	local string
-	once  sync.Once
+	fs     *rootFS
+	local  string
+	once   sync.Once
+	failed bool // the connection dropped with the handle open
 }
+
+// TransferError is called by the request server when the session ends
+// with the handle still open (a dropped connection).
+func (u *upload) TransferError(error) { u.failed = true }
 
 func (u *upload) Close() error {
 	err := u.File.Close()
 	u.once.Do(func() {
+		if u.failed && !ignored(filepath.Base(u.local)) {
+			// A broken upload under a final name is hidden rather than
+			// answered: the client will upload it again.
+			os.Rename(u.local, filepath.Join(filepath.Dir(u.local), "."+filepath.Base(u.local)+".aborted"))
+		}
 		u.fs.mu.Lock()
 		if u.fs.writing[u.local]--; u.fs.writing[u.local] <= 0 {
 			delete(u.fs.writing, u.local)

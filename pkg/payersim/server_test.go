@@ -494,3 +494,49 @@ func TestStateSurvivesRestart(t *testing.T) {
 		t.Error("ST-2 is in no 835")
 	}
 }
+
+// TestSFTPDroppedUpload: an upload under its final name whose connection
+// drops with the file open is hidden, never answered.
+func TestSFTPDroppedUpload(t *testing.T) {
+	ts := startServer(t)
+	hk, err := knownhosts.New(ts.known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := ssh.Dial("tcp", ts.addr, &ssh.ClientConfig{User: "biller", Auth: []ssh.AuthMethod{ssh.PublicKeys(ts.key)}, HostKeyCallback: hk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sftp.NewClient(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.OpenFile("/04412/inbound/half.837", os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := build837(t, roundTripClaims()[:2])[medicare]
+	if _, err := w.Write(data[:len(data)/2]); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close() // drop the connection with the file open
+	inbound := filepath.Join(ts.srv.Root(), "04412", "inbound")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(inbound, ".half.837.aborted")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(inbound)
+			t.Fatalf("no hidden .half.837.aborted; inbound holds %v", entries)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // several polls
+	if out, _ := os.ReadDir(filepath.Join(ts.srv.Root(), "04412", "outbound")); len(out) != 0 {
+		t.Errorf("the broken upload was answered: %v", out)
+	}
+	if pend, _ := os.ReadDir(filepath.Join(ts.data, "pending", "04412")); len(pend) != 0 {
+		t.Errorf("the broken upload was answered: %v", pend)
+	}
+}
