@@ -45,6 +45,10 @@ type ServerOptions struct {
 	// Logf receives one line per event (file names, counts, errors; no
 	// claim data). Nil discards.
 	Logf func(format string, args ...any)
+	// OnProcessed, when set, is called (from the watcher goroutine) after
+	// an 837P was answered and its responses queued: tests use it to see
+	// the decisions without parsing the responses.
+	OnProcessed func(payerID, file string, res *Result)
 }
 
 // Server is the simulator's SFTP front: per-payer inbound and outbound
@@ -449,6 +453,9 @@ func (s *Server) processFile(ctx context.Context, p *PayerConfig, local string) 
 		return
 	}
 	s.opts.Logf("payer-sim: %s/%s: %d claims, %d responses queued", p.Folder, name, len(res.Claims), len(res.Files))
+	if s.opts.OnProcessed != nil {
+		s.opts.OnProcessed(p.ID, name, res)
+	}
 }
 
 // moveNoReplace renames from to to, or to to.1, to.2 ... when taken.

@@ -32,6 +32,7 @@ type testServer struct {
 	key         ssh.Signer
 	keyFile     string // OpenSSH private key file of key
 	known       string // known_hosts file pinning the server
+	processed   chan *Result
 }
 
 func newKey(t *testing.T) (ssh.Signer, []byte) {
@@ -69,8 +70,15 @@ func startServer(t *testing.T) *testServer {
 	if err := os.WriteFile(ts.keyFile, pemKey, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	ts.processed = make(chan *Result, 10)
 	ts.srv, err = NewServer(sim, ServerOptions{DataDir: ts.data, Listen: "127.0.0.1:0", User: "biller",
-		AuthorizedKeys: []ssh.PublicKey{ts.key.PublicKey()}, Password: "s3cret-pass", Logf: t.Logf})
+		AuthorizedKeys: []ssh.PublicKey{ts.key.PublicKey()}, Password: "s3cret-pass", Logf: t.Logf,
+		OnProcessed: func(_, _ string, res *Result) {
+			select {
+			case ts.processed <- res:
+			default: // nobody listening
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,6 +212,14 @@ func TestSFTPGoClient(t *testing.T) {
 		return b, c.Remove("/04412/outbound/" + n)
 	})
 	checkAll(t, files, segments(data, "GS")[0][6])
+	select {
+	case res := <-ts.processed:
+		if len(res.Claims) != 6 {
+			t.Errorf("OnProcessed: %d claims, want 6", len(res.Claims))
+		}
+	default:
+		t.Error("OnProcessed was not called")
+	}
 	// The 837P left the inbound folder once answered.
 	if _, err := c.Stat("/04412/inbound/sub1.837"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("inbound file after processing: %v", err)

@@ -191,7 +191,28 @@ func TestRoundTrip(t *testing.T) {
 		}
 		paid := map[string]int{}
 		for _, rem := range rems {
+			net := x835.Amount(0)
 			for _, c := range rem.Claims {
+				net += c.Paid
+				// Balancing, spelled out (the 835 checker also checks it):
+				// SVC02 − line CAS = SVC03, CLP03 − all CAS = CLP04.
+				adj := x835.Amount(0)
+				for _, a := range c.Adjustments {
+					adj += a.Amount
+				}
+				for _, l := range c.Lines {
+					ladj := x835.Amount(0)
+					for _, a := range l.Adjustments {
+						ladj += a.Amount
+					}
+					if l.Charge-ladj != l.Paid {
+						t.Errorf("%s: SVC %s %s − %s ≠ %s", c.PatientControlNumber, l.Procedure.Code, l.Charge, ladj, l.Paid)
+					}
+					adj += ladj
+				}
+				if c.Charge-adj != c.Paid || c.Paid < 0 {
+					t.Errorf("%s: CLP03 %s − %s ≠ CLP04 %s", c.PatientControlNumber, c.Charge, adj, c.Paid)
+				}
 				paid[c.PatientControlNumber]++
 				if want, ok := icn[c.PatientControlNumber]; !ok || c.PayerClaimControlNumber != want {
 					t.Errorf("%s: CLP %s CLP07 %q, 277CA REF*1K %q", payer, c.PatientControlNumber, c.PayerClaimControlNumber, want)
@@ -202,6 +223,13 @@ func TestRoundTrip(t *testing.T) {
 						t.Errorf("%s: SVC %s REF*6R %q does not match an 837 line", payer, l.Procedure.Code, l.ControlNumber)
 					}
 				}
+			}
+			plb := x835.Amount(0)
+			for _, a := range rem.ProviderAdjustments {
+				plb += a.Amount
+			}
+			if rem.Payment.Amount != net-plb {
+				t.Errorf("%s: BPR02 %s ≠ ΣCLP04 %s − ΣPLB %s", payer, rem.Payment.Amount, net, plb)
 			}
 		}
 		for id := range icn {
