@@ -51,6 +51,7 @@ type Reason struct {
 	RARC  []string `json:"rarc,omitempty"` // remark codes (list 411), sent as LQ*HE
 }
 
+// String is the adjustment as GROUP-CARC[/RARC...], e.g. CO-151/M53.
 func (r Reason) String() string {
 	s := r.Group + "-" + r.CARC
 	if len(r.RARC) > 0 {
