@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -334,11 +335,29 @@ func (s *Simulator) chance(parts ...string) float64 {
 // read, else a 999, a 277CA per accepted transaction set and an 835 for
 // the payment cycle (the accepted claims, plus reversal and correction
 // pairs of claims paid in earlier cycles). name is the file name used in
-// findings and response names. r is read twice (validation, then claims).
-func (s *Simulator) Process(ctx context.Context, payerID string, r io.ReadSeeker, name string) (*Result, error) {
+// findings and response names. The file is read twice (validation, then
+// claims): an io.ReadSeeker (a file, a bytes.Reader) is rewound, any other
+// reader is first copied to a temporary file.
+func (s *Simulator) Process(ctx context.Context, payerID string, in io.Reader, name string) (*Result, error) {
 	p, ok := s.cfg.Payer(payerID)
 	if !ok {
 		return nil, fmt.Errorf("payersim: unknown payer %q", payerID)
+	}
+	r, ok := in.(io.ReadSeeker)
+	if !ok {
+		tmp, err := os.CreateTemp("", "payersim-*.837")
+		if err != nil {
+			return nil, fmt.Errorf("payersim: spooling %s: %w", name, err)
+		}
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		if _, err := io.Copy(tmp, in); err != nil {
+			return nil, fmt.Errorf("payersim: spooling %s: %w", name, err)
+		}
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		r = tmp
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -445,6 +446,14 @@ func TestTA1(t *testing.T) {
 	checkResponse(t, res.Files[0])
 	if ta1 := segments(res.Files[0].Data, "TA1"); ta1[0][1] != isa13 || ta1[0][4] != "A" || ta1[0][5] != "000" {
 		t.Fatalf("TA1 %v; want %s accepted, note 000", ta1, isa13)
+	}
+	// A plain reader (not a seeker) is spooled: same answer.
+	res2, err := newSim(t, 1).Process(context.Background(), medicare, io.MultiReader(bytes.NewReader(req)), "req.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res2.Files) != len(res.Files) || !bytes.Equal(res2.Files[3].Data, res.Files[3].Data) {
+		t.Errorf("a plain reader gets other answers than a bytes.Reader")
 	}
 	// Garbage is answered with a TA1 too, never a panic.
 	res, err = newSim(t, 1).Process(context.Background(), medicare, bytes.NewReader([]byte("hello")), "junk.837")
