@@ -24,6 +24,7 @@ type checkedSet struct {
 
 // checkedGroup is one functional group of a submission.
 type checkedGroup struct {
+	isa13                                            string // of the interchange holding the group
 	functionalID, control, version, sender, receiver string
 	sets                                             []*checkedSet
 }
@@ -42,6 +43,7 @@ func check(r io.Reader, name string, now func() time.Time) (*submission, error) 
 	sub := &submission{}
 	var cur *checkedSet
 	var grp *checkedGroup
+	isa13 := ""
 	report := func(f x12.Finding) {
 		list, dropped := &sub.envelope, (*bool)(nil)
 		if cur != nil {
@@ -89,6 +91,7 @@ func check(r io.Reader, name string, now func() time.Time) (*submission, error) 
 		}
 		switch seg.ID() {
 		case "ISA":
+			isa13 = strings.TrimSpace(seg.Text(13))
 			if sub.isa13 == "" {
 				sub.isa13 = strings.TrimSpace(seg.Text(13))
 				sub.senderQual, sub.sender = seg.Text(5), strings.TrimSpace(seg.Text(6))
@@ -97,11 +100,11 @@ func check(r io.Reader, name string, now func() time.Time) (*submission, error) 
 				sub.ackRequested = seg.Text(14) == "1"
 			}
 		case "GS":
-			grp = &checkedGroup{functionalID: seg.Text(1), sender: seg.Text(2), receiver: seg.Text(3), control: seg.Text(6), version: seg.Text(8)}
+			grp = &checkedGroup{isa13: isa13, functionalID: seg.Text(1), sender: seg.Text(2), receiver: seg.Text(3), control: seg.Text(6), version: seg.Text(8)}
 			sub.groups = append(sub.groups, grp)
 		case "ST":
 			if grp == nil {
-				grp = &checkedGroup{}
+				grp = &checkedGroup{isa13: isa13}
 				sub.groups = append(sub.groups, grp)
 			}
 			cur = &checkedSet{id: seg.Text(1), control: seg.Text(2), version: seg.Text(3)}
@@ -187,10 +190,14 @@ func (s *submission) ta1Note() string {
 	return ""
 }
 
+// setKey identifies a transaction set in a file: ISA13, GS06, ST02.
+func setKey(isa13, gs06, st02 string) string { return isa13 + "\x00" + gs06 + "\x00" + st02 }
+
 // ack999 turns the findings into one 999 group response per functional
-// group.
-func (s *submission) ack999() []*x999.GroupResponse {
+// group, and lists the accepted sets by setKey.
+func (s *submission) ack999() ([]*x999.GroupResponse, map[string]bool) {
 	var out []*x999.GroupResponse
+	accepted := map[string]bool{}
 	for _, g := range s.groups {
 		if len(g.control) > 9 || !x12.IsDigits([]byte(g.control)) {
 			continue // no usable GS06: nothing an AK1 could name
@@ -215,6 +222,9 @@ func (s *submission) ack999() []*x999.GroupResponse {
 				r.Version = ""
 			}
 			sets = append(sets, r)
+			if r.Accepted() {
+				accepted[setKey(g.isa13, g.control, r.Control)] = true
+			}
 		}
 		// AK101 and AK103 echo GS01 and GS08 when they are usable.
 		fid, version := g.functionalID, g.version
@@ -226,5 +236,5 @@ func (s *submission) ack999() []*x999.GroupResponse {
 		}
 		out = append(out, x999.Build(fid, g.control, version, sets))
 	}
-	return out
+	return out, accepted
 }

@@ -385,15 +385,7 @@ func (s *Simulator) Process(ctx context.Context, payerID string, in io.Reader, n
 		}
 		res.Files = append(res.Files, f)
 	}
-	groups := sub.ack999()
-	accepted := map[string]bool{} // GS06 + ST02 of accepted sets
-	for _, g := range groups {
-		for _, st := range g.Sets {
-			if st.Accepted() {
-				accepted[g.GroupControl+"\x00"+st.Control] = true
-			}
-		}
-	}
+	groups, accepted := sub.ack999()
 	if len(groups) > 0 {
 		var buf bytes.Buffer
 		ih, gh := s.headers(p, sub, now)
@@ -428,7 +420,7 @@ func (s *Simulator) Process(ctx context.Context, payerID string, in io.Reader, n
 		}
 		env, hdr := rd.Envelope(), rd.Header()
 		out := ClaimOutcome{ClaimID: it.Claim.ID, Set: hdr.Control}
-		key := env.GroupControl + "\x00" + hdr.Control
+		key := setKey(env.Control, env.GroupControl, hdr.Control)
 		if !accepted[key] {
 			res.Claims = append(res.Claims, out)
 			continue
@@ -517,7 +509,7 @@ func (s *Simulator) Process(ctx context.Context, payerID string, in io.Reader, n
 		if err := x277ca.WriteFile(ctx, &buf, s.writerOptions(), ih, gh, tx); err != nil {
 			return nil, fmt.Errorf("payersim: writing 277CA: %w", err)
 		}
-		_, st, _ := strings.Cut(key, "\x00")
+		st := key[strings.LastIndexByte(key, 0)+1:]
 		res.Files = append(res.Files, File{Type: Type277CA, Name: p.fileName(Type277CA, now, sub.isa13, st, stem, ctl),
 			Delay: time.Duration(p.Delays.ClaimAck), Data: buf.Bytes()})
 	}
