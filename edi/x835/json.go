@@ -19,6 +19,23 @@ import (
 // MarshalJSON writes the claim with its reversal links as indices.
 func (c *ClaimPayment) MarshalJSON() ([]byte, error) { return c.AppendJSON(nil), nil }
 
+// MarshalJSON writes the envelope; its group_date as "2019-08-16".
+func (e Envelope) MarshalJSON() ([]byte, error) { return e.appendJSON(nil), nil }
+
+type envelopeFields Envelope
+
+// UnmarshalJSON reads what MarshalJSON writes, and group_date as
+// CCYYMMDD too.
+func (e *Envelope) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, (*envelopeFields)(e)); err != nil {
+		return err
+	}
+	if d := e.GroupDate; len(d) == 10 && d[4] == '-' && d[7] == '-' {
+		e.GroupDate = d[:4] + d[5:7] + d[8:]
+	}
+	return nil
+}
+
 // MarshalJSON writes the remittance with its claims.
 func (r *Remittance) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
 
@@ -233,7 +250,10 @@ func (e *Envelope) appendJSON(dst []byte) []byte {
 	dst = optString(dst, "group_control", e.GroupControl)
 	dst = optString(dst, "group_sender", e.GroupSender)
 	dst = optString(dst, "group_receiver", e.GroupReceiver)
-	dst = optString(dst, "group_date", e.GroupDate)
+	if e.GroupDate != "" { // GS04 CCYYMMDD, written as the other dates
+		dst = jsonw.Key(dst, "group_date")
+		dst = jsonw.DateText(dst, e.GroupDate)
+	}
 	return append(dst, '}')
 }
 

@@ -303,3 +303,36 @@ func parseCents(s string) (int64, bool) {
 	}
 	return v, true
 }
+
+// Date, Time, Amount and Number are text fields as X12 sends them that
+// marshal in the JSON style of the 835, 999 and 277CA (docs/835.md):
+// "2019-08-16", "12:30", 123.40 and 3. Text of another shape is written
+// as a string, as sent; the empty string as "" (use omitempty to leave it
+// out).
+type (
+	Date   string
+	Time   string
+	Amount string
+	Number string
+)
+
+// MarshalJSON writes the date as DateText does.
+func (d Date) MarshalJSON() ([]byte, error) { return DateText(nil, string(d)), nil }
+
+// MarshalJSON writes the time as TimeText does.
+func (t Time) MarshalJSON() ([]byte, error) { return TimeText(nil, string(t)), nil }
+
+// MarshalJSON writes the amount as AmountText does.
+func (a Amount) MarshalJSON() ([]byte, error) { return AmountText(nil, string(a)), nil }
+
+// MarshalJSON writes the number as NumberText does.
+func (n Number) MarshalJSON() ([]byte, error) { return NumberText(nil, string(n)), nil }
+
+// TA1 is an interchange acknowledgment (x12.TA1) in that style.
+type TA1 struct {
+	Control string `json:"control"`
+	Date    Date   `json:"date"`
+	Time    Time   `json:"time"`
+	Ack     string `json:"ack"`
+	Note    string `json:"note"`
+}
