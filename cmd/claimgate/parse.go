@@ -64,7 +64,10 @@ func cmdParse(args []string, stdout, stderr io.Writer) error {
 	case kind != "835" && kind != "999" && kind != "277":
 		return usageErr("parse reads 999, 277CA and 835 files; %s holds %s", name, kind)
 	}
-	v := validateAlong(br, name)
+	// What the sniffing buffered, then the input itself: the readers
+	// read it in their own 64 KiB blocks, not through the bufio.Reader.
+	head, _ := br.Peek(br.Buffered())
+	v := validateAlong(io.MultiReader(bytes.NewReader(bytes.Clone(head)), in), name)
 	var rerr error
 	switch {
 	case *asCSV:
@@ -105,7 +108,7 @@ func cmdParse(args []string, stdout, stderr io.Writer) error {
 // one read of the input, and the verdict of validate.
 type validation struct {
 	r        io.Reader // what the typed reader reads: the input, teed
-	pw       *io.PipeWriter
+	pw       *chunkPipe
 	done     chan struct{}
 	findings x12.Findings
 	err      error
@@ -114,8 +117,11 @@ type validation struct {
 	waited      bool
 }
 
+var drainBuf [4096]byte
+
 func validateAlong(src io.Reader, name string) *validation {
-	pr, pw := io.Pipe()
+	pw := newChunkPipe()
+	pr := pw
 	v := &validation{r: io.TeeReader(src, pw), pw: pw, done: make(chan struct{})}
 	trn := paymentTracker{first: map[string]int{}}
 	go func() {
@@ -133,7 +139,11 @@ func validateAlong(src io.Reader, name string) *validation {
 		v.findings, v.err = fs, err
 		// Check stops reading only on a read error, which the typed
 		// reader sees too; drain so its writes never block.
-		io.Copy(io.Discard, pr)
+		for {
+			if _, err := pr.Read(drainBuf[:]); err != nil {
+				break
+			}
+		}
 	}()
 	return v
 }
