@@ -334,6 +334,9 @@ func parse835CSV(r io.Reader, name string, w io.Writer) error {
 	rd.ReuseClaims = true
 	rd.Report = func(x12.Finding) {}
 	cw := x835.NewCSVWriter(w)
+	if err := cw.WriteHeader(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	var rem *x835.Remittance
 	skip := false

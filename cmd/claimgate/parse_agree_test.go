@@ -235,3 +235,19 @@ func TestParseWriteErrorIsExit2(t *testing.T) {
 		}
 	}
 }
+
+// TestParseCSVHeaderAlways: an 835 with nothing to post still prints the
+// header row.
+func TestParseCSVHeaderAlways(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := gen835(&b, 1, 1, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	old := stdin
+	defer func() { stdin = old }()
+	stdin = bytes.NewReader(b.Bytes())
+	code, out, errs := runCLI("parse", "-", "--csv")
+	if code == 2 || out != strings.Join(x835.CSVHeader, ",")+"\n" {
+		t.Fatalf("exit %d, output %q: %s", code, out, errs)
+	}
+}
