@@ -108,7 +108,7 @@ func cmdParse(args []string, stdout, stderr io.Writer) error {
 // one read of the input, and the verdict of validate.
 type validation struct {
 	r        io.Reader // what the typed reader reads: the input, teed
-	pw       *chunkPipe
+	pipe     *chunkPipe
 	done     chan struct{}
 	findings x12.Findings
 	err      error
@@ -117,16 +117,15 @@ type validation struct {
 	waited      bool
 }
 
-var drainBuf [4096]byte
-
+// validateAlong starts validate's checks on what is read from src through
+// the returned validation's r.
 func validateAlong(src io.Reader, name string) *validation {
-	pw := newChunkPipe()
-	pr := pw
-	v := &validation{r: io.TeeReader(src, pw), pw: pw, done: make(chan struct{})}
+	pipe := newChunkPipe()
+	v := &validation{r: io.TeeReader(src, pipe), pipe: pipe, done: make(chan struct{})}
 	trn := paymentTracker{first: map[string]int{}}
 	go func() {
 		defer close(v.done)
-		_, fs, err := x12.Check(pr, x12.CheckOptions{
+		_, fs, err := x12.Check(pipe, x12.CheckOptions{
 			Name: name,
 			Sets: setChecker,
 			Segment: func(seg *x12.Segment) {
@@ -139,8 +138,9 @@ func validateAlong(src io.Reader, name string) *validation {
 		v.findings, v.err = fs, err
 		// Check stops reading only on a read error, which the typed
 		// reader sees too; drain so its writes never block.
+		var buf [4096]byte
 		for {
-			if _, err := pr.Read(drainBuf[:]); err != nil {
+			if _, err := pipe.Read(buf[:]); err != nil {
 				break
 			}
 		}
@@ -150,15 +150,15 @@ func validateAlong(src io.Reader, name string) *validation {
 
 // wait lets the rest of the input through to the checks (the typed reader
 // may stop before the end) and returns validate's findings with the
-// duplicate payments, in file order.
-// It may be called again and returns the same.
+// duplicate payments, in file order; called again, it returns the same.
+// readErr, when the typed reader failed, ends the checks' input there.
 func (v *validation) wait(readErr error) (x12.Findings, error) {
 	if !v.waited {
 		v.waited = true
 		if readErr == nil {
 			_, readErr = io.Copy(io.Discard, v.r)
 		}
-		v.pw.CloseWithError(readErr)
+		v.pipe.CloseWithError(readErr)
 		<-v.done
 		v.findings = mergeFindings(v.findings, v.dupFindings)
 	}
