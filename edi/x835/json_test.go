@@ -226,3 +226,24 @@ func TestJSONWriterReportsWriteError(t *testing.T) {
 		t.Fatalf("write error %v, want %v", werr, io.ErrClosedPipe)
 	}
 }
+
+// FuzzAppendJSON holds AppendJSON to encoding/json's reading of the tags
+// on whatever the readers make of arbitrary input (the samples are the
+// seeds).
+func FuzzAppendJSON(f *testing.F) {
+	files, _ := filepath.Glob("../../testdata/835/*")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil && !strings.HasSuffix(p, "SOURCES.txt") {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rems, _, err := ReadAll(bytes.NewReader(data), "fuzz")
+		if err != nil {
+			return
+		}
+		for _, rem := range rems {
+			sameJSON(t, "fuzz", rem.AppendJSON(nil), oracle(t, rem))
+		}
+	})
+}
