@@ -117,6 +117,10 @@ type validation struct {
 	waited      bool
 }
 
+// parseSets is validate's Sets function for one file (checkers.go), so
+// parse checks each set exactly as validate does.
+func parseSets() func(x12.SetHeader) x12.SetChecker { return setChecker }
+
 // validateAlong starts validate's checks on what is read from src through
 // the returned validation's r.
 func validateAlong(src io.Reader, name string) *validation {
@@ -127,7 +131,7 @@ func validateAlong(src io.Reader, name string) *validation {
 		defer close(v.done)
 		_, fs, err := x12.Check(pipe, x12.CheckOptions{
 			Name: name,
-			Sets: setChecker,
+			Sets: parseSets(),
 			Segment: func(seg *x12.Segment) {
 				if f, ok := trn.segment(seg); ok {
 					f.File = name
