@@ -2,4 +2,7 @@
 
 package main
 
-func cpuSeconds() (float64, bool) { return 0, false }
+import "time"
+
+// cpuTime is not measured on this system.
+func cpuTime() (time.Duration, bool) { return 0, false }
