@@ -74,12 +74,17 @@ func TestParseVerdictMatchesValidate(t *testing.T) {
 			if pcode != vcode && !(vcode == 0 && pcode == 1 && dups > 0) {
 				t.Errorf("%s %s: parse exits %d, validate %d\nparse: %s\nvalidate: %s", p, mode, pcode, vcode, perr, vout)
 			}
-			if got, want := errorKeys(perr, RuleDuplicatePayment), errorKeys(vout, ""); !reflect.DeepEqual(got, want) {
+			if got, want := errorKeys(perr, RuleDuplicatePayment), errorKeys(vout, RuleDuplicatePayment); !reflect.DeepEqual(got, want) {
 				t.Errorf("%s %s: parse reports errors\n%s\nvalidate\n%s", p, mode, strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 			// validate's warnings too: the same findings, in the same words
-			if perrNoDup := dropRule(perr, RuleDuplicatePayment); perrNoDup != vout {
-				t.Errorf("%s %s: parse's findings differ from validate's:\n%s\nvalidate:\n%s", p, mode, perrNoDup, vout)
+			if got, want := dropRule(perr, RuleDuplicatePayment), dropRule(vout, RuleDuplicatePayment); got != want {
+				t.Errorf("%s %s: parse's findings differ from validate's:\n%s\nvalidate:\n%s", p, mode, got, want)
+			}
+			// and every repeated payment validate finds, parse finds at
+			// the same place (once)
+			if got, want := ruleSegments(perr, RuleDuplicatePayment), ruleSegments(vout, RuleDuplicatePayment); len(want) > 0 && !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %s: repeated payments at %v, validate finds them at %v", p, mode, got, want)
 			}
 			if mode == "--json" {
 				var doc struct {
@@ -100,6 +105,21 @@ func TestParseVerdictMatchesValidate(t *testing.T) {
 	if failing < 5 {
 		t.Fatalf("only %d samples fail validation: the verdict is hardly tested", failing)
 	}
+}
+
+// ruleSegments lists the "segment N (ID)" places of the findings of a rule.
+func ruleSegments(lines, rule string) []string {
+	var out []string
+	for _, l := range strings.Split(lines, "\n") {
+		if strings.HasSuffix(l, "["+rule+"]") {
+			if i := strings.Index(l, "segment "); i >= 0 {
+				if j := strings.Index(l[i:], ")"); j >= 0 {
+					out = append(out, l[i:i+j+1])
+				}
+			}
+		}
+	}
+	return out
 }
 
 func dropRule(lines, rule string) string {
@@ -185,7 +205,8 @@ func TestParseCSVPostsPaymentOnce(t *testing.T) {
 	if clp != 4 || len(rows) != 1+clp/2 || code != 1 {
 		t.Fatalf("exit %d, %d rows for %d CLP in two copies:\n%s", code, len(rows), clp, out)
 	}
-	if !strings.Contains(errs, "segment 40 (TRN) element 2: payment trace number 10100000000") || !strings.HasSuffix(strings.TrimSpace(errs), "["+RuleDuplicatePayment+"]") {
+	if !strings.Contains(errs, "segment 40 (TRN) element 2: ") || strings.Count(errs, "["+RuleDuplicatePayment+"]") != 1 ||
+		!strings.HasSuffix(strings.TrimSpace(errs), "["+RuleDuplicatePayment+"]") {
 		t.Fatalf("finding: %s", errs)
 	}
 
