@@ -4,6 +4,8 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strings"
@@ -95,4 +97,37 @@ func runCLIDiscard(args ...string) (int, string, string) {
 	var errb strings.Builder
 	code := run(args, io.Discard, &errb)
 	return code, "", errb.String()
+}
+
+// TestParse835JSONAllocs: parse --json writes each claim by appending to
+// a buffer, without encoding/json and its per-value allocations: the
+// whole command (reader, validate's checks, JSON) allocates less than two
+// objects per additional claim.
+func TestParse835JSONAllocs(t *testing.T) {
+	dir := t.TempDir()
+	mallocs := func(claims int) uint64 {
+		p := filepath.Join(dir, "in.835")
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gen835(f, 4, 1, claims, false); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if code, _, errs := runCLIDiscard("parse", p, "--json"); code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		runtime.ReadMemStats(&after)
+		return after.Mallocs - before.Mallocs
+	}
+	mallocs(100) // code tables and caches load once
+	small, large := mallocs(2000), mallocs(8000)
+	perClaim := (float64(large) - float64(small)) / 6000
+	t.Logf("%d allocations for 2,000 claims, %d for 8,000: %.2f per claim", small, large, perClaim)
+	if perClaim >= 2 {
+		t.Fatalf("%.2f allocations per claim", perClaim)
+	}
 }
