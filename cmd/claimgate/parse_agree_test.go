@@ -149,7 +149,7 @@ func TestParseJSONValid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := gen835(f, seed, int(seed), 700, false); err != nil {
+		if _, err := gen835(f, seed, int(seed), 300, false); err != nil {
 			t.Fatal(err)
 		}
 		f.Close()
