@@ -8,7 +8,8 @@ import (
 // chunkPipe hands the bytes one goroutine reads to another, a few chunks
 // ahead: unlike io.Pipe, whose writer waits until the reader has taken
 // all of each write, the two sides run side by side. Memory is bounded:
-// at most chunkPipeDepth chunks are in flight.
+// at most chunkPipeDepth chunks (2 MiB) are in flight, enough to ride out
+// short gaps in the scheduling of either side.
 type chunkPipe struct {
 	ch   chan []byte
 	free chan []byte
@@ -19,7 +20,7 @@ type chunkPipe struct {
 }
 
 const (
-	chunkPipeDepth = 4
+	chunkPipeDepth = 32
 	chunkSize      = 64 << 10
 )
 
