@@ -2,11 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"strings"
 
 	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/edi/x277ca"
@@ -18,12 +19,20 @@ var parseCmd = command{
 	name:     "parse",
 	synopsis: "claimgate parse [flags] FILE (--json | --csv)",
 	about: `Print what a payer sent back: a 999, 277CA or 835 as JSON, or an 835 as
-posting CSV (one row per service line). Findings go to standard error.
-FILE "-" reads standard input.`,
+posting CSV (one row per service line). The file is checked as validate
+checks it, in the same read: its findings go to standard error and into the
+JSON. A payment that repeats an earlier one (same payer and TRN02 trace
+number, e.g. an interchange sent twice) is an error, and --csv posts it
+once. FILE "-" reads standard input; any input is read once, so pipes and
+FIFOs work.`,
 	exits: `  0  the file was read and has no error
   1  the file was read but has errors (findings on standard error)
   2  usage or I/O error`,
 }
+
+// RuleDuplicatePayment is the finding for an 835 payment (payer TRN03 and
+// trace number TRN02) that repeats an earlier one in the same file.
+const RuleDuplicatePayment = "835.duplicate-payment"
 
 func cmdParse(args []string, stdout, stderr io.Writer) error {
 	c := &parseCmd
@@ -37,43 +46,53 @@ func cmdParse(args []string, stdout, stderr io.Writer) error {
 	if len(files) != 1 || *asJSON == *asCSV {
 		return usageErr("usage: %s", c.synopsis)
 	}
-	file := files[0]
-	kind, err := sniffKind(file)
+	in, name, err := openInput(files[0])
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	f, err := os.Open(file)
+	defer in.Close()
+	// The input is opened and read once: the kind is sniffed from the
+	// buffer, which the readers then read on from.
+	br := bufio.NewReaderSize(in, 64<<10)
+	kind, err := sniffKind(br, name)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	defer f.Close()
-	out := bufio.NewWriterSize(stdout, 64<<10)
-	defer out.Flush()
-	var findings x12.Findings
 	switch {
-	case kind == "835" && *asCSV:
-		findings, err = parse835CSV(f, file, out)
-	case kind == "835":
-		findings, err = parse835JSON(f, file, out)
+	case *asCSV && kind != "835":
+		return usageErr("--csv is for 835 files; %s holds a %s", name, kind)
+	case kind != "835" && kind != "999" && kind != "277":
+		return usageErr("parse reads 999, 277CA and 835 files; %s holds %s", name, kind)
+	}
+	// What the sniffing buffered, then the input itself: the readers
+	// read it in their own 64 KiB blocks, not through the bufio.Reader.
+	head, _ := br.Peek(br.Buffered())
+	v := validateAlong(io.MultiReader(bytes.NewReader(bytes.Clone(head)), in), name)
+	var rerr error
+	switch {
 	case *asCSV:
-		return usageErr("--csv is for 835 files; %s holds a %s", file, kind)
+		rerr = parse835CSV(v.r, name, stdout)
+	case kind == "835":
+		rerr = parse835JSON(v.r, name, stdout, v)
 	case kind == "999":
 		var ack *x999.Ack
-		ack, findings, err = x999.Read(f, file)
-		if err == nil {
-			err = writeJSON(out, map[string]any{"file": file, "type": "999", "ack": ack, "findings": nonNil(findings)})
+		ack, _, rerr = x999.Read(v.r, name)
+		if rerr == nil {
+			rerr = writeAckJSON(stdout, name, "999", ack, v)
 		}
 	case kind == "277":
 		var ack *x277ca.Ack
-		ack, findings, err = x277ca.Read(f, file)
-		if err == nil {
-			err = writeJSON(out, map[string]any{"file": file, "type": "277CA", "ack": ack, "findings": nonNil(findings)})
+		ack, _, rerr = x277ca.Read(v.r, name)
+		if rerr == nil {
+			rerr = writeAckJSON(stdout, name, "277CA", ack, v)
 		}
-	default:
-		return usageErr("parse reads 999, 277CA and 835 files; %s holds %s", file, kind)
 	}
-	if err != nil {
-		return &exitError{code: 2, err: err}
+	findings, verr := v.wait(rerr)
+	if rerr == nil {
+		rerr = verr
+	}
+	if rerr != nil {
+		return &exitError{code: 2, err: rerr}
 	}
 	for i := range findings {
 		fmt.Fprintln(stderr, findings[i].Error())
@@ -84,6 +103,276 @@ func cmdParse(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// validation runs validate's checks (x12.Check with the same set
+// checkers) on a copy of the bytes the typed reader reads, in a goroutine:
+// one read of the input, and the verdict of validate.
+type validation struct {
+	r        io.Reader // what the typed reader reads: the input, teed
+	pipe     *chunkPipe
+	done     chan struct{}
+	findings x12.Findings
+	err      error
+	// dupFindings are the repeated payments the checks met.
+	dupFindings x12.Findings
+	waited      bool
+}
+
+// parseSets is validate's Sets function for one file (checkers.go), so
+// parse checks each set exactly as validate does.
+func parseSets() func(x12.SetHeader) x12.SetChecker { return setChecker }
+
+// validateAlong starts validate's checks on what is read from src through
+// the returned validation's r.
+func validateAlong(src io.Reader, name string) *validation {
+	pipe := newChunkPipe()
+	v := &validation{r: io.TeeReader(src, pipe), pipe: pipe, done: make(chan struct{})}
+	trn := paymentTracker{first: map[string]int{}}
+	go func() {
+		defer close(v.done)
+		_, fs, err := x12.Check(pipe, x12.CheckOptions{
+			Name: name,
+			Sets: parseSets(),
+			Segment: func(seg *x12.Segment) {
+				if f, ok := trn.segment(seg); ok {
+					f.File = name
+					v.dupFindings = append(v.dupFindings, f)
+				}
+			},
+		})
+		v.findings, v.err = fs, err
+		// Check stops reading only on a read error, which the typed
+		// reader sees too; drain so its writes never block.
+		var buf [4096]byte
+		for {
+			if _, err := pipe.Read(buf[:]); err != nil {
+				break
+			}
+		}
+	}()
+	return v
+}
+
+// wait lets the rest of the input through to the checks (the typed reader
+// may stop before the end) and returns validate's findings with the
+// duplicate payments, in file order; called again, it returns the same.
+// readErr, when the typed reader failed, ends the checks' input there.
+func (v *validation) wait(readErr error) (x12.Findings, error) {
+	if !v.waited {
+		v.waited = true
+		if readErr == nil {
+			_, readErr = io.Copy(io.Discard, v.r)
+		}
+		v.pipe.CloseWithError(readErr)
+		<-v.done
+		v.findings = mergeFindings(v.findings, v.dupFindings)
+	}
+	return v.findings, v.err
+}
+
+// paymentKey identifies an 835 payment: the payer's id (TRN03) and the
+// check or EFT trace number (TRN02). "" when there is no trace number.
+func paymentKey(payer, trace string) string {
+	if trace == "" {
+		return ""
+	}
+	return payer + "\x00" + trace
+}
+
+// paymentTracker finds the 835 payments that repeat an earlier one of the
+// file, from the TRN segments of 835 sets (the 835 has TRN in its header
+// only). Its memory is one key per payment.
+type paymentTracker struct {
+	in835 bool
+	first map[string]int // key → segment number of its first TRN
+}
+
+func (t *paymentTracker) segment(seg *x12.Segment) (x12.Finding, bool) {
+	switch seg.ID() {
+	case "ST":
+		t.in835 = seg.Text(1) == "835"
+	case "SE":
+		t.in835 = false
+	case "TRN":
+		if !t.in835 {
+			break
+		}
+		trace, payer := seg.Text(2), seg.Text(3)
+		key := paymentKey(payer, trace)
+		if key == "" {
+			break
+		}
+		if prev, dup := t.first[key]; dup {
+			return x12.At(seg, x12.Error, RuleDuplicatePayment, 2, 0,
+				"payment trace number %s from payer %s repeats the payment at segment %d (the same interchange or payment sent twice): posted once", trace, payer, prev), true
+		}
+		t.first[key] = seg.Num
+	}
+	return x12.Finding{}, false
+}
+
+// mergeFindings puts the duplicate-payment findings among validate's, in
+// file order, leaving out any validate made itself (same rule and
+// segment).
+func mergeFindings(fs, dups x12.Findings) x12.Findings {
+	if len(dups) == 0 {
+		return fs
+	}
+	have := map[int]bool{}
+	for i := range fs {
+		if fs[i].Rule == RuleDuplicatePayment {
+			have[fs[i].Segment] = true
+		}
+	}
+	out := make(x12.Findings, 0, len(fs)+len(dups))
+	for i := range fs {
+		for len(dups) > 0 && dups[0].Offset < fs[i].Offset {
+			if !have[dups[0].Segment] {
+				out = append(out, dups[0])
+			}
+			dups = dups[1:]
+		}
+		out = append(out, fs[i])
+	}
+	for _, d := range dups {
+		if !have[d.Segment] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// sniffKind returns the ST01 of the first transaction set ("835", "999",
+// "277", "837"), looking ahead in br without consuming it, so the input is
+// read once (a pipe or FIFO cannot be opened twice).
+func sniffKind(br *bufio.Reader, name string) (string, error) {
+	for n := 4 << 10; ; n *= 2 {
+		if n > br.Size() {
+			n = br.Size()
+		}
+		buf, err := br.Peek(n)
+		if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+			return "", fmt.Errorf("%s: %w", name, err)
+		}
+		full := len(buf) == n && err == nil
+		if st, ok := firstST(buf); ok {
+			return st, nil
+		}
+		if !full || n == br.Size() {
+			what := "no transaction set (ST) found: not an X12 file"
+			if full {
+				what = fmt.Sprintf("no transaction set (ST) in the first %d KiB: not an X12 file", n>>10)
+			}
+			return "", fmt.Errorf("%s: %s", name, what)
+		}
+	}
+}
+
+// firstST finds the ST01 of the first ST segment in buf.
+func firstST(buf []byte) (string, bool) {
+	r := x12.NewReader(bytes.NewReader(buf))
+	for {
+		seg, err := r.Next()
+		if x12.IsFinding(err) {
+			continue
+		}
+		if err != nil {
+			return "", false
+		}
+		// The last segment of a partial buffer may be cut short: an ST
+		// is believed only with its ST01 complete.
+		if seg.Is("ST") && seg.Len() >= 2 {
+			return seg.Text(1), true
+		}
+	}
+}
+
+// parse835JSON streams an 835 as {"file", "type", "remittances": [...],
+// "findings": [...]}, each remittance in the shape of x835.Remittance,
+// one claim in memory at a time.
+func parse835JSON(r io.Reader, name string, w io.Writer, v *validation) error {
+	rd := x835.NewReader(r)
+	rd.Name = name
+	rd.ReuseClaims = true
+	rd.Report = func(x12.Finding) {} // the checks alongside report
+	jw := x835.NewJSONWriter(w)
+	rd.EndRemittance = func(rem *x835.Remittance) { jw.EndRemittance(rem) }
+	head := appendJSONString([]byte(`{"file":`), name)
+	head = append(head, `,"type":"835","remittances":[`...)
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	for {
+		c, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := jw.WriteClaim(c); err != nil {
+			return err
+		}
+	}
+	if err := jw.Close(); err != nil {
+		return err
+	}
+	findings, err := v.wait(nil)
+	if err != nil {
+		return err
+	}
+	tail, err := json.Marshal(nonNil(findings))
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(w, "\n],\"findings\":%s}\n", tail); err != nil {
+		return err
+	}
+	return nil
+}
+
+// parse835CSV writes one posting row per service line; a payment that
+// repeats an earlier one (paymentKey) is not posted again.
+func parse835CSV(r io.Reader, name string, w io.Writer) error {
+	rd := x835.NewReader(r)
+	rd.Name = name
+	rd.ReuseClaims = true
+	rd.Report = func(x12.Finding) {}
+	cw := x835.NewCSVWriter(w)
+	if err := cw.WriteHeader(); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	var rem *x835.Remittance
+	skip := false
+	for {
+		c, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if c.Remittance != rem {
+			rem = c.Remittance
+			key := ""
+			if rem != nil {
+				key = paymentKey(rem.Payment.PayerID, rem.Payment.TraceNumber)
+			}
+			skip = key != "" && seen[key]
+			if key != "" {
+				seen[strings.Clone(key)] = true
+			}
+		}
+		if skip {
+			continue
+		}
+		if err := cw.Write(c); err != nil {
+			return err
+		}
+	}
+	return cw.Flush()
+}
+
 func nonNil(fs x12.Findings) x12.Findings {
 	if fs == nil {
 		return x12.Findings{}
@@ -91,174 +380,24 @@ func nonNil(fs x12.Findings) x12.Findings {
 	return fs
 }
 
-func writeJSON(w io.Writer, v any) error {
+func appendJSONString(dst []byte, s string) []byte {
+	b, _ := json.Marshal(s)
+	return append(dst, b...)
+}
+
+// writeAckJSON prints a 999 or 277CA with validate's findings.
+func writeAckJSON(w io.Writer, name, typ string, ack any, v *validation) error {
+	findings, err := v.wait(nil)
+	if err != nil {
+		return err
+	}
+	doc := struct {
+		File     string       `json:"file"`
+		Type     string       `json:"type"`
+		Ack      any          `json:"ack"`
+		Findings x12.Findings `json:"findings"`
+	}{name, typ, ack, nonNil(findings)}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// sniffKind reads up to the first ST and returns its ST01 ("835", "999",
-// "277", "837"), without reading the rest of the file.
-func sniffKind(name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	r := x12.NewReader(f)
-	for {
-		seg, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return "", fmt.Errorf("%s: no transaction set (ST) found: not an X12 file", name)
-		}
-		if x12.IsFinding(err) {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		if seg.Is("ST") {
-			return seg.Text(1), nil
-		}
-	}
-}
-
-// remittanceHeader is a remittance without its claims, written before them
-// so an 835 of any size is printed as it is read.
-type remittanceHeader struct {
-	Envelope       x835.Envelope `json:"envelope,omitzero"`
-	Control        string        `json:"control"`
-	Version        string        `json:"version,omitempty"`
-	Payment        x835.Payment  `json:"payment"`
-	ReceiverID     string        `json:"receiver_id,omitempty"`
-	VersionID      string        `json:"version_id,omitempty"`
-	ProductionDate x835.Date     `json:"production_date,omitzero"`
-	Payer          x835.Payer    `json:"payer"`
-	Payee          x835.Payee    `json:"payee"`
-}
-
-// parse835JSON streams an 835 as {"file", "type", "remittances": [{header...,
-// "claims": [...], "provider_adjustments": [...]}], "findings": [...]}: the
-// shape of x835.Remittance, one claim in memory at a time.
-func parse835JSON(r io.Reader, name string, w io.Writer) (x12.Findings, error) {
-	rd := x835.NewReader(r)
-	rd.Name = name
-	var open *x835.Remittance
-	nRem, nClaims := 0, 0
-	var werr error
-	put := func(s string) {
-		if werr == nil {
-			_, werr = io.WriteString(w, s)
-		}
-	}
-	putJSON := func(v any) {
-		if werr != nil {
-			return
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			werr = err
-			return
-		}
-		_, werr = w.Write(b)
-	}
-	begin := func(rem *x835.Remittance) {
-		if nRem > 0 {
-			put(",")
-		}
-		nRem++
-		nClaims = 0
-		h := remittanceHeader{Envelope: rem.Envelope, Control: rem.Control, Version: rem.Version, Payment: rem.Payment,
-			ReceiverID: rem.ReceiverID, VersionID: rem.VersionID, ProductionDate: rem.ProductionDate, Payer: rem.Payer, Payee: rem.Payee}
-		b, err := json.Marshal(h)
-		if err != nil {
-			werr = err
-			return
-		}
-		put("\n" + string(b[:len(b)-1]) + `,"claims":[`)
-		open = rem
-	}
-	// A reversal (CLP02 22) is held until the next claim, which the reader
-	// links to it as its correction, so both carry their link.
-	var held *x835.ClaimPayment
-	emit := func(c *x835.ClaimPayment) {
-		if nClaims > 0 {
-			put(",")
-		}
-		nClaims++
-		put("\n")
-		putJSON(c)
-	}
-	release := func() {
-		if held != nil {
-			emit(held)
-			held = nil
-		}
-	}
-	rd.EndRemittance = func(rem *x835.Remittance) {
-		if open == nil {
-			begin(rem)
-		}
-		release()
-		put("]")
-		if len(rem.ProviderAdjustments) > 0 { // omitted when empty, as in x835.Remittance
-			put(`,"provider_adjustments":`)
-			putJSON(rem.ProviderAdjustments)
-		}
-		put("}")
-		open = nil
-	}
-	put(`{"file":`)
-	putJSON(name)
-	put(`,"type":"835","remittances":[`)
-	for {
-		c, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return rd.Findings(), err
-		}
-		if open == nil || c.Remittance != open {
-			if open != nil {
-				release()
-				put("]}") // a set ended without its EndRemittance (truncated)
-			}
-			begin(c.Remittance)
-		}
-		release()
-		if c.IsReversal() {
-			held = c
-			continue
-		}
-		emit(c)
-	}
-	if open != nil {
-		release()
-		put("]}")
-	}
-	put("\n],\"findings\":")
-	putJSON(nonNil(rd.Findings()))
-	put("}\n")
-	return rd.Findings(), werr
-}
-
-// parse835CSV writes one posting row per service line.
-func parse835CSV(r io.Reader, name string, w io.Writer) (x12.Findings, error) {
-	rd := x835.NewReader(r)
-	rd.Name = name
-	cw := x835.NewCSVWriter(w)
-	for {
-		c, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return rd.Findings(), err
-		}
-		if err := cw.Write(c); err != nil {
-			return rd.Findings(), err
-		}
-	}
-	return rd.Findings(), cw.Flush()
+	return enc.Encode(doc)
 }

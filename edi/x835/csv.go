@@ -32,13 +32,20 @@ func NewCSVWriter(w io.Writer) *CSVWriter {
 	return &CSVWriter{w: csv.NewWriter(w), row: make([]string, len(CSVHeader))}
 }
 
+// WriteHeader writes the header row unless it was written: a file with
+// no rows to post still gets its header.
+func (cw *CSVWriter) WriteHeader() error {
+	if cw.header {
+		return nil
+	}
+	cw.header = true
+	return cw.w.Write(CSVHeader)
+}
+
 // Write writes the rows of one claim (the header row first, once).
 func (cw *CSVWriter) Write(c *ClaimPayment) error {
-	if !cw.header {
-		cw.header = true
-		if err := cw.w.Write(CSVHeader); err != nil {
-			return err
-		}
+	if err := cw.WriteHeader(); err != nil {
+		return err
 	}
 	row := cw.row
 	for i := range row {
@@ -154,11 +161,8 @@ func WriteCSV(w io.Writer, rems ...*Remittance) error {
 			}
 		}
 	}
-	if !cw.header {
-		cw.header = true
-		if err := cw.w.Write(CSVHeader); err != nil {
-			return err
-		}
+	if err := cw.WriteHeader(); err != nil {
+		return err
 	}
 	return cw.Flush()
 }

@@ -46,7 +46,7 @@ type Envelope struct {
 	GroupControl        string `json:"group_control,omitempty"`        // GS06
 	GroupSender         string `json:"group_sender,omitempty"`         // GS02
 	GroupReceiver       string `json:"group_receiver,omitempty"`       // GS03
-	GroupDate           string `json:"group_date,omitempty"`           // GS04 CCYYMMDD
+	GroupDate           string `json:"group_date,omitempty"`           // GS04 CCYYMMDD (JSON: "2019-08-16")
 }
 
 // Payment is the financial information (BPR), the reassociation trace
