@@ -299,7 +299,7 @@ func (b *csvBatch) row(rec []string, row int) error {
 				}
 				continue
 			}
-			if reason := b.cols[i].set(cv, v); reason != "" {
+			if reason := b.cols[i].set(cv, v, b.d.ShowValues); reason != "" {
 				p.issues = append(p.issues, issue{line: -1, field: b.cols[i].path, reason: reason})
 			}
 		}
@@ -319,7 +319,7 @@ func (b *csvBatch) row(rec []string, row int) error {
 			}
 			continue
 		}
-		if reason := b.cols[i].set(lv, v); reason != "" {
+		if reason := b.cols[i].set(lv, v, b.d.ShowValues); reason != "" {
 			p.issues = append(p.issues, issue{line: n, field: b.cols[i].path, reason: reason})
 		}
 	}
@@ -342,9 +342,10 @@ func (b *csvBatch) sameClaim(p *pendingClaim, rec []string, row int) (issue, boo
 	case len(diff) == 1:
 		k := diff[0]
 		col := b.cols[b.claimCols[k]]
+		phi := !b.d.ShowValues && isPHIField(col.path)
 		return issue{line: -1, field: col.path, row: row, reason: fmt.Sprintf(
-			"is %q here but %q on row %d: claim-level columns must be the same on every row of a claim",
-			strings.TrimSpace(rec[b.claimCols[k]]), p.first[k], p.firstRow)}, false
+			"is %s here but %s on row %d: claim-level columns must be the same on every row of a claim",
+			showValue(strings.TrimSpace(rec[b.claimCols[k]]), phi), showValue(p.first[k], phi), p.firstRow)}, false
 	}
 	names := make([]string, 0, 6)
 	for _, k := range diff[:min(len(diff), 5)] {
@@ -469,7 +470,7 @@ func (b *csvBatch) finish() error {
 		// A cell that did not parse has been reported already; its
 		// "required" from check would only repeat it.
 		parsed := p.issues
-		for _, is := range check(c) {
+		for _, is := range check(c, b.d.ShowValues) {
 			dup := false
 			for _, q := range parsed {
 				if q.line == is.line && q.field == is.field {

@@ -82,7 +82,7 @@ func TestCSVFieldErrors(t *testing.T) {
 		reason     string
 	}{
 		{"impossible date", 6, "service_date", "2024-02-30", `date "2024-02-30" is not a valid YYYY-MM-DD date`},
-		{"US date", 5, "subscriber_birth_date", "11/02/1981", `date (value withheld) is not a valid`}, // PHI: the value is withheld
+		{"US date", 5, "subscriber_birth_date", "11/02/1981", `(value withheld; --show-values to see it) is not a valid`}, // PHI: the value is withheld
 		{"three decimals", 6, "charge", "98.001", "more than two decimals"},
 		{"dollar sign", 6, "charge", "$98.00", "is not a decimal number"},
 		{"negative charge", 6, "charge", "-98.00", "must not be negative"},
@@ -97,7 +97,7 @@ func TestCSVFieldErrors(t *testing.T) {
 		{"empty modifier", 6, "modifiers", "GP::59", "has an empty element"},
 		{"pointer", 6, "diagnosis_pointers", "1:3", "pointer 3 does not point at one of the claim's 2 diagnoses"},
 		{"pointer text", 6, "diagnosis_pointers", "A", "is not a list of whole numbers"},
-		{"gender", 5, "patient_gender", "Male", `"MALE" is not one of M, F, U`},
+		{"gender", 5, "patient_gender", "Male", `(value withheld; --show-values to see it) is not one of M, F, U`},
 		{"state", 5, "subscriber_state", "Ore", "2-letter state code"},
 		{"zip", 5, "patient_zip", "972", "5- or 9-digit ZIP"},
 		{"npi", 5, "rendering_npi", "17654321", "must be 10 digits"},
@@ -411,13 +411,13 @@ func TestSplitList(t *testing.T) {
 		" GP : 59 ":     {"GP", "59"},
 		"1":             {"1"},
 	} {
-		got, reason := splitList(in)
+		got, reason := splitList(in, false)
 		if reason != "" || !reflect.DeepEqual(got, want) {
 			t.Errorf("splitList(%q) = %q, %q", in, got, reason)
 		}
 	}
 	for _, bad := range []string{"A||B", "A|", "|A", ":"} {
-		if _, reason := splitList(bad); reason == "" {
+		if _, reason := splitList(bad, false); reason == "" {
 			t.Errorf("splitList(%q) accepted", bad)
 		}
 	}

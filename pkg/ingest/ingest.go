@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/pkg/claim"
 )
 
@@ -138,7 +139,8 @@ func (e *BatchError) Error() string {
 		fmt.Fprintf(&b, " in claims[%d]", e.Index)
 	}
 	fmt.Fprintf(&b, ": %v", e.Err)
-	return b.String()
+	// Batch names and error texts may carry input: escaped for terminals.
+	return x12.Printable(b.String())
 }
 
 // Unwrap returns the underlying error.
@@ -196,6 +198,11 @@ type Decoder struct {
 	// line; a larger one ends the batch with a *BatchError. 0 means
 	// DefaultMaxRecordBytes.
 	MaxRecordBytes int
+	// ShowValues puts the values of fields that may hold patient data
+	// (names, member ids, birth dates, addresses, notes) into errors,
+	// which otherwise withhold them. Only for a person at their own
+	// terminal (claimgate convert --show-values), never for logs.
+	ShowValues bool
 }
 
 func (d *Decoder) maxRecord() int64 {
@@ -207,10 +214,9 @@ func (d *Decoder) maxRecord() int64 {
 
 // report records e in s according to d's options.
 func (d *Decoder) report(s *Summary, e *RowError) {
-	// Errors end up in logs: never with a patient's data in them.
-	if isPHIField(e.Field) {
-		e.Reason = withholdValues(e.Reason)
-	}
+	// Errors end up in logs and terminals: PHI values were withheld
+	// where the reason was written (phiArgs); escape the rest.
+	safeError(e)
 	if d.OnError != nil {
 		d.OnError(e)
 	}

@@ -197,19 +197,20 @@ func (j *jsonBatch) claim() error {
 	issues := checkKeys(j.raw)
 	decoded := true
 	if j.raw[0] != '{' { // null would decode into an empty claim, with a dozen "is required"
-		issues = append(issues, issue{line: -1, reason: "a claim must be a JSON object, got " + string(j.raw[:min(len(j.raw), 20)])})
+		// The kind only: a bare string here may be a patient's name.
+		issues = append(issues, issue{line: -1, reason: "a claim must be a JSON object, got " + rawKind(j.raw)})
 		decoded = false
 	} else if err := json.Unmarshal(j.raw, c); err != nil {
 		decoded = false
-		more, id := diagnose(j.raw)
+		more, id := diagnose(j.raw, j.d.ShowValues)
 		if len(more) == 0 {
-			more = []issue{{line: -1, reason: err.Error()}}
+			more = []issue{unmarshalIssue(err, j.d.ShowValues)}
 		}
 		issues = append(issues, more...)
 		c.ID = id
 	}
 	if decoded && len(issues) == 0 {
-		issues = check(c)
+		issues = check(c, j.d.ShowValues)
 	}
 	id := strings.TrimSpace(c.ID)
 	if id != "" {
@@ -236,6 +237,7 @@ func (j *jsonBatch) fatal(err error) error {
 	switch {
 	case errors.As(err, &se):
 		off = j.syntaxOffset()
+		err = errors.New(jsonSyntax(se.Error(), j.d.ShowValues))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		off = j.pr.n
 		err = errors.New("unexpected end of input: the batch is truncated")
@@ -390,4 +392,40 @@ func (p *posReader) lineCol(off int64) (line, col int) {
 		return line, int(off) + 1
 	}
 	return line, 0
+}
+
+// rawKind names the kind of a raw JSON value by its first byte.
+func rawKind(raw []byte) string {
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '"':
+		return "a string"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// unmarshalIssue turns an error of json.Unmarshal that diagnose could not
+// place into an issue. A type error names the field and the kinds only:
+// its Value may hold the number or text that was given.
+func unmarshalIssue(err error, show bool) issue {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && !show {
+		got, _, _ := strings.Cut(te.Value, " ")
+		switch got {
+		case "array", "object":
+			got = "an " + got
+		default:
+			got = "a " + got
+		}
+		return issue{line: -1, field: te.Field, reason: "must be " + jsonKind(te.Type) + ", got " + got}
+	}
+	return issue{line: -1, reason: err.Error()}
 }
