@@ -440,7 +440,7 @@ func claimSpans(r io.Reader, name string, showValues bool) (*spans, error) {
 				s.sets = append(s.sets, [2]int{seg.Num, seg.Num})
 			case "CLM":
 				closeClaim(seg.Num - 1)
-				s.ids = append(s.ids, seg.Text(1))
+				s.ids = append(s.ids, x12.Printable(seg.Text(1))) // printed in the report: escaped
 				s.start = append(s.start, seg.Num)
 				s.end = append(s.end, seg.Num)
 				s.setOf = append(s.setOf, len(s.sets)-1)
