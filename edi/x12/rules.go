@@ -133,6 +133,7 @@ func (s *SegSpec) Check(seg *Segment, loop string, report func(Finding)) {
 				}
 				phi := e.PHI || ce.PHI
 				if ce.Usage == NotUsed {
+					phi = phi || s.HasPHI()
 					c.repV(pos, j+1, cv, phi, "tr3.not-used", "%s is not used in this guide but has %s", c.name(pos, j+1), c.show(cv, phi))
 					continue
 				}
