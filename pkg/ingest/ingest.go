@@ -171,6 +171,16 @@ type Summary struct {
 	// Decoder.MaxErrors of them; ErrorsDropped counts the rest.
 	Errors        []*RowError
 	ErrorsDropped int
+	// Unread counts the claims that were neither emitted nor rejected
+	// because the input could not be read past some point (a JSON syntax
+	// error, truncated input, a claim larger than MaxRecordBytes): the
+	// claim being read there and those after it, counted by a tolerant
+	// scan of the rest of the input (an estimate when the syntax error
+	// unbalances brackets). The *BatchError says where reading stopped.
+	// Claims read = Claims + Rejected + Unread. A CSV batch resumes after
+	// a broken row (its claim is rejected), so only an I/O error leaves
+	// CSV claims unread, uncounted.
+	Unread int
 }
 
 // Default limits of a zero Decoder.
