@@ -21,6 +21,7 @@ type csvColumn struct {
 	path     string
 	index    []int // reflect field indices along path, from claim.Claim or claim.Line
 	typ      reflect.Type
+	phi      bool // the column may hold patient data (isPHIField)
 }
 
 var (
@@ -150,7 +151,7 @@ var csvColumns = func() []*csvColumn {
 	}{{claimCols, false, claimType}, {lineCols, true, lineType}} {
 		for _, c := range group.cols {
 			index, typ := resolvePath(group.root, c.path)
-			all = append(all, &csvColumn{name: c.name, line: group.line, required: c.required, path: c.path, index: index, typ: typ})
+			all = append(all, &csvColumn{name: c.name, line: group.line, required: c.required, path: c.path, index: index, typ: typ, phi: isPHIField(c.path)})
 		}
 	}
 	return all
@@ -213,7 +214,7 @@ func resolvePath(root reflect.Type, path string) ([]int, reflect.Type) {
 // parse, which withholds v when the column may hold PHI and show is not
 // set (Decoder.ShowValues).
 func (col *csvColumn) set(root reflect.Value, v string, show bool) string {
-	phi := !show && isPHIField(col.path)
+	phi := !show && col.phi
 	f := root
 	for _, i := range col.index {
 		if f.Kind() == reflect.Pointer {

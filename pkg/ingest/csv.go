@@ -147,8 +147,8 @@ func (b *csvBatch) run(r io.Reader) error {
 		if err == io.EOF {
 			break
 		}
-		var long *errLineTooLong
-		if err != nil && !errors.As(err, &long) {
+		long, _ := err.(*errLineTooLong) // a type assertion: no allocation per row
+		if err != nil && long == nil {
 			return b.fatal(lr.num, err)
 		}
 		if blankLine(line) {
@@ -164,8 +164,7 @@ func (b *csvBatch) run(r io.Reader) error {
 			}
 			continue
 		}
-		var pe *csv.ParseError
-		if rerr != nil && !(errors.As(rerr, &pe) && errors.Is(pe.Err, csv.ErrFieldCount)) {
+		if rerr != nil && !errors.Is(rerr, csv.ErrFieldCount) {
 			if err := b.unreadable(nil, 0, row, "the row cannot be read as CSV ("+rerr.Error()+"); the row is skipped"); err != nil {
 				return err
 			}
