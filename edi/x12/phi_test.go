@@ -77,6 +77,9 @@ func TestSpecCheckWithholdsPHI(t *testing.T) {
 		{"ZZZ*AA***ZZSECRET6", "tr3.length", "ZZSECRET6"},
 		{"ZZZ*AA***A:ZZSECRET", "tr3.not-used", "ZZSECRET"},
 		{"ZZZ*AA****ZZSECRET", "tr3.not-used", "ZZSECRET"},
+		// A code position holding something longer than any code: a name
+		// shifted out of place.
+		{"ZZZ*ZZSECRET", "tr3.length", "ZZSECRET"},
 	} {
 		seg := parseSeg(t, c.seg, d)
 		var got []Finding

@@ -209,6 +209,9 @@ func (c *specCheck) name(pos, comp int) string {
 
 // value checks one simple value against its rule.
 func (c *specCheck) value(e *Elem, v []byte, pos, comp int, phi bool) {
+	// A value too long for its code list is no code: in a segment that
+	// carries patient data it is likely a name or id shifted out of place.
+	phi = phi || len(e.Codes) > 0 && len(v) > e.Max && c.spec.HasPHI()
 	n := len(v)
 	switch e.Type {
 	case N0, N2:

@@ -101,3 +101,18 @@ func (c *vdChecker) atPHI(seg *x12.Segment, loop, rule string, elem int, v strin
 	f.Value = v
 	c.emit(f)
 }
+
+// vdMisplaced reports whether qualifier value v of a segment like d is
+// longer than any code of its element, in a segment that carries patient
+// data: then it is no code but likely a name or id shifted out of place,
+// and a finding must not show it.
+func vdMisplaced(d *vdSegDef, v []byte) bool {
+	if !d.spec.HasPHI() {
+		return false
+	}
+	e := d.spec.Elems[d.qual-1]
+	if d.qcomp > 0 && d.qcomp <= len(e.Comp) {
+		e = e.Comp[d.qcomp-1]
+	}
+	return len(v) > e.Max
+}

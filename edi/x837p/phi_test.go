@@ -64,3 +64,30 @@ func TestFindingsWithholdPHI(t *testing.T) {
 		}
 	}
 }
+
+// TestShiftedNameWithheld: a name shifted into NM101 makes the NM1 fit no
+// loop; the qualifier finding must not show it, as it is no code.
+func TestShiftedNameWithheld(t *testing.T) {
+	text := strings.Replace(sample(t, "lfh__demo.cob.example3.B.x222a1.837"), "NM1*QC*1*SMITH*TED", "NM1*ZZSMITH*QC*1*TED", 1)
+	n := 0
+	for _, f := range validate(t, "phi.837", text) {
+		if strings.Contains(f.Error(), "ZZSMITH") {
+			t.Errorf("PHI shown: %s", f.Error())
+		}
+		if f.Rule == "tr3.code" && f.Value == "ZZSMITH" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d withheld qualifier findings", n)
+	}
+	// A short bad qualifier is a code and is shown.
+	text = strings.Replace(sample(t, "lfh__demo.cob.example3.B.x222a1.837"), "NM1*QC*1*SMITH*TED", "NM1*Q9*1*SMITH*TED", 1)
+	shown := false
+	for _, f := range validate(t, "phi.837", text) {
+		shown = shown || f.Rule == "tr3.code" && strings.Contains(f.Message, `"Q9"`)
+	}
+	if !shown {
+		t.Error("a bad qualifier code is not shown")
+	}
+}
