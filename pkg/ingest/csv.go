@@ -35,8 +35,10 @@ func DecodeCSV(r io.Reader, batch string, emit func(Result) error) (Summary, err
 //
 // A header with an unknown, repeated or unnamed column, or without a
 // required column, fails the whole call with a *BatchError wrapping a
-// *HeaderError; so does a quoted field that runs across lines (which is
-// how an unclosed quote shows), from that line on. Anything else wrong
+// *HeaderError. Every record is one line: a row that cannot be read (a
+// quote left open at the end of its line, a line longer than
+// MaxRecordBytes) is skipped and reported by its row number, its claim
+// refused, and decoding goes on at the next line. Anything else wrong
 // rejects only the claims concerned. If emit returns an error, decoding
 // stops and DecodeCSV returns that error unchanged.
 func (d *Decoder) DecodeCSV(r io.Reader, batch string, emit func(Result) error) (Summary, error) {

@@ -9,10 +9,17 @@
 // the scrubber that runs afterwards.
 //
 // One bad claim never sinks a batch: it is reported as one or more
-// RowErrors in the Summary and the other claims go on. Only input that
-// cannot be read as a batch at all (not JSON, a bad CSV header, a broken
-// CSV quote, an I/O error) ends the call with a *BatchError; claims
-// emitted before that point stand.
+// RowErrors in the Summary and the other claims go on; so does a CSV row
+// that cannot be read (its claim is rejected). Only input that cannot be
+// read as a batch past some point (not JSON, a JSON syntax error, a bad
+// CSV header, an I/O error) ends the call with a *BatchError; claims
+// emitted before that point stand, and Summary.Unread counts those that
+// were not read.
+//
+// Errors carry no patient data: the values of fields that may hold it
+// (names, member ids, birth dates, gender, addresses, notes) are withheld
+// unless Decoder.ShowValues is set, and every other text from the input
+// is escaped so that it cannot drive a terminal.
 //
 // The formats are described in docs/batch-format.md; the JSON format also
 // by the JSON Schema that JSONSchema returns.
