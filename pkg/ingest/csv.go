@@ -61,7 +61,12 @@ type HeaderError struct {
 // paitent_last (did you mean patient_last?)`.
 func (e *HeaderError) Error() string {
 	var parts []string
-	if len(e.Unknown) > 0 {
+	switch {
+	case e.noneKnown:
+		// Not one column name is known: the "header" is most likely a
+		// data row, whose cells are a patient's name, id and birth date.
+		parts = append(parts, fmt.Sprintf("%d unknown column(s) (names not shown, they may be data)", len(e.Unknown)))
+	case len(e.Unknown) > 0:
 		parts = append(parts, "unknown column(s) "+strings.Join(e.Unknown, ", "))
 	}
 	if len(e.Missing) > 0 {

@@ -161,3 +161,19 @@ func TestErrorsEscapeControls(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVMissingHeaderShowsNoData: without a header line the first data
+// row is taken for the header; the error must not list its cells.
+func TestCSVMissingHeaderShowsNoData(t *testing.T) {
+	data := readTestdata(t, "pt_batch.csv")
+	_, body, _ := bytes.Cut(data, []byte("\n"))
+	_, text := decodeWith(t, &Decoder{}, FormatCSV, body)
+	if !strings.Contains(text, "is the header line missing?") {
+		t.Fatalf("error: %s", text)
+	}
+	for _, s := range []string{"lindqvist", "4tk9aa2mn56", "1948-03-14", "alder"} {
+		if strings.Contains(strings.ToLower(text), s) {
+			t.Errorf("header error shows %q: %s", s, text)
+		}
+	}
+}
