@@ -35,6 +35,7 @@ var phiEverywhere = map[string][]int{
 	"FRM": {3},       // answers on supporting documentation
 	"PAT": {6, 8},    // death date, weight
 	"MEA": {3},       // test results
+	"SBR": {3, 4},    // the subscriber's group or policy number and group name
 }
 
 // phiREF are REF qualifiers whose REF02 identifies a patient anywhere.
