@@ -101,6 +101,12 @@ type csvBatch struct {
 	// was unreadable), 0 when none: the claim starting after it may have
 	// lost that row, so it is refused too.
 	suspect int
+	// openQuote is the last row skipped for a quote left open, 0 when the
+	// row after it read well; openID is that row's claim id ("" unknown).
+	// The rows right after it may be the rest of a field that ran across
+	// lines: their cells are text, not a claim id.
+	openQuote int
+	openID    string
 }
 
 // pendingClaim is the claim whose rows are being read.
@@ -184,6 +190,10 @@ func (b *csvBatch) run(r io.Reader) error {
 			if err := b.unreadable(rec, q, row, reason); err != nil {
 				return err
 			}
+			b.openQuote, b.openID = row, ""
+			if b.idCol < q {
+				b.openID = strings.TrimSpace(rec[b.idCol])
+			}
 			continue
 		}
 		if rerr != nil {
@@ -192,6 +202,7 @@ func (b *csvBatch) run(r io.Reader) error {
 			}
 			continue
 		}
+		b.openQuote = 0
 		if err := b.row(rec, row); err != nil {
 			return err
 		}
@@ -458,6 +469,17 @@ func (b *csvBatch) badRecord(rec []string, row int) error {
 		return nil
 	}
 	reason := fmt.Sprintf("the row has %d fields but the header has %d", len(rec), len(b.cols))
+	if b.openQuote > 0 {
+		// Likely the rest of a field that ran across lines: its claim_id
+		// cell is text (a note, a name), never to be taken for an id.
+		reason += fmt.Sprintf(" and may be the rest of row %d, whose quote was left open; the row is skipped", b.openQuote)
+		if b.cur != nil && b.openID != "" && b.cur.id == b.openID {
+			b.cur.issues = append(b.cur.issues, issue{line: -1, row: row, reason: reason})
+			return nil
+		}
+		b.orphan(row, "", reason)
+		return nil
+	}
 	id := ""
 	if b.cur != nil {
 		shift := len(rec) - len(b.cols)

@@ -89,3 +89,29 @@ func TestCSVBrokenRowsResync(t *testing.T) {
 	}
 	accounted(t, d, 4)
 }
+
+// TestCSVFieldAcrossLines: a quoted note running across lines breaks its
+// row; the line after it is the note's rest, reported but never taken for
+// a claim (its cells are patient text, not an id), and the claims after
+// are read.
+func TestCSVFieldAcrossLines(t *testing.T) {
+	tb := goodCSV(t)
+	r2 := tb.rowsOf(t, "RB-25-0002")
+	tb.set(t, r2[0], "claim_note", "ZZNOTE fell at home\nZZNOTE2 rest, of the note")
+	d := decodeBytes(t, FormatCSV, tb.bytes())
+	if d.err != nil {
+		t.Fatal(d.err)
+	}
+	if want := []string{"RB-25-0001", "RB-25-0003", "RB-25-0004"}; !reflect.DeepEqual(d.ids(), want) {
+		t.Errorf("emitted %v:%s", d.ids(), d.dump())
+	}
+	for _, e := range d.sum.Errors {
+		if strings.Contains(e.Error(), "ZZNOTE") {
+			t.Errorf("note text in error: %s", e.Error())
+		}
+	}
+	if e := d.find("RB-25-0002", "", "may be the rest of row"); e == nil || e.Row != r2[0]+3 {
+		t.Errorf("continuation line not reported:%s", d.dump())
+	}
+	accounted(t, d, 4)
+}
