@@ -197,6 +197,10 @@ func TestNoTerminalInjection(t *testing.T) {
 	s = strings.Replace(s, "ZZPHILAST", "ZZPHILAST"+esc, -1)
 	s = strings.Replace(s, "ZZMEMBER0", "ZZMEMBER0"+esc, -1)
 	s = strings.Replace(s, "CLM*RB-25", "CLM*RB-25"+esc, 1) // a claim id
+	// Envelope ids, which validate --json lists in its summary; the ISA
+	// keeps its byte width.
+	s = strings.Replace(s, "*ZZ*CLAIMGATE      *", "*ZZ*\x1b[2J\u202eCLAIM   *", 1)
+	s = strings.Replace(s, "GS*HC*CLAIMGATE*", "GS*HC*CLAIM\u009bGATE*", 1)
 	if !strings.Contains(s, esc+"-") {
 		t.Fatal("no claim id to break")
 	}

@@ -110,3 +110,45 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 	p.Message = Printable(p.Message)
 	return json.Marshal(p)
 }
+
+// The envelope summaries hold text from the input (ids, dates, control
+// numbers) that encoding/json would write with C1 controls and
+// bidirectional overrides raw: their JSON escapes it as Printable does.
+
+// MarshalJSON writes the interchange with its text escaped.
+func (ic Interchange) MarshalJSON() ([]byte, error) {
+	type plain Interchange
+	p := plain(ic)
+	for _, s := range []*string{&p.Control, &p.SenderQual, &p.Sender, &p.ReceiverQual, &p.Receiver, &p.Date, &p.Time, &p.Version, &p.Usage} {
+		*s = Printable(*s)
+	}
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes the group with its text escaped.
+func (g Group) MarshalJSON() ([]byte, error) {
+	type plain Group
+	p := plain(g)
+	for _, s := range []*string{&p.FunctionalID, &p.Sender, &p.Receiver, &p.Date, &p.Time, &p.Control, &p.Version} {
+		*s = Printable(*s)
+	}
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes the set summary with its text escaped.
+func (s Set) MarshalJSON() ([]byte, error) {
+	type plain Set
+	p := plain(s)
+	p.ID, p.Control, p.Version = Printable(p.ID), Printable(p.Control), Printable(p.Version)
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes the TA1 with its text escaped.
+func (t TA1) MarshalJSON() ([]byte, error) {
+	type plain TA1
+	p := plain(t)
+	for _, s := range []*string{&p.Control, &p.Date, &p.Time, &p.Ack, &p.Note} {
+		*s = Printable(*s)
+	}
+	return json.Marshal(p)
+}
