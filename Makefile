@@ -4,6 +4,10 @@ BIN     := bin/claimgate
 # Sample X12 files bundled in testdata (public files, see testdata/*/SOURCES.txt).
 SAMPLES := $(filter-out %/SOURCES.txt,$(wildcard testdata/837p/* testdata/835/* testdata/999/* testdata/277ca/* testdata/277/*))
 FUZZTIME ?= 5s
+# Each input the fuzzer keeps (new coverage, or a crasher) is minimised
+# for at most this many runs, not the default 60s, so that a short run
+# spends its time fuzzing rather than minimising.
+FUZZMINTIME ?= 100x
 BENCHTIME ?= 1s
 
 .PHONY: all build run test unit lint bench fuzz fuzz-smoke clean
@@ -61,7 +65,7 @@ fuzz:
 	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
 	    echo "fuzz $$dir $$t ($(FUZZTIME))"; \
 	    log=$$(mktemp); \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$dir >$$log 2>&1 || { tail -40 $$log; rm -f $$log; exit 1; }; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) $$dir >$$log 2>&1 || { tail -40 $$log; rm -f $$log; exit 1; }; \
 	    rm -f $$log; \
 	  done; \
 	done

@@ -70,6 +70,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	stateDir := fs.String("state", "", "directory keeping control numbers and the duplicate-claim keys between runs (default: the -o directory)")
 	cfgPath := fs.String("config", "", "claimgate configuration file (submitter, payers, policies); without it every payer on the batch gets a test-usage receiver of its own id")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	showValues := fs.Bool("show-values", false, "show the values of fields that may hold patient data (names, ids, birth dates, addresses, notes) in the report; for your own terminal only, never for logs")
 	// Flags may follow the batch name: claimgate convert BATCH -o DIR.
 	batches, err := c.parse(fs, args, stdout)
 	if err != nil {
@@ -98,7 +99,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*stateDir, 0o700); err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	rep, err := convert(context.Background(), cfg, batch, *outDir, *stateDir, stderr)
+	rep, err := convert(context.Background(), cfg, batch, *outDir, *stateDir, stderr, *showValues)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -189,7 +190,7 @@ func scanPayers(batch string) ([]claim.Payer, error) {
 }
 
 // convert runs decode → scrub → 837P for one batch.
-func convert(ctx context.Context, cfg *config.Config, batch, outDir, stateDir string, stderr io.Writer) (*convertReport, error) {
+func convert(ctx context.Context, cfg *config.Config, batch, outDir, stateDir string, stderr io.Writer, showValues bool) (*convertReport, error) {
 	scfg, err := cfg.Scrub()
 	if err != nil {
 		return nil, err
@@ -271,10 +272,11 @@ func convert(ctx context.Context, cfg *config.Config, batch, outDir, stateDir st
 			return nil
 		}
 		var sum ingest.Summary
+		dec := ingest.Decoder{ShowValues: showValues}
 		if format == ingest.FormatJSON {
-			sum, err = ingest.DecodeJSON(r, batch, emit)
+			sum, err = dec.DecodeJSON(r, batch, emit)
 		} else {
-			sum, err = ingest.DecodeCSV(r, batch, emit)
+			sum, err = dec.DecodeCSV(r, batch, emit)
 		}
 		for _, re := range sum.Errors {
 			rep.Read++
@@ -288,7 +290,7 @@ func convert(ctx context.Context, cfg *config.Config, batch, outDir, stateDir st
 			rep.Batchwide = append(rep.Batchwide, err.Error())
 		}
 	case ingest.FormatX12:
-		if err := convert837(rep, asm, batch, r); err != nil {
+		if err := convert837(rep, asm, batch, r, showValues); err != nil {
 			return nil, err
 		}
 	default:
@@ -339,14 +341,14 @@ func (l layeredSeen) Forget(ctx context.Context, key string) error {
 // The file is validated first; a TR3 error inside a claim rejects that
 // claim, an error in the envelope or hierarchy rejects the claims of its
 // transaction set, and the other claims go on.
-func convert837(rep *convertReport, asm *assemble.Assembler, batch string, r io.Reader) error {
+func convert837(rep *convertReport, asm *assemble.Assembler, batch string, r io.Reader, showValues bool) error {
 	// The file is read twice (validate, then map), so it must be seekable.
 	f, err := os.Open(batch)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	spans, err := claimSpans(f, batch)
+	spans, err := claimSpans(f, batch, showValues)
 	if err != nil {
 		return err
 	}
@@ -419,7 +421,7 @@ func seq(lo, hi int) []int {
 	return out
 }
 
-func claimSpans(r io.Reader, name string) (*spans, error) {
+func claimSpans(r io.Reader, name string, showValues bool) (*spans, error) {
 	s := &spans{}
 	open := -1 // ordinal of the claim being read, -1 outside claims
 	closeClaim := func(last int) {
@@ -429,15 +431,16 @@ func claimSpans(r io.Reader, name string) (*spans, error) {
 		}
 	}
 	_, fs, err := x12.Check(r, x12.CheckOptions{
-		Name: name,
-		Sets: func(h x12.SetHeader) x12.SetChecker { return x837p.NewChecker(h) },
+		Name:       name,
+		ShowValues: showValues,
+		Sets:       func(h x12.SetHeader) x12.SetChecker { return x837p.NewChecker(h) },
 		Segment: func(seg *x12.Segment) {
 			switch seg.ID() {
 			case "ST":
 				s.sets = append(s.sets, [2]int{seg.Num, seg.Num})
 			case "CLM":
 				closeClaim(seg.Num - 1)
-				s.ids = append(s.ids, seg.Text(1))
+				s.ids = append(s.ids, x12.Printable(seg.Text(1))) // printed in the report: escaped
 				s.start = append(s.start, seg.Num)
 				s.end = append(s.end, seg.Num)
 				s.setOf = append(s.setOf, len(s.sets)-1)

@@ -38,6 +38,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print findings as JSON")
 	summary := fs.Bool("summary", false, "print one summary line per file after its findings")
 	maxSeg := fs.Int("max-segment", x12.DefaultMaxSegment, "longest segment accepted, in bytes")
+	showValues := fs.Bool("show-values", false, "show the values of elements that may hold patient data (names, ids, birth dates, addresses, notes) in findings; for your own terminal only, never for logs")
 	files, err := c.parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -48,7 +49,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	var results []fileResult
 	anyErr, ioErr := false, false
 	for _, name := range files {
-		res, err := validateFile(name, *maxSeg)
+		res, err := validateFile(name, *maxSeg, *showValues)
 		if err != nil {
 			fmt.Fprintln(stderr, "claimgate:", err)
 			ioErr = true
@@ -86,7 +87,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 
 // validateFile checks one file: envelopes always, and each transaction set
 // with the validator registered for its type.
-func validateFile(name string, maxSeg int) (fileResult, error) {
+func validateFile(name string, maxSeg int, showValues bool) (fileResult, error) {
 	f, name, err := openInput(name)
 	if err != nil {
 		return fileResult{}, err
@@ -96,6 +97,7 @@ func validateFile(name string, maxSeg int) (fileResult, error) {
 	sum, findings, err := x12.Check(f, x12.CheckOptions{
 		Name:       name,
 		MaxSegment: maxSeg,
+		ShowValues: showValues,
 		Sets: func(h x12.SetHeader) x12.SetChecker {
 			res.Sets[h.ID]++
 			return setChecker(h)

@@ -143,6 +143,9 @@ type CheckOptions struct {
 	Sets func(h SetHeader) SetChecker
 	// Segment, when set, sees every segment after the checkers.
 	Segment func(seg *Segment)
+	// ShowValues puts withheld PHI values back into the findings'
+	// messages (Checker.ShowValues).
+	ShowValues bool
 }
 
 // Check reads all of r and returns its envelope summary and every finding:
@@ -152,6 +155,7 @@ func Check(r io.Reader, opts CheckOptions) (*Summary, Findings, error) {
 	var fs Findings
 	c := NewChecker(opts.Name, func(f Finding) { fs = append(fs, f) })
 	c.Sets = opts.Sets
+	c.ShowValues = opts.ShowValues
 	rd := NewReader(r)
 	rd.Name = opts.Name
 	rd.MaxSegment = opts.MaxSegment
@@ -187,6 +191,9 @@ func Check(r io.Reader, opts CheckOptions) (*Summary, Findings, error) {
 type Checker struct {
 	// Sets picks a checker per transaction set (see CheckOptions.Sets).
 	Sets func(h SetHeader) SetChecker
+	// ShowValues reveals the values findings withhold as possible PHI
+	// (Finding.Reveal): only for a person at their own terminal.
+	ShowValues bool
 
 	name   string
 	out    func(Finding)
@@ -219,6 +226,10 @@ func (c *Checker) Summary() *Summary { return &c.sum }
 func (c *Checker) report(f Finding) {
 	if f.File == "" {
 		f.File = c.name
+	}
+	f.Message = Printable(f.Message) // input text in findings must not reach a terminal raw
+	if c.ShowValues {
+		f.Reveal()
 	}
 	c.out(f)
 }

@@ -66,6 +66,10 @@ type Finding struct {
 	Element   int    `json:"element,omitempty"`
 	Component int    `json:"component,omitempty"`
 	Message   string `json:"message"`
+	// Value is the input value withheld from Message (where it reads
+	// Withheld) because it may be protected health information. It is
+	// never written out as JSON nor by Error; Reveal puts it back.
+	Value string `json:"-"`
 }
 
 // Error formats the finding as one line:
@@ -73,14 +77,16 @@ type Finding struct {
 //	FILE: segment 17 (SE) element 1: SE01 says 41 segments, counted 40 [envelope.se-count]
 func (f *Finding) Error() string {
 	var b strings.Builder
+	// File, segment id and message all carry text from the input:
+	// escaped, so that a file cannot drive the terminal showing them.
 	if f.File != "" {
-		b.WriteString(f.File)
+		b.WriteString(Printable(f.File))
 		b.WriteString(": ")
 	}
 	if f.Segment > 0 {
 		fmt.Fprintf(&b, "segment %d", f.Segment)
 		if f.SegmentID != "" {
-			fmt.Fprintf(&b, " (%s)", f.SegmentID)
+			fmt.Fprintf(&b, " (%s)", Printable(f.SegmentID))
 		}
 		if f.Element > 0 {
 			fmt.Fprintf(&b, " element %d", f.Element)
@@ -95,7 +101,7 @@ func (f *Finding) Error() string {
 	if f.Severity == Warning {
 		b.WriteString("warning: ")
 	}
-	b.WriteString(f.Message)
+	b.WriteString(Printable(f.Message))
 	if f.Rule != "" {
 		fmt.Fprintf(&b, " [%s]", f.Rule)
 	}
@@ -163,6 +169,8 @@ func At(seg *Segment, sev Severity, rule string, element, component int, format 
 		SetPosition: seg.SetPos,
 		Element:     element,
 		Component:   component,
-		Message:     fmt.Sprintf(format, args...),
+		// Arguments may be input text: escaped once here, so that every
+		// consumer of Message (text, JSON, reports) gets it safe.
+		Message: Printable(fmt.Sprintf(format, args...)),
 	}
 }

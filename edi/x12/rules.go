@@ -39,6 +39,10 @@ type Elem struct {
 	// Repeat is the most repetitions allowed (0 or 1: no repetition).
 	Repeat int
 	Name   string
+	// PHI marks an element whose value may be protected health
+	// information (a patient's name, id, birth date, address, free
+	// text): findings about it withhold the value (see Withheld).
+	PHI bool
 }
 
 // SegSpec is the rule for one segment in one place of an implementation
@@ -88,7 +92,10 @@ func (s *SegSpec) Check(seg *Segment, loop string, report func(Finding)) {
 			continue
 		}
 		if e.Usage == NotUsed {
-			c.rep(pos, 0, "tr3.not-used", "%s is not used in this guide but has %q", c.name(pos, 0), clipB(v))
+			// An element the guide does not use holds whatever the sender
+			// put there: in a segment with PHI it may be PHI too.
+			phi := s.HasPHI()
+			c.repV(pos, 0, v, phi, "tr3.not-used", "%s is not used in this guide but has %s", c.name(pos, 0), c.show(v, phi))
 			continue
 		}
 		reps := 1
@@ -105,10 +112,10 @@ func (s *SegSpec) Check(seg *Segment, loop string, report func(Finding)) {
 			}
 			if len(e.Comp) == 0 {
 				if e.Type != AN && bytesHasByte(val, seg.delim.Component) {
-					c.rep(pos, 0, "tr3.composite", "%s is a simple element but has components: %q", c.name(pos, 0), clipB(val))
+					c.repV(pos, 0, val, e.PHI, "tr3.composite", "%s is a simple element but has components: %s", c.name(pos, 0), c.show(val, e.PHI))
 					continue
 				}
-				c.value(e, val, pos, 0)
+				c.value(e, val, pos, 0, e.PHI)
 				continue
 			}
 			comp := Composite{b: val, sep: seg.delim.Component}
@@ -124,11 +131,13 @@ func (s *SegSpec) Check(seg *Segment, loop string, report func(Finding)) {
 					}
 					continue
 				}
+				phi := e.PHI || ce.PHI
 				if ce.Usage == NotUsed {
-					c.rep(pos, j+1, "tr3.not-used", "%s is not used in this guide but has %q", c.name(pos, j+1), clipB(cv))
+					phi = phi || s.HasPHI()
+					c.repV(pos, j+1, cv, phi, "tr3.not-used", "%s is not used in this guide but has %s", c.name(pos, j+1), c.show(cv, phi))
 					continue
 				}
-				c.value(ce, cv, pos, j+1)
+				c.value(ce, cv, pos, j+1, phi)
 			}
 		}
 	}
@@ -148,6 +157,42 @@ func (c *specCheck) rep(elem, comp int, rule, format string, args ...any) {
 	c.report(f)
 }
 
+// repV reports a finding whose message shows the value v (through
+// c.show): when phi is set the message reads Withheld and the finding
+// keeps v in Value.
+func (c *specCheck) repV(elem, comp int, v []byte, phi bool, rule, format string, args ...any) {
+	f := At(c.seg, Error, rule, elem, comp, format, args...)
+	f.Loop = c.loop
+	if phi {
+		f.Value = string(v)
+	}
+	c.report(f)
+}
+
+// show is how a message names the value v: quoted and escaped, or
+// Withheld when it may be PHI.
+func (c *specCheck) show(v []byte, phi bool) string {
+	if phi {
+		return Withheld
+	}
+	return ShowValue(string(v))
+}
+
+// HasPHI reports whether some element or component of s is marked PHI.
+func (s *SegSpec) HasPHI() bool {
+	for i := range s.Elems {
+		if s.Elems[i].PHI {
+			return true
+		}
+		for j := range s.Elems[i].Comp {
+			if s.Elems[i].Comp[j].PHI {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // name is the element's (or component's) reference for messages, e.g.
 // "CLP02 (Claim Status Code)" or "SV101-02".
 func (c *specCheck) name(pos, comp int) string {
@@ -163,18 +208,21 @@ func (c *specCheck) name(pos, comp int) string {
 }
 
 // value checks one simple value against its rule.
-func (c *specCheck) value(e *Elem, v []byte, pos, comp int) {
+func (c *specCheck) value(e *Elem, v []byte, pos, comp int, phi bool) {
+	// A value too long for its code list is no code: in a segment that
+	// carries patient data it is likely a name or id shifted out of place.
+	phi = phi || len(e.Codes) > 0 && len(v) > e.Max && c.spec.HasPHI()
 	n := len(v)
 	switch e.Type {
 	case N0, N2:
 		if !ValidNumeric(v) {
-			c.rep(pos, comp, "tr3.type", "%s %q is not a whole number", c.name(pos, comp), clipB(v))
+			c.repV(pos, comp, v, phi, "tr3.type", "%s %s is not a whole number", c.name(pos, comp), c.show(v, phi))
 			return
 		}
 		n = DecimalLen(v)
 	case R:
 		if !ValidDecimal(v) {
-			c.rep(pos, comp, "tr3.type", "%s %q is not a decimal number", c.name(pos, comp), clipB(v))
+			c.repV(pos, comp, v, phi, "tr3.type", "%s %s is not a decimal number", c.name(pos, comp), c.show(v, phi))
 			return
 		}
 		n = DecimalLen(v)
@@ -187,25 +235,25 @@ func (c *specCheck) value(e *Elem, v []byte, pos, comp int) {
 			ok = ValidDate6(v)
 		}
 		if !ok {
-			c.rep(pos, comp, "tr3.date", "%s %q is not a valid date", c.name(pos, comp), clipB(v))
+			c.repV(pos, comp, v, phi, "tr3.date", "%s %s is not a valid date", c.name(pos, comp), c.show(v, phi))
 			return
 		}
 	case TM:
 		if !ValidTime(v) {
-			c.rep(pos, comp, "tr3.time", "%s %q is not a valid time", c.name(pos, comp), clipB(v))
+			c.repV(pos, comp, v, phi, "tr3.time", "%s %s is not a valid time", c.name(pos, comp), c.show(v, phi))
 			return
 		}
 	}
 	if e.Max > 0 && n > e.Max {
-		c.rep(pos, comp, "tr3.length", "%s %q is %d characters, at most %d allowed", c.name(pos, comp), clipB(v), n, e.Max)
+		c.repV(pos, comp, v, phi, "tr3.length", "%s %s is %d characters, at most %d allowed", c.name(pos, comp), c.show(v, phi), n, e.Max)
 		return
 	}
 	if n < e.Min {
-		c.rep(pos, comp, "tr3.length", "%s %q is %d characters, at least %d required", c.name(pos, comp), clipB(v), n, e.Min)
+		c.repV(pos, comp, v, phi, "tr3.length", "%s %s is %d characters, at least %d required", c.name(pos, comp), c.show(v, phi), n, e.Min)
 		return
 	}
 	if e.Type == AN && n > 0 && v[n-1] == ' ' {
-		c.rep(pos, comp, "tr3.trailing-space", "%s %q has trailing spaces", c.name(pos, comp), clipB(v))
+		c.repV(pos, comp, v, phi, "tr3.trailing-space", "%s %s has trailing spaces", c.name(pos, comp), c.show(v, phi))
 	}
 	if len(e.Codes) > 0 {
 		for _, code := range e.Codes {
@@ -213,7 +261,7 @@ func (c *specCheck) value(e *Elem, v []byte, pos, comp int) {
 				return
 			}
 		}
-		c.rep(pos, comp, "tr3.code", "%s %q is not one of %s", c.name(pos, comp), clipB(v), strings.Join(e.Codes, ", "))
+		c.repV(pos, comp, v, phi, "tr3.code", "%s %s is not one of %s", c.name(pos, comp), c.show(v, phi), strings.Join(e.Codes, ", "))
 	}
 }
 
@@ -236,11 +284,4 @@ func elemName(seg string, pos int, e *Elem) string {
 		n += " (" + e.Name + ")"
 	}
 	return n
-}
-
-func clipB(b []byte) string {
-	if len(b) > 40 {
-		return string(b[:40]) + "..."
-	}
-	return string(b)
 }

@@ -173,6 +173,16 @@ func (w *Writer) fail(elem int, format string, args ...any) {
 	}
 }
 
+// failValue is fail for a problem with the data v of the current
+// element. The writer does not know which elements hold patient data, so
+// the message never shows v; the finding keeps it in Value.
+func (w *Writer) failValue(v string, format string, args ...any) {
+	if w.err == nil {
+		w.fail(w.elems, format, args...)
+		w.err.(*Finding).Value = v
+	}
+}
+
 // Begin starts a segment.
 func (w *Writer) Begin(id string) {
 	w.seg = append(w.seg[:0], id...)
@@ -203,14 +213,14 @@ func (w *Writer) checkData(s string, comp int) bool {
 			case w.d.Segment:
 				what = "the segment terminator"
 			}
-			w.fail(w.elems, "data %q contains %s %q, which X12 cannot escape", s, what, c)
+			w.failValue(s, "data %s contains %s %q, which X12 cannot escape", Withheld, what, c)
 			if comp > 0 && w.err != nil {
 				w.err.(*Finding).Component = comp
 			}
 			return false
 		}
 		if !charClass[c] {
-			w.fail(w.elems, "data %q contains byte 0x%02X outside the X12 character set", s, c)
+			w.failValue(s, "data %s contains byte 0x%02X outside the X12 character set", Withheld, c)
 			return false
 		}
 	}
@@ -235,7 +245,7 @@ func (w *Writer) Bytes(b []byte) {
 	w.seg = append(w.seg, w.d.Element)
 	for _, c := range b {
 		if !w.ok[c] {
-			w.fail(w.elems, "data %q contains delimiter or invalid byte %q", b, c)
+			w.failValue(string(b), "data %s contains delimiter or invalid byte %q", Withheld, c)
 			return
 		}
 	}

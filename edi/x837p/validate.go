@@ -383,6 +383,11 @@ func (c *vdChecker) unknown(seg *x12.Segment, key uint32) {
 				c.at(seg, f.def.id, "tr3.code", d.qual2, 0, "%s%02d %q does not fit %s %q in loop %s", seg.ID(), d.qual2, vdClip(seg.Element(d.qual2)), seg.ID(), v, vdLoopName(f.def))
 				return
 			}
+			if vdMisplaced(d, v) {
+				c.atPHI(seg, f.def.id, "tr3.code", d.qual, string(v), "%s qualifier %s is not used in loop %s (%s) at this point: expected one of %s",
+					seg.ID(), x12.Withheld, vdLoopName(f.def), f.def.name, strings.Join(vdDedupe(codes), ", "))
+				return
+			}
 			c.at(seg, f.def.id, "tr3.code", d.qual, d.qcomp, "%s qualifier %q is not used in loop %s (%s) at this point: expected one of %s",
 				seg.ID(), vdClip(v), vdLoopName(f.def), f.def.name, strings.Join(vdDedupe(codes), ", "))
 			return

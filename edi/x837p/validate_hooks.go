@@ -155,7 +155,7 @@ func (c *vdChecker) serviceDate(seg *x12.Segment, loop string, from, to int) {
 		c.at(seg, loop, "837p.date", 3, 0, "service date %d is in the future (today is %d)", to, c.today)
 	}
 	if cl.birth > 0 && from < cl.birth {
-		c.at(seg, loop, "837p.date", 3, 0, "service date %d is before the patient's birth date %d", from, cl.birth)
+		c.atPHI(seg, loop, "837p.date", 3, strconv.Itoa(cl.birth), "service date %d is before the patient's birth date %s", from, x12.Withheld)
 	}
 	if cl.minDOS == 0 || from < cl.minDOS {
 		cl.minDOS = from
@@ -173,12 +173,12 @@ func (c *vdChecker) checkDMG(seg *x12.Segment, loop string) {
 	d, ok := vdDate8(v)
 	if !ok {
 		if len(v) > 0 {
-			c.at(seg, loop, "837p.date", 2, 0, "DMG02 birth date %q is not a valid CCYYMMDD date", vdClip(v))
+			c.atPHI(seg, loop, "837p.date", 2, string(v), "DMG02 birth date %s is not a valid CCYYMMDD date", x12.Withheld)
 		}
 		return
 	}
 	if d > c.today {
-		c.at(seg, loop, "837p.date", 2, 0, "DMG02 birth date %d is in the future (today is %d)", d, c.today)
+		c.atPHI(seg, loop, "837p.date", 2, string(v), "DMG02 birth date %s is in the future (today is %d)", x12.Withheld, c.today)
 	}
 	if loop == "2010CA" {
 		c.patBirth = d
@@ -197,7 +197,7 @@ func (c *vdChecker) checkPAT(seg *x12.Segment, loop string) {
 	if bytes.Equal(seg.Element(5), []byte("D8")) {
 		if v := seg.Element(6); len(v) > 0 {
 			if _, ok := vdDate8(v); !ok {
-				c.at(seg, loop, "837p.date", 6, 0, "PAT06 death date %q is not a valid CCYYMMDD date", vdClip(v))
+				c.atPHI(seg, loop, "837p.date", 6, string(v), "PAT06 death date %s is not a valid CCYYMMDD date", x12.Withheld)
 			}
 		}
 	}

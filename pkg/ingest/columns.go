@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/pkg/claim"
 )
 
@@ -20,6 +21,7 @@ type csvColumn struct {
 	path     string
 	index    []int // reflect field indices along path, from claim.Claim or claim.Line
 	typ      reflect.Type
+	phi      bool // the column may hold patient data (isPHIField)
 }
 
 var (
@@ -149,7 +151,7 @@ var csvColumns = func() []*csvColumn {
 	}{{claimCols, false, claimType}, {lineCols, true, lineType}} {
 		for _, c := range group.cols {
 			index, typ := resolvePath(group.root, c.path)
-			all = append(all, &csvColumn{name: c.name, line: group.line, required: c.required, path: c.path, index: index, typ: typ})
+			all = append(all, &csvColumn{name: c.name, line: group.line, required: c.required, path: c.path, index: index, typ: typ, phi: isPHIField(c.path)})
 		}
 	}
 	return all
@@ -209,8 +211,10 @@ func resolvePath(root reflect.Type, path string) ([]int, reflect.Type) {
 // set parses the non-empty cell value v into the column's field of c (a
 // *claim.Claim or *claim.Line), allocating optional parts (patient,
 // rendering provider...) on the way. It returns a reason when v does not
-// parse.
-func (col *csvColumn) set(root reflect.Value, v string) string {
+// parse, which withholds v when the column may hold PHI and show is not
+// set (Decoder.ShowValues).
+func (col *csvColumn) set(root reflect.Value, v string, show bool) string {
+	phi := !show && col.phi
 	f := root
 	for _, i := range col.index {
 		if f.Kind() == reflect.Pointer {
@@ -225,23 +229,29 @@ func (col *csvColumn) set(root reflect.Value, v string) string {
 	case dateType:
 		d, err := claim.ParseDate(v)
 		if err != nil {
+			if phi { // the claim package's message quotes the value
+				return x12.Withheld + " is not a valid YYYY-MM-DD date"
+			}
 			return err.Error()
 		}
 		f.Set(reflect.ValueOf(d))
 	case moneyType:
 		m, err := claim.ParseMoney(v)
 		if err != nil {
+			if phi {
+				return x12.Withheld + " is not an amount"
+			}
 			return err.Error()
 		}
 		f.SetInt(int64(m))
 	case stringList:
-		parts, reason := splitList(v)
+		parts, reason := splitList(v, phi)
 		if reason != "" {
 			return reason
 		}
 		f.Set(reflect.ValueOf(parts))
 	case intList:
-		parts, reason := splitList(v)
+		parts, reason := splitList(v, phi)
 		if reason != "" {
 			return reason
 		}
@@ -249,7 +259,7 @@ func (col *csvColumn) set(root reflect.Value, v string) string {
 		for i, p := range parts {
 			n, err := strconv.Atoi(p)
 			if err != nil {
-				return fmt.Sprintf("%q is not a list of whole numbers", v)
+				return fmt.Sprintf("%s is not a list of whole numbers", showValue(v, phi))
 			}
 			ns[i] = n
 		}
@@ -261,7 +271,7 @@ func (col *csvColumn) set(root reflect.Value, v string) string {
 		case reflect.Int:
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return fmt.Sprintf("%q is not a whole number", v)
+				return fmt.Sprintf("%s is not a whole number", showValue(v, phi))
 			}
 			f.SetInt(int64(n))
 		default:
@@ -277,7 +287,7 @@ const listSeparators = "|;:"
 
 // splitList splits a list cell. An empty element is refused rather than
 // skipped: in the diagnoses it would shift every pointer after it.
-func splitList(v string) ([]string, string) {
+func splitList(v string, phi bool) ([]string, string) {
 	n := 1
 	for i := 0; i < len(v); i++ {
 		if strings.IndexByte(listSeparators, v[i]) >= 0 {
@@ -292,7 +302,7 @@ func splitList(v string) ([]string, string) {
 			p = rest[:i]
 		}
 		if p = strings.TrimSpace(p); p == "" {
-			return nil, fmt.Sprintf("%q has an empty element (separate the values with |, ; or :)", v)
+			return nil, fmt.Sprintf("%s has an empty element (separate the values with |, ; or :)", showValue(v, phi))
 		}
 		parts = append(parts, p)
 		if i < 0 {

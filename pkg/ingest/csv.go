@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -34,14 +35,16 @@ func DecodeCSV(r io.Reader, batch string, emit func(Result) error) (Summary, err
 //
 // A header with an unknown, repeated or unnamed column, or without a
 // required column, fails the whole call with a *BatchError wrapping a
-// *HeaderError; so does a quoted field that runs across lines (which is
-// how an unclosed quote shows), from that line on. Anything else wrong
+// *HeaderError. Every record is one line: a row that cannot be read (a
+// quote left open at the end of its line, a line longer than
+// MaxRecordBytes) is skipped and reported by its row number, its claim
+// refused, and decoding goes on at the next line. Anything else wrong
 // rejects only the claims concerned. If emit returns an error, decoding
 // stops and DecodeCSV returns that error unchanged.
 func (d *Decoder) DecodeCSV(r io.Reader, batch string, emit func(Result) error) (Summary, error) {
 	var sum Summary
 	b := &csvBatch{d: d, sum: &sum, batch: batch, emit: emit, seen: make(map[string]int)}
-	err := b.run(&lineLimiter{r: r, limit: d.maxRecord()})
+	err := b.run(r)
 	return sum, err
 }
 
@@ -58,7 +61,12 @@ type HeaderError struct {
 // paitent_last (did you mean patient_last?)`.
 func (e *HeaderError) Error() string {
 	var parts []string
-	if len(e.Unknown) > 0 {
+	switch {
+	case e.noneKnown:
+		// Not one column name is known: the "header" is most likely a
+		// data row, whose cells are a patient's name, id and birth date.
+		parts = append(parts, fmt.Sprintf("%d unknown column(s) (names not shown, they may be data)", len(e.Unknown)))
+	case len(e.Unknown) > 0:
 		parts = append(parts, "unknown column(s) "+strings.Join(e.Unknown, ", "))
 	}
 	if len(e.Missing) > 0 {
@@ -89,6 +97,16 @@ type csvBatch struct {
 	lineCols  []int
 	seen      map[string]int // claim id → row where it was first used
 	cur       *pendingClaim
+	// suspect is a row that could not be read nor placed (its claim id
+	// was unreadable), 0 when none: the claim starting after it may have
+	// lost that row, so it is refused too.
+	suspect int
+	// openQuote is the last row skipped for a quote left open, 0 when the
+	// row after it read well; openID is that row's claim id ("" unknown).
+	// The rows right after it may be the rest of a field that ran across
+	// lines: their cells are text, not a claim id.
+	openQuote int
+	openID    string
 }
 
 // pendingClaim is the claim whose rows are being read.
@@ -103,60 +121,108 @@ type pendingClaim struct {
 }
 
 func (b *csvBatch) run(r io.Reader) error {
-	cr := csv.NewReader(r)
+	// Every record of the format is one physical line (no field may hold
+	// a line break), so lines are split here and handed to encoding/csv
+	// one at a time: a broken line (an unclosed quote, a line too long)
+	// then costs that row alone, and reading goes on at the next line
+	// instead of swallowing the rest of the batch.
+	lr := &lineReader{r: bufio.NewReaderSize(r, 64<<10), limit: int(b.d.maxRecord())}
+	feed := &lineFeed{}
+	cr := csv.NewReader(feed)
 	cr.ReuseRecord = true
 	// With lazy quotes a stray quote is kept as text instead of
-	// failing the row without returning it; an unclosed quote still
-	// shows, as a field running across lines.
+	// failing the row without returning it; an unclosed quote shows as
+	// a field that holds the line break.
 	cr.LazyQuotes = true
-	header, err := cr.Read()
-	if err != nil {
-		if err == io.EOF {
-			err = errors.New("the input is empty: a CSV batch starts with a header line")
+	var header []string
+	for header == nil {
+		line, err := lr.next()
+		switch {
+		case err == io.EOF:
+			return b.fatal(1, errors.New("the input is empty: a CSV batch starts with a header line"))
+		case err != nil:
+			return b.fatal(max(lr.num, 1), err)
+		case blankLine(line):
+			continue
 		}
-		return b.fatal(1, err)
+		feed.line = line
+		rec, err := cr.Read()
+		if err != nil {
+			return b.fatal(lr.num, err)
+		}
+		header = rec
 	}
 	if err := b.header(header); err != nil {
-		return b.fatal(1, err)
+		return b.fatal(lr.num, err)
 	}
-	lastLine := 1
 	for {
-		rec, err := cr.Read()
+		line, err := lr.next()
 		if err == io.EOF {
 			break
 		}
-		var pe *csv.ParseError
-		if err != nil && !(errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount)) {
-			line := lastLine + 1
-			if pe != nil {
-				line = pe.StartLine
-			}
-			return b.fatal(line, err)
+		long, _ := err.(*errLineTooLong) // a type assertion: no allocation per row
+		if err != nil && long == nil {
+			return b.fatal(lr.num, err)
 		}
-		line, _ := cr.FieldPos(0)
-		lastLine = line
-		for q, f := range rec {
-			if strings.IndexByte(f, '\n') >= 0 || strings.IndexByte(f, '\r') >= 0 {
-				// Line breaks are not allowed in any field, and an unclosed
-				// quote looks the same: the rows it swallowed cannot be told
-				// apart from data, so nothing after it can be trusted.
-				if err := b.brokenRecord(rec, q, line); err != nil {
-					return err
-				}
-				return b.fatal(line, errors.New("a quoted field runs across lines (an unclosed quote?); the batch cannot be read past this point"))
-			}
+		if blankLine(line) {
+			continue // encoding/csv would take an empty feed for the end
 		}
-		if err != nil {
-			if err := b.badRecord(rec, line); err != nil {
+		row := lr.num
+		feed.line = line
+		rec, rerr := cr.Read()
+		if long != nil {
+			// Only the line's first bytes were kept: its last field is cut.
+			if err := b.unreadable(rec, len(rec)-1, row, long.Error()+"; the row is skipped"); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := b.row(rec, line); err != nil {
+		if rerr != nil && !errors.Is(rerr, csv.ErrFieldCount) {
+			if err := b.unreadable(nil, 0, row, "the row cannot be read as CSV ("+rerr.Error()+"); the row is skipped"); err != nil {
+				return err
+			}
+			continue
+		}
+		if q := brokenField(rec); q >= 0 {
+			// Line breaks are not allowed in any field: an unclosed quote
+			// ran to the end of the line.
+			reason := fmt.Sprintf("field %d has an opening quote that is not closed on its line; the row is skipped", q+1)
+			if err := b.unreadable(rec, q, row, reason); err != nil {
+				return err
+			}
+			b.openQuote, b.openID = row, ""
+			if b.idCol < q {
+				b.openID = strings.TrimSpace(rec[b.idCol])
+			}
+			continue
+		}
+		if rerr != nil {
+			if err := b.badRecord(rec, row); err != nil {
+				return err
+			}
+			continue
+		}
+		b.openQuote = 0
+		if err := b.row(rec, row); err != nil {
 			return err
 		}
 	}
 	return b.finish()
+}
+
+// brokenField returns the index of the first field holding a line break
+// (what an unclosed quote leaves), or -1.
+func brokenField(rec []string) int {
+	for q, f := range rec {
+		if strings.IndexByte(f, '\n') >= 0 || strings.IndexByte(f, '\r') >= 0 {
+			return q
+		}
+	}
+	return -1
+}
+
+func blankLine(line []byte) bool {
+	return len(bytes.TrimRight(line, "\r\n")) == 0
 }
 
 func (b *csvBatch) header(rec []string) error {
@@ -240,12 +306,19 @@ func editDistance(a, b string) int {
 // when id differs from it.
 func (b *csvBatch) start(id string, row int) error {
 	if b.cur != nil && b.cur.id == id {
+		b.suspect = 0 // the unplaced row was among the current claim's
 		return nil
 	}
 	if err := b.finish(); err != nil {
 		return err
 	}
 	p := &pendingClaim{id: id, firstRow: row}
+	if b.suspect > 0 {
+		p.skip = true
+		p.issues = append(p.issues, issue{line: -1, row: row, reason: fmt.Sprintf(
+			"row %d, just before this claim's rows, could not be read and may be one of them, so the claim is refused as it may be incomplete", b.suspect)})
+		b.suspect = 0
+	}
 	if first, dup := b.seen[id]; dup {
 		p.skip = true
 		p.issues = append(p.issues, issue{line: -1, field: "id", row: row, reason: fmt.Sprintf(
@@ -299,7 +372,7 @@ func (b *csvBatch) row(rec []string, row int) error {
 				}
 				continue
 			}
-			if reason := b.cols[i].set(cv, v); reason != "" {
+			if reason := b.cols[i].set(cv, v, b.d.ShowValues); reason != "" {
 				p.issues = append(p.issues, issue{line: -1, field: b.cols[i].path, reason: reason})
 			}
 		}
@@ -319,7 +392,7 @@ func (b *csvBatch) row(rec []string, row int) error {
 			}
 			continue
 		}
-		if reason := b.cols[i].set(lv, v); reason != "" {
+		if reason := b.cols[i].set(lv, v, b.d.ShowValues); reason != "" {
 			p.issues = append(p.issues, issue{line: n, field: b.cols[i].path, reason: reason})
 		}
 	}
@@ -342,9 +415,10 @@ func (b *csvBatch) sameClaim(p *pendingClaim, rec []string, row int) (issue, boo
 	case len(diff) == 1:
 		k := diff[0]
 		col := b.cols[b.claimCols[k]]
+		phi := !b.d.ShowValues && isPHIField(col.path)
 		return issue{line: -1, field: col.path, row: row, reason: fmt.Sprintf(
-			"is %q here but %q on row %d: claim-level columns must be the same on every row of a claim",
-			strings.TrimSpace(rec[b.claimCols[k]]), p.first[k], p.firstRow)}, false
+			"is %s here but %s on row %d: claim-level columns must be the same on every row of a claim",
+			showValue(strings.TrimSpace(rec[b.claimCols[k]]), phi), showValue(p.first[k], phi), p.firstRow)}, false
 	}
 	names := make([]string, 0, 6)
 	for _, k := range diff[:min(len(diff), 5)] {
@@ -395,6 +469,17 @@ func (b *csvBatch) badRecord(rec []string, row int) error {
 		return nil
 	}
 	reason := fmt.Sprintf("the row has %d fields but the header has %d", len(rec), len(b.cols))
+	if b.openQuote > 0 {
+		// Likely the rest of a field that ran across lines: its claim_id
+		// cell is text (a note, a name), never to be taken for an id.
+		reason += fmt.Sprintf(" and may be the rest of row %d, whose quote was left open; the row is skipped", b.openQuote)
+		if b.cur != nil && b.openID != "" && b.cur.id == b.openID {
+			b.cur.issues = append(b.cur.issues, issue{line: -1, row: row, reason: reason})
+			return nil
+		}
+		b.orphan(row, "", reason)
+		return nil
+	}
 	id := ""
 	if b.cur != nil {
 		shift := len(rec) - len(b.cols)
@@ -412,6 +497,7 @@ func (b *csvBatch) badRecord(rec []string, row int) error {
 	}
 	if id == "" {
 		b.orphan(row, "", reason)
+		b.suspect = row
 		return nil
 	}
 	if err := b.start(id, row); err != nil {
@@ -422,25 +508,28 @@ func (b *csvBatch) badRecord(rec []string, row int) error {
 	return nil
 }
 
-// brokenRecord settles the current claim before a record whose field q
-// ran across lines ends the batch. When the record's claim id was read
-// before the broken field and names another claim, the current claim
-// ended on the row before and goes out; otherwise it may have lost rows
-// and fatal refuses it. The broken record's own claim is refused too.
-func (b *csvBatch) brokenRecord(rec []string, q, row int) error {
-	if b.idCol >= q {
+// unreadable handles a row that cannot be read whole: fields before q
+// are sound, field q and the rest are not. When the claim id is among the
+// sound fields, that claim is refused with the row's reason (the claim
+// before it goes out if it is another); otherwise the row names no claim
+// and orphan holds back the claim it follows. Either way the row is
+// reported by its number: no claim vanishes unreported, and reading goes
+// on at the next line.
+func (b *csvBatch) unreadable(rec []string, q, row int, reason string) error {
+	id := ""
+	if b.idCol < q && b.idCol < len(rec) {
+		id = strings.TrimSpace(rec[b.idCol])
+	}
+	if id == "" {
+		b.orphan(row, "", reason)
+		b.suspect = row
 		return nil
 	}
-	id := strings.TrimSpace(rec[b.idCol])
-	if id == "" || (b.cur != nil && b.cur.id == id) {
-		return nil
-	}
-	if err := b.finish(); err != nil {
+	if err := b.start(id, row); err != nil {
 		return err
 	}
-	if _, dup := b.seen[id]; !dup {
-		b.cur = &pendingClaim{id: id, firstRow: row}
-	}
+	b.cur.issues = append(b.cur.issues, issue{line: -1, row: row, reason: reason})
+	b.cur.skip = true
 	return nil
 }
 
@@ -469,7 +558,7 @@ func (b *csvBatch) finish() error {
 		// A cell that did not parse has been reported already; its
 		// "required" from check would only repeat it.
 		parsed := p.issues
-		for _, is := range check(c) {
+		for _, is := range check(c, b.d.ShowValues) {
 			dup := false
 			for _, q := range parsed {
 				if q.line == is.line && q.field == is.field {
@@ -529,33 +618,66 @@ func (b *csvBatch) fatal(line int, err error) error {
 	return &BatchError{Batch: b.batch, Line: line, Offset: -1, Index: -1, Err: err}
 }
 
-// lineLimiter fails a read once a line grows past limit bytes, which
-// bounds what encoding/csv buffers for one record.
-type lineLimiter struct {
-	r     io.Reader
-	limit int64
-	run   int64 // bytes since the last newline
+// lineReader splits the input into lines of at most limit bytes, so
+// that memory stays bounded: a longer line is cut to its first limit
+// bytes, the rest skipped up to its end, and next reports it with an
+// *errLineTooLong.
+type lineReader struct {
+	r     *bufio.Reader
+	limit int
+	num   int // number of the line last returned, 1-based
+	buf   []byte
 }
 
-func (l *lineLimiter) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	for i := 0; i < n; {
-		end := n
-		j := bytes.IndexByte(p[i:n], '\n')
-		if j >= 0 {
-			end = i + j
+// errLineTooLong is a line cut short because it is longer than the limit.
+type errLineTooLong int
+
+func (e *errLineTooLong) Error() string {
+	return fmt.Sprintf("the line is longer than %d bytes (Decoder.MaxRecordBytes)", int(*e))
+}
+
+// next returns the next line with its line break (none on a last line
+// without one), valid until the next call; io.EOF at the end.
+func (l *lineReader) next() ([]byte, error) {
+	l.buf = l.buf[:0]
+	for {
+		chunk, err := l.r.ReadSlice('\n')
+		if len(l.buf)+len(chunk) > l.limit {
+			l.buf = append(l.buf, chunk[:max(l.limit-len(l.buf), 0)]...)
+			for err == bufio.ErrBufferFull { // skip to the end of the line
+				_, err = l.r.ReadSlice('\n')
+			}
+			if err != nil && err != io.EOF {
+				return nil, err
+			}
+			l.num++
+			e := errLineTooLong(l.limit)
+			return l.buf, &e
 		}
-		l.run += int64(end - i)
-		if l.run > l.limit {
-			// Hand over nothing past the limit, so that the line is never
-			// read whole.
-			return end - int(l.run-l.limit), fmt.Errorf("a line is longer than %d bytes (Decoder.MaxRecordBytes)", l.limit)
+		l.buf = append(l.buf, chunk...)
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && len(l.buf) > 0:
+			l.num++
+			return l.buf, nil
+		case err != nil:
+			return nil, err
 		}
-		if j < 0 {
-			break
-		}
-		l.run = 0
-		i = end + 1
+		l.num++
+		return l.buf, nil
 	}
-	return n, err
+}
+
+// lineFeed hands encoding/csv one line, then reports the end of input
+// until it is given the next.
+type lineFeed struct{ line []byte }
+
+func (f *lineFeed) Read(p []byte) (int, error) {
+	if len(f.line) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, f.line)
+	f.line = f.line[n:]
+	return n, nil
 }

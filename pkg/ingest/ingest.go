@@ -9,10 +9,17 @@
 // the scrubber that runs afterwards.
 //
 // One bad claim never sinks a batch: it is reported as one or more
-// RowErrors in the Summary and the other claims go on. Only input that
-// cannot be read as a batch at all (not JSON, a bad CSV header, a broken
-// CSV quote, an I/O error) ends the call with a *BatchError; claims
-// emitted before that point stand.
+// RowErrors in the Summary and the other claims go on; so does a CSV row
+// that cannot be read (its claim is rejected). Only input that cannot be
+// read as a batch past some point (not JSON, a JSON syntax error, a bad
+// CSV header, an I/O error) ends the call with a *BatchError; claims
+// emitted before that point stand, and Summary.Unread counts those that
+// were not read.
+//
+// Errors carry no patient data: the values of fields that may hold it
+// (names, member ids, birth dates, gender, addresses, notes) are withheld
+// unless Decoder.ShowValues is set, and every other text from the input
+// is escaped so that it cannot drive a terminal.
 //
 // The formats are described in docs/batch-format.md; the JSON format also
 // by the JSON Schema that JSONSchema returns.
@@ -24,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/pkg/claim"
 )
 
@@ -138,7 +146,8 @@ func (e *BatchError) Error() string {
 		fmt.Fprintf(&b, " in claims[%d]", e.Index)
 	}
 	fmt.Fprintf(&b, ": %v", e.Err)
-	return b.String()
+	// Batch names and error texts may carry input: escaped for terminals.
+	return x12.Printable(b.String())
 }
 
 // Unwrap returns the underlying error.
@@ -169,6 +178,16 @@ type Summary struct {
 	// Decoder.MaxErrors of them; ErrorsDropped counts the rest.
 	Errors        []*RowError
 	ErrorsDropped int
+	// Unread counts the claims that were neither emitted nor rejected
+	// because the input could not be read past some point (a JSON syntax
+	// error, truncated input, a claim larger than MaxRecordBytes): the
+	// claim being read there and those after it, counted by a tolerant
+	// scan of the rest of the input (an estimate when the syntax error
+	// unbalances brackets). The *BatchError says where reading stopped.
+	// Claims read = Claims + Rejected + Unread. A CSV batch resumes after
+	// a broken row (its claim is rejected), so only an I/O error leaves
+	// CSV claims unread, uncounted.
+	Unread int
 }
 
 // Default limits of a zero Decoder.
@@ -196,6 +215,11 @@ type Decoder struct {
 	// line; a larger one ends the batch with a *BatchError. 0 means
 	// DefaultMaxRecordBytes.
 	MaxRecordBytes int
+	// ShowValues puts the values of fields that may hold patient data
+	// (names, member ids, birth dates, addresses, notes) into errors,
+	// which otherwise withhold them. Only for a person at their own
+	// terminal (claimgate convert --show-values), never for logs.
+	ShowValues bool
 }
 
 func (d *Decoder) maxRecord() int64 {
@@ -207,10 +231,9 @@ func (d *Decoder) maxRecord() int64 {
 
 // report records e in s according to d's options.
 func (d *Decoder) report(s *Summary, e *RowError) {
-	// Errors end up in logs: never with a patient's data in them.
-	if isPHIField(e.Field) {
-		e.Reason = withholdValues(e.Reason)
-	}
+	// Errors end up in logs and terminals: PHI values were withheld
+	// where the reason was written (phiArgs); escape the rest.
+	safeError(e)
 	if d.OnError != nil {
 		d.OnError(e)
 	}

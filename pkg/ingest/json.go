@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -197,19 +198,20 @@ func (j *jsonBatch) claim() error {
 	issues := checkKeys(j.raw)
 	decoded := true
 	if j.raw[0] != '{' { // null would decode into an empty claim, with a dozen "is required"
-		issues = append(issues, issue{line: -1, reason: "a claim must be a JSON object, got " + string(j.raw[:min(len(j.raw), 20)])})
+		// The kind only: a bare string here may be a patient's name.
+		issues = append(issues, issue{line: -1, reason: "a claim must be a JSON object, got " + rawKind(j.raw)})
 		decoded = false
 	} else if err := json.Unmarshal(j.raw, c); err != nil {
 		decoded = false
-		more, id := diagnose(j.raw)
+		more, id := diagnose(j.raw, j.d.ShowValues)
 		if len(more) == 0 {
-			more = []issue{{line: -1, reason: err.Error()}}
+			more = []issue{unmarshalIssue(err, j.d.ShowValues)}
 		}
 		issues = append(issues, more...)
 		c.ID = id
 	}
 	if decoded && len(issues) == 0 {
-		issues = check(c)
+		issues = check(c, j.d.ShowValues)
 	}
 	id := strings.TrimSpace(c.ID)
 	if id != "" {
@@ -236,12 +238,88 @@ func (j *jsonBatch) fatal(err error) error {
 	switch {
 	case errors.As(err, &se):
 		off = j.syntaxOffset()
+		err = errors.New(jsonSyntax(se.Error(), j.d.ShowValues))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		off = j.pr.n
-		err = errors.New("unexpected end of input: the batch is truncated")
+		err = fmt.Errorf("unexpected end of input: the batch is truncated (%w)", io.ErrUnexpectedEOF)
 	}
 	line, col := j.pr.lineCol(off)
+	var tl errTooLarge
+	if j.index >= 0 && (se != nil || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &tl)) {
+		// Nothing from claims[index] on can be decoded: say how many
+		// claims that is, so that none vanishes without a count.
+		n := j.countUnread()
+		j.sum.Unread = n
+		err = fmt.Errorf("%w; claims[%d] and the claims after it were not read (%d claim(s) by a tolerant count of the rest of the input)", err, j.index, n)
+	}
 	return &BatchError{Batch: j.batch, Line: line, Column: col, Offset: off, Index: j.index, Err: err}
+}
+
+// countUnread counts the claim objects from where the decoder stopped
+// (the start of the claim it could not read) to the end of the claims
+// array, scanning the rest of the input for brackets outside strings, in
+// constant memory. A syntax error may unbalance quotes or brackets, so
+// the scan also resynchronises on what exports look like: a string never
+// spans a line break, and a claim that opens a line at the indentation of
+// the broken claim's opening brace starts a claim. It is an estimate.
+func (j *jsonBatch) countUnread() int {
+	claimIndent := -1 // indentation of a claim's opening brace, -1 unknown
+	if _, col := j.pr.lineCol(j.dec.InputOffset()); col > 0 {
+		claimIndent = col - 1
+	}
+	br := bufio.NewReaderSize(io.MultiReader(j.dec.Buffered(), j.pr.r), 32<<10)
+	depth, n := 0, 0
+	inStr, esc := false, false
+	lineStart, indent := false, 0
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return n
+		}
+		if c == '\n' {
+			inStr, esc, lineStart, indent = false, false, true, 0
+			continue
+		}
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		first := lineStart && c != ' ' && c != '\t' && c != '\r'
+		if lineStart && !first {
+			indent++
+			continue
+		}
+		lineStart = false
+		if first && claimIndent >= 0 && indent == claimIndent && c == '{' {
+			n++ // a claim opens here, whatever the brackets before said
+			depth = 1
+			continue
+		}
+		if first && claimIndent >= 0 && indent < claimIndent && c == ']' {
+			return n // the claims array closes
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			if depth == 0 && c == '{' {
+				n++
+			}
+			depth++
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return n
+			}
+		}
+	}
 }
 
 // syntaxOffset locates a syntax error. json.Decoder's SyntaxError.Offset
@@ -390,4 +468,40 @@ func (p *posReader) lineCol(off int64) (line, col int) {
 		return line, int(off) + 1
 	}
 	return line, 0
+}
+
+// rawKind names the kind of a raw JSON value by its first byte.
+func rawKind(raw []byte) string {
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '"':
+		return "a string"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// unmarshalIssue turns an error of json.Unmarshal that diagnose could not
+// place into an issue. A type error names the field and the kinds only:
+// its Value may hold the number or text that was given.
+func unmarshalIssue(err error, show bool) issue {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && !show {
+		got, _, _ := strings.Cut(te.Value, " ")
+		switch got {
+		case "array", "object":
+			got = "an " + got
+		default:
+			got = "a " + got
+		}
+		return issue{line: -1, field: te.Field, reason: "must be " + jsonKind(te.Type) + ", got " + got}
+	}
+	return issue{line: -1, reason: err.Error()}
 }

@@ -187,7 +187,7 @@ var fieldCases = []struct {
 }{
 	// dates
 	{"impossible date", "lines[1].service_date", "2023-02-29", "lines[1].service_date", `date "2023-02-29" is not a valid YYYY-MM-DD date`},
-	{"month 13", "patient.birth_date", "2012-13-01", "patient.birth_date", `date (value withheld) is not a valid`}, // PHI: the value is withheld
+	{"month 13", "patient.birth_date", "2012-13-01", "patient.birth_date", `(value withheld; --show-values to see it) is not a valid`}, // PHI: the value is withheld
 	{"US date", "onset_date", "01/28/2025", "onset_date", `date "01/28/2025" is not a valid`},
 	{"date as number", "lines[0].service_date", 20250304, "lines[0].service_date", "date must be a string"},
 	{"missing service date", "lines[0].service_date", nil, "lines[0].service_date", "is required"},
@@ -206,7 +206,7 @@ var fieldCases = []struct {
 	{"negative minutes", "lines[0].minutes", -3, "lines[0].minutes", "must not be negative"},
 	{"assistant over total", "lines[0].assistant_minutes", 13, "lines[0].assistant_minutes", "exceeds the line's 12 minutes"},
 	// demographics
-	{"gender", "patient.gender", "X", "patient.gender", `"X" is not one of M, F, U`},
+	{"gender", "patient.gender", "X", "patient.gender", `(value withheld; --show-values to see it) is not one of M, F, U`},
 	{"state name", "subscriber.address.state", "Oregon", "subscriber.address.state", "must be a 2-letter state code"},
 	{"short zip", "patient.address.zip", "9723", "patient.address.zip", "5- or 9-digit ZIP"},
 	{"zip letters", "payer.address.zip", "9730A", "payer.address.zip", "5- or 9-digit ZIP"},

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/pkg/claim"
 )
 
@@ -307,7 +308,7 @@ func unknownKey(key string, fields map[string]reflect.Type) string {
 // value of the wrong type with its path (encoding/json reports the first
 // only, and without a path when a Money or Date refuses its value). It
 // also returns the claim id, when readable, for the error report.
-func diagnose(raw []byte) (issues []issue, id string) {
+func diagnose(raw []byte, show bool) (issues []issue, id string) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -317,7 +318,7 @@ func diagnose(raw []byte) (issues []issue, id string) {
 	if m, ok := v.(map[string]any); ok {
 		id, _ = m["id"].(string)
 	}
-	w := &walker{}
+	w := &walker{show: show}
 	w.walk(v, claimType)
 	return w.issues, id
 }
@@ -325,7 +326,11 @@ func diagnose(raw []byte) (issues []issue, id string) {
 type walker struct {
 	path   []pathElem
 	issues []issue
+	show   bool // Decoder.ShowValues
 }
+
+// phi reports whether the value at the current path is to be withheld.
+func (w *walker) phi() bool { return !w.show && isPHIField(formatPath(w.path)) }
 
 func (w *walker) add(format string, args ...any) {
 	w.issues = append(w.issues, newIssue(w.path, fmt.Sprintf(format, args...)))
@@ -339,6 +344,10 @@ func (w *walker) walk(v any, t reflect.Type) {
 		}
 		b, _ := json.Marshal(v)
 		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(b); err != nil {
+			if w.phi() { // the claim package's messages quote the value
+				w.add("%s %s", x12.Withheld, phiReason(t))
+				return
+			}
 			w.add("%v", err)
 		}
 		return
@@ -352,7 +361,7 @@ func (w *walker) walk(v any, t reflect.Type) {
 	case reflect.Struct:
 		m, ok := v.(map[string]any)
 		if !ok {
-			w.add("must be an object, got %s", valueKind(v))
+			w.add("must be an object, got %s", valueKind(v, w.phi()))
 			return
 		}
 		for i := 0; i < t.NumField(); i++ {
@@ -367,7 +376,7 @@ func (w *walker) walk(v any, t reflect.Type) {
 	case reflect.Slice:
 		a, ok := v.([]any)
 		if !ok {
-			w.add("must be an array, got %s", valueKind(v))
+			w.add("must be an array, got %s", valueKind(v, w.phi()))
 			return
 		}
 		for i, e := range a {
@@ -377,27 +386,38 @@ func (w *walker) walk(v any, t reflect.Type) {
 		}
 	case reflect.String:
 		if _, ok := v.(string); !ok {
-			w.add("must be a string, got %s", valueKind(v))
+			w.add("must be a string, got %s", valueKind(v, w.phi()))
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		n, ok := v.(json.Number)
 		if !ok {
-			w.add("must be a whole number, got %s", valueKind(v))
+			w.add("must be a whole number, got %s", valueKind(v, w.phi()))
 			return
 		}
 		if _, err := strconv.ParseInt(string(n), 10, t.Bits()); err != nil {
-			w.add("must be a whole number, got %s", n)
+			w.add("must be a whole number, got %s", wholeNumber(n, w.phi()))
 		}
 	}
 }
 
-func valueKind(v any) string {
+// valueKind names a decoded JSON value for a reason: its kind, and the
+// value itself unless phi withholds it.
+func valueKind(v any, phi bool) string {
 	switch x := v.(type) {
 	case string:
-		return strconv.Quote(x)
+		if phi {
+			return "the string " + x12.Withheld
+		}
+		return x12.ShowValue(x)
 	case json.Number:
-		return "the number " + string(x)
+		if phi {
+			return "the number " + x12.Withheld
+		}
+		return "the number " + x12.Printable(string(x))
 	case bool:
+		if phi {
+			return "a boolean"
+		}
 		return strconv.FormatBool(x)
 	case map[string]any:
 		return "an object"
@@ -420,4 +440,23 @@ func jsonKind(t reflect.Type) string {
 		return "a boolean"
 	}
 	return "a number"
+}
+
+// phiReason says what is wrong with a value of type t that a reason
+// cannot quote.
+func phiReason(t reflect.Type) string {
+	switch t {
+	case dateType:
+		return "is not a valid YYYY-MM-DD date"
+	case moneyType:
+		return "is not an amount"
+	}
+	return "is not " + jsonKind(t)
+}
+
+func wholeNumber(n json.Number, phi bool) string {
+	if phi {
+		return "the number " + x12.Withheld
+	}
+	return x12.Printable(string(n))
 }

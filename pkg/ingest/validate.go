@@ -36,17 +36,24 @@ func (is issue) jsonField() string {
 type checker struct {
 	issues []issue
 	line   int
+	show   bool // Decoder.ShowValues: PHI values are not withheld
 }
 
 func (k *checker) add(prefix, field, format string, args ...any) {
+	phiArgs(isPHIField(prefix+field) && !k.show, args)
 	k.issues = append(k.issues, issue{line: k.line, field: prefix + field, reason: fmt.Sprintf(format, args...)})
 }
 
 // isPHIField reports whether a field holds protected health information:
-// the subscriber's or patient's name, member id, birth date, group number
-// or address, their own or on another payer's record. Field is a claim
-// JSON path ("subscriber.name.last") or a CSV column ("subscriber_last").
+// the subscriber's or patient's name, member id, birth date, gender,
+// group number or address, their own or on another payer's record, and
+// free text (claim and line notes) anywhere. Field is a claim JSON path
+// ("subscriber.name.last", "lines[2].note") or a CSV column
+// ("subscriber_last", "claim_note").
 func isPHIField(field string) bool {
+	if strings.HasSuffix(field, "note") {
+		return true
+	}
 	person := false
 	for _, part := range strings.FieldsFunc(field, func(r rune) bool { return r == '.' || r == '_' || r == '[' }) {
 		if part == "subscriber" || part == "patient" {
@@ -56,8 +63,8 @@ func isPHIField(field string) bool {
 	if !person {
 		return false
 	}
-	for _, leaf := range []string{"last", "first", "middle", "suffix", "member_id", "birth_date", "group_number",
-		"line1", "line2", "address1", "address2", "city", "zip"} {
+	for _, leaf := range []string{"last", "first", "middle", "suffix", "member_id", "birth_date", "gender", "group_number",
+		"line1", "line2", "address1", "address2", "city", "state", "zip"} {
 		if strings.HasSuffix(field, leaf) {
 			return true
 		}
@@ -65,34 +72,12 @@ func isPHIField(field string) bool {
 	return false
 }
 
-// withholdValues replaces the quoted values in a reason with a marker, so
-// an error about a patient's name, member id or birth date names the field
-// and the rule but never the data: errors end up in logs.
-func withholdValues(reason string) string {
-	var b strings.Builder
-	for {
-		i := strings.IndexByte(reason, '"')
-		if i < 0 {
-			break
-		}
-		j := strings.IndexByte(reason[i+1:], '"')
-		if j < 0 {
-			break
-		}
-		b.WriteString(reason[:i])
-		b.WriteString("(value withheld)")
-		reason = reason[i+1+j+1:]
-	}
-	b.WriteString(reason)
-	return b.String()
-}
-
 // check normalises c in place (trims spaces, transliterates names and
 // addresses, upper-cases codes, strips the decimal point from diagnoses
 // and hyphens from ZIP codes and tax ids) and returns what is wrong with
 // it. It checks shapes, not payer rules.
-func check(c *claim.Claim) []issue {
-	k := &checker{line: -1}
+func check(c *claim.Claim, show bool) []issue {
+	k := &checker{line: -1, show: show}
 	k.ascii(&c.ID, "", "id", 38, true)
 
 	k.ascii(&c.Payer.ID, "payer.", "id", 80, true)
@@ -185,7 +170,7 @@ func check(c *claim.Claim) []issue {
 		if cn := c.Lines[i].ControlNumber; cn != "" {
 			for j := 0; j < i; j++ {
 				if c.Lines[j].ControlNumber == cn {
-					k.add("", "control_number", "%q is also the control number of line %d: line control numbers must be unique within a claim", cn, j+1)
+					k.add("", "control_number", "%s is also the control number of line %d: line control numbers must be unique within a claim", value(cn), j+1)
 					break
 				}
 			}
@@ -285,7 +270,7 @@ func (k *checker) otherPayer(o *claim.OtherPayer, prefix string) {
 		if a.Reason == "" {
 			k.add(p, "reason", "is required")
 		} else if len(a.Reason) > 5 || !isAlnum(a.Reason) {
-			k.add(p, "reason", "%q is not a claim adjustment reason code (1-5 letters or digits)", a.Reason)
+			k.add(p, "reason", "%s is not a claim adjustment reason code (1-5 letters or digits)", value(a.Reason))
 		}
 	}
 }
@@ -303,7 +288,7 @@ func (k *checker) text(p *string, prefix, field string, max int, required bool) 
 	}
 	c, err := CleanText(s)
 	if err != nil {
-		k.add(prefix, field, "%q: %v", s, err)
+		k.add(prefix, field, "%s: %v", value(s), err)
 		return
 	}
 	*p = c
@@ -324,7 +309,7 @@ func (k *checker) ascii(p *string, prefix, field string, max int, required bool)
 		return
 	}
 	if err := checkASCII(s); err != nil {
-		k.add(prefix, field, "%q: %v", s, err)
+		k.add(prefix, field, "%s: %v", value(s), err)
 		return
 	}
 	if len(s) > max {
@@ -344,7 +329,7 @@ func (k *checker) code(p *string, prefix, field string, required bool) bool {
 		return false
 	}
 	if err := checkASCII(*p); err != nil {
-		k.add(prefix, field, "%q: %v", *p, err)
+		k.add(prefix, field, "%s: %v", value(*p), err)
 		return false
 	}
 	return true
@@ -366,7 +351,7 @@ func (k *checker) enum(p *string, prefix, field string, allowed codeSet, require
 		return
 	}
 	if !allowed.has(*p) {
-		k.add(prefix, field, "%q is not one of %s", *p, allowed)
+		k.add(prefix, field, "%s is not one of %s", value(*p), allowed)
 	}
 }
 
@@ -375,7 +360,7 @@ func (k *checker) digits(p *string, prefix, field string, n int, required bool) 
 		return
 	}
 	if len(*p) != n || !isDigits(*p) {
-		k.add(prefix, field, "%q must be %d digits", *p, n)
+		k.add(prefix, field, "%s must be %d digits", value(*p), n)
 	}
 }
 
@@ -397,7 +382,7 @@ func (k *checker) address(a *claim.Address, prefix string, required bool) {
 	k.text(&a.Line2, prefix, "line2", 55, false)
 	k.text(&a.City, prefix, "city", 30, true)
 	if k.code(&a.State, prefix, "state", true) && (len(a.State) != 2 || !isLetters(a.State)) {
-		k.add(prefix, "state", "%q must be a 2-letter state code", a.State)
+		k.add(prefix, "state", "%s must be a 2-letter state code", value(a.State))
 	}
 	if k.code(&a.Zip, prefix, "zip", true) {
 		z := a.Zip
@@ -405,7 +390,7 @@ func (k *checker) address(a *claim.Address, prefix string, required bool) {
 			z = z[:5] + z[6:]
 		}
 		if (len(z) != 5 && len(z) != 9) || !isDigits(z) {
-			k.add(prefix, "zip", "%q must be a 5- or 9-digit ZIP code (12345, 123456789 or 12345-6789)", a.Zip)
+			k.add(prefix, "zip", "%s must be a 5- or 9-digit ZIP code (12345, 123456789 or 12345-6789)", value(a.Zip))
 		} else {
 			a.Zip = z
 		}
@@ -419,7 +404,7 @@ func (k *checker) gender(p *string, prefix string, required bool) {
 // npi checks the shape only; the check digit is the scrubber's.
 func (k *checker) npi(p *string, prefix string, required bool) {
 	if k.code(p, prefix, "npi", required) && (len(*p) != 10 || !isDigits(*p)) {
-		k.add(prefix, "npi", "%q must be 10 digits", *p)
+		k.add(prefix, "npi", "%s must be 10 digits", value(*p))
 	}
 }
 
@@ -429,7 +414,7 @@ func (k *checker) taxID(p *string, prefix string, required bool) {
 	}
 	t := strings.ReplaceAll(*p, "-", "")
 	if len(t) != 9 || !isDigits(t) {
-		k.add(prefix, "tax_id", "%q must be a 9-digit EIN or SSN (hyphens allowed)", *p)
+		k.add(prefix, "tax_id", "%s must be a 9-digit EIN or SSN (hyphens allowed)", value(*p))
 		return
 	}
 	*p = t
@@ -437,7 +422,7 @@ func (k *checker) taxID(p *string, prefix string, required bool) {
 
 func (k *checker) taxonomy(p *string, prefix string) {
 	if k.code(p, prefix, "taxonomy", false) && (len(*p) != 10 || !isAlnum(*p) || (*p)[9] != 'X') {
-		k.add(prefix, "taxonomy", "%q is not a provider taxonomy code (10 characters ending in X, e.g. 225100000X)", *p)
+		k.add(prefix, "taxonomy", "%s is not a provider taxonomy code (10 characters ending in X, e.g. 225100000X)", value(*p))
 	}
 }
 
@@ -454,7 +439,7 @@ func (k *checker) procedure(p *string) {
 		((isDigits(s[:1]) && (isDigits(s[4:]) || strings.ContainsAny(s[4:], "FTU"))) ||
 			(isLetters(s[:1]) && isDigits(s[4:])))
 	if !ok {
-		k.add("", "procedure", "%q is not a procedure code (5 digits such as 97110, a letter and 4 digits such as G0283, or 4 digits and F/T/U)", s)
+		k.add("", "procedure", "%s is not a procedure code (5 digits such as 97110, a letter and 4 digits such as G0283, or 4 digits and F/T/U)", value(s))
 	}
 }
 
@@ -468,7 +453,7 @@ func (k *checker) modifiers(l *claim.Line) {
 			continue
 		}
 		if len(*m) != 2 || !isAlnum(*m) {
-			k.add("", "modifiers", "modifier %q must be 2 letters or digits", *m)
+			k.add("", "modifiers", "modifier %s must be 2 letters or digits", value(*m))
 			continue
 		}
 		for j := 0; j < i; j++ {
@@ -502,7 +487,7 @@ func (k *checker) diagnoses(c *claim.Claim) {
 			s = s[:3] + s[4:]
 		}
 		if len(s) < 3 || len(s) > 7 || !isLetters(s[:1]) || !isDigits(s[1:2]) || !isAlnum(s) {
-			k.add("", "diagnoses", "%q is not an ICD-10-CM code (3-7 characters, a letter then a digit, e.g. M54.50)", *d)
+			k.add("", "diagnoses", "%s is not an ICD-10-CM code (3-7 characters, a letter then a digit, e.g. M54.50)", value(*d))
 			continue
 		}
 		*d = s
