@@ -238,6 +238,9 @@ type parser struct {
 	collect     bool // append claims to Remittance.Claims
 	out         func(x12.Finding)
 	onEnd       func(*Remittance)
+	// payments, when set (with full), finds a payment the file holds
+	// twice; one per file, shared by its sets' parsers.
+	payments *payments
 
 	rem      *Remittance
 	phase    phase
@@ -598,6 +601,9 @@ func (p *parser) segment(seg *x12.Segment) {
 			pm.TraceNumber = string(p.el.at(2))
 			pm.PayerID = p.str(p.el.at(3))
 			pm.TraceSupplemental = string(p.el.at(4))
+			if p.full && p.payments != nil {
+				p.payments.check(p, seg)
+			}
 		}
 	case "CUR":
 		if p.header(seg, sCUR) {
