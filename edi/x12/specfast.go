@@ -1,0 +1,197 @@
+package x12
+
+// FastSpec is a SegSpec compiled for Clean: the element rules in a compact
+// form and the position of the last required element.
+type FastSpec struct {
+	elems   []fastElem
+	lastReq int // 1-based position of the last required element, 0 if none
+}
+
+type fastElem struct {
+	usage    Usage
+	typ      Type
+	repeat   bool
+	min, max int32
+	codes    []string
+	comp     []fastElem
+	lastReq  int // for composites: last required component
+}
+
+// Fast compiles s for Clean. The result shares s's code lists; compile
+// once and keep it.
+func (s *SegSpec) Fast() *FastSpec {
+	es, last := compileFast(s.Elems)
+	return &FastSpec{elems: es, lastReq: last}
+}
+
+func compileFast(es []Elem) ([]fastElem, int) {
+	out := make([]fastElem, len(es))
+	last := 0
+	for i, e := range es {
+		out[i] = fastElem{usage: e.Usage, typ: e.Type, repeat: e.Repeat > 1, min: int32(e.Min), max: int32(e.Max), codes: e.Codes}
+		if len(e.Comp) > 0 {
+			out[i].comp, out[i].lastReq = compileFast(e.Comp)
+		}
+		if e.Usage == Required {
+			last = i + 1
+		}
+	}
+	return out, last
+}
+
+// Clean reports whether seg passes every check SegSpec.Check makes, in
+// one pass over the raw bytes and without allocating, so a validator can
+// call Check (which builds element names and messages) only when Clean
+// says something is wrong. It never says true where Check would report
+// something (a finding or a warning); when unsure (repeated elements) it
+// says false and Check decides. TestFastAgreesWithCheck holds it to that.
+//
+// Elements are short, so a byte loop beats bytes.IndexByte here.
+func (f *FastSpec) Clean(seg *Segment) bool {
+	raw := seg.Raw()
+	d := seg.delim
+	es, cs := d.Element, d.Component
+	i := 0
+	for i < len(raw) && raw[i] != es {
+		i++
+	}
+	if i == len(raw) {
+		return f.lastReq == 0
+	}
+	pos := 0
+	start := i + 1
+	comp := false // the element holds a component separator
+	for j := start; ; j++ {
+		if j < len(raw) {
+			switch raw[j] {
+			case es:
+			case cs:
+				comp = true
+				continue
+			default:
+				continue
+			}
+		}
+		v := raw[start:j]
+		last := j >= len(raw)
+		if pos >= len(f.elems) {
+			return false // more elements than the guide defines
+		}
+		e := &f.elems[pos]
+		pos++
+		switch {
+		case len(v) == 0:
+			if last || e.usage == Required {
+				return false // trailing separator, or a required element missing
+			}
+		case e.usage == NotUsed:
+			return false
+		case e.repeat && d.Repetition != 0:
+			return false
+		case len(e.comp) == 0:
+			if comp && e.typ != AN || !fastValueClean(e, v) {
+				return false
+			}
+		default:
+			if !fastCompositeClean(e, v, cs) {
+				return false
+			}
+		}
+		if last {
+			break
+		}
+		start, comp = j+1, false
+	}
+	return pos >= f.lastReq
+}
+
+func fastCompositeClean(e *fastElem, v []byte, sep byte) bool {
+	n := 0
+	start := 0
+	for j := 0; ; j++ {
+		if j < len(v) && v[j] != sep {
+			continue
+		}
+		part := v[start:j]
+		if n >= len(e.comp) {
+			return false // too many components
+		}
+		ce := &e.comp[n]
+		n++
+		if len(part) == 0 {
+			if ce.usage == Required {
+				return false
+			}
+		} else if ce.usage == NotUsed || !fastValueClean(ce, part) {
+			return false
+		}
+		if j >= len(v) {
+			return n >= e.lastReq
+		}
+		start = j + 1
+	}
+}
+
+// fastValueClean mirrors specCheck.value: type, length, trailing space
+// and code list.
+func fastValueClean(e *fastElem, v []byte) bool {
+	n := int32(len(v))
+	switch e.typ {
+	case N0, N2:
+		if !ValidNumeric(v) {
+			return false
+		}
+		n = int32(DecimalLen(v))
+	case R:
+		if !ValidDecimal(v) {
+			return false
+		}
+		n = int32(DecimalLen(v))
+	case DT:
+		switch len(v) {
+		case 8:
+			if !ValidDate8(v) {
+				return false
+			}
+		case 6:
+			if !ValidDate6(v) {
+				return false
+			}
+		default:
+			return false
+		}
+	case TM:
+		if !ValidTime(v) {
+			return false
+		}
+	case AN:
+		if v[n-1] == ' ' {
+			return false
+		}
+	}
+	if e.max > 0 && n > e.max || n < e.min {
+		return false
+	}
+	if len(e.codes) > 0 {
+		return fastIn(v, e.codes)
+	}
+	return true
+}
+
+// fastIn reports whether v is one of codes. Codes are a few bytes long,
+// so comparing inline beats calling memequal.
+func fastIn(v []byte, codes []string) bool {
+	for _, c := range codes {
+		if len(c) != len(v) {
+			continue
+		}
+		k := 0
+		for k < len(v) && c[k] == v[k] {
+			k++
+		}
+		if k == len(v) {
+			return true
+		}
+	}
+	return false
+}
