@@ -1,5 +1,7 @@
 package x12
 
+import "bytes"
+
 // FastSpec is a SegSpec compiled for Clean: the element rules in a compact
 // form and the position of the last required element.
 type FastSpec struct {
@@ -13,8 +15,12 @@ type fastElem struct {
 	repeat   bool
 	min, max int32
 	codes    []string
-	comp     []fastElem
-	lastReq  int // for composites: last required component
+	// packed holds the codes as packCode keys when every code is 1 to 7
+	// bytes long: one integer comparison per code instead of a string
+	// comparison.
+	packed  []uint64
+	comp    []fastElem
+	lastReq int // for composites: last required component
 }
 
 // Fast compiles s for Clean. The result shares s's code lists; compile
@@ -29,6 +35,17 @@ func compileFast(es []Elem) ([]fastElem, int) {
 	last := 0
 	for i, e := range es {
 		out[i] = fastElem{usage: e.Usage, typ: e.Type, repeat: e.Repeat > 1, min: int32(e.Min), max: int32(e.Max), codes: e.Codes}
+		if len(e.Codes) > 0 {
+			out[i].packed = make([]uint64, 0, len(e.Codes))
+			for _, c := range e.Codes {
+				k, ok := packCode([]byte(c))
+				if !ok {
+					out[i].packed = nil
+					break
+				}
+				out[i].packed = append(out[i].packed, k)
+			}
+		}
 		if len(e.Comp) > 0 {
 			out[i].comp, out[i].lastReq = compileFast(e.Comp)
 		}
@@ -40,48 +57,32 @@ func compileFast(es []Elem) ([]fastElem, int) {
 }
 
 // Clean reports whether seg passes every check SegSpec.Check makes, in
-// one pass over the raw bytes and without allocating, so a validator can
+// one pass over its elements and without allocating, so a validator can
 // call Check (which builds element names and messages) only when Clean
 // says something is wrong. It never says true where Check would report
 // something (a finding or a warning); when unsure (repeated elements) it
-// says false and Check decides. TestFastAgreesWithCheck holds it to that.
+// says false and Check decides. TestFastAgreesWithCheck in edi/x835 holds
+// it to that.
 //
-// Elements are short, so a byte loop beats bytes.IndexByte here.
+// It takes the elements from Segment.ElementEnds, which a Reader with
+// SplitElements has found already while reading the segment.
 func (f *FastSpec) Clean(seg *Segment) bool {
-	raw := seg.Raw()
+	ends := seg.ElementEnds()
+	n := len(ends) - 1
+	if n > len(f.elems) || n < f.lastReq {
+		return false // more elements than the guide defines, or a required one missing
+	}
+	raw := seg.raw
 	d := seg.delim
-	es, cs := d.Element, d.Component
-	i := 0
-	for i < len(raw) && raw[i] != es {
-		i++
-	}
-	if i == len(raw) {
-		return f.lastReq == 0
-	}
-	pos := 0
-	start := i + 1
-	comp := false // the element holds a component separator
-	for j := start; ; j++ {
-		if j < len(raw) {
-			switch raw[j] {
-			case es:
-			case cs:
-				comp = true
-				continue
-			default:
-				continue
-			}
-		}
-		v := raw[start:j]
-		last := j >= len(raw)
-		if pos >= len(f.elems) {
-			return false // more elements than the guide defines
-		}
-		e := &f.elems[pos]
-		pos++
+	// Most segments have no component separator at all: then no simple
+	// element needs scanning for one.
+	comps := bytes.IndexByte(raw, d.Component) >= 0
+	for i := 1; i <= n; i++ {
+		v := raw[ends[i-1]+1 : ends[i]]
+		e := &f.elems[i-1]
 		switch {
 		case len(v) == 0:
-			if last || e.usage == Required {
+			if i == n || e.usage == Required {
 				return false // trailing separator, or a required element missing
 			}
 		case e.usage == NotUsed:
@@ -89,20 +90,16 @@ func (f *FastSpec) Clean(seg *Segment) bool {
 		case e.repeat && d.Repetition != 0:
 			return false
 		case len(e.comp) == 0:
-			if comp && e.typ != AN || !fastValueClean(e, v) {
+			if comps && e.typ != AN && bytesHasByte(v, d.Component) || !fastValueClean(e, v) {
 				return false
 			}
 		default:
-			if !fastCompositeClean(e, v, cs) {
+			if !fastCompositeClean(e, v, d.Component) {
 				return false
 			}
 		}
-		if last {
-			break
-		}
-		start, comp = j+1, false
 	}
-	return pos >= f.lastReq
+	return true
 }
 
 func fastCompositeClean(e *fastElem, v []byte, sep byte) bool {
@@ -172,10 +169,36 @@ func fastValueClean(e *fastElem, v []byte) bool {
 	if e.max > 0 && n > e.max || n < e.min {
 		return false
 	}
+	if e.packed != nil {
+		k, ok := packCode(v)
+		if !ok {
+			return false
+		}
+		for _, c := range e.packed {
+			if c == k {
+				return true
+			}
+		}
+		return false
+	}
 	if len(e.codes) > 0 {
 		return fastIn(v, e.codes)
 	}
 	return true
+}
+
+// packCode packs a value of 1 to 7 bytes into an integer that identifies
+// it: the bytes, and the length in the top byte (so "A" and "A\x00"
+// differ).
+func packCode(v []byte) (uint64, bool) {
+	if len(v) == 0 || len(v) > 7 {
+		return 0, false
+	}
+	k := uint64(len(v)) << 56
+	for i, b := range v {
+		k |= uint64(b) << (8 * i)
+	}
+	return k, true
 }
 
 // fastIn reports whether v is one of codes. Codes are a few bytes long,
