@@ -1,7 +1,5 @@
 package x12
 
-import "bytes"
-
 // FastSpec is a SegSpec compiled for Clean: the element rules in a compact
 // form and the position of the last required element.
 type FastSpec struct {
@@ -18,7 +16,11 @@ type fastElem struct {
 	// packed holds the codes as packCode keys when every code is 1 to 7
 	// bytes long: one integer comparison per code instead of a string
 	// comparison.
-	packed  []uint64
+	packed []uint64
+	// scanSep: the value must be searched for the component separator
+	// (an ID without a code list, or with a code that is not letters and
+	// digits); other types reject it by their own checks.
+	scanSep bool
 	comp    []fastElem
 	lastReq int // for composites: last required component
 }
@@ -35,6 +37,7 @@ func compileFast(es []Elem) ([]fastElem, int) {
 	last := 0
 	for i, e := range es {
 		out[i] = fastElem{usage: e.Usage, typ: e.Type, repeat: e.Repeat > 1, min: int32(e.Min), max: int32(e.Max), codes: e.Codes}
+		out[i].scanSep = e.Type == ID && (len(e.Codes) == 0 || !allAlnum(e.Codes))
 		if len(e.Codes) > 0 {
 			out[i].packed = make([]uint64, 0, len(e.Codes))
 			for _, c := range e.Codes {
@@ -74,15 +77,19 @@ func (f *FastSpec) Clean(seg *Segment) bool {
 	}
 	raw := seg.raw
 	d := seg.delim
-	// Most segments have no component separator at all: then no simple
-	// element needs scanning for one.
-	comps := bytes.IndexByte(raw, d.Component) >= 0
-	for i := 1; i <= n; i++ {
-		v := raw[ends[i-1]+1 : ends[i]]
-		e := &f.elems[i-1]
+	// Numbers, dates, times and code values reject a component separator
+	// by their own checks, unless it is a character they allow.
+	oddSep := sepAllowed[d.Component]
+	elems := f.elems[:n]
+	prev := ends[0]
+	for i := range elems {
+		e := &elems[i]
+		end := ends[i+1]
+		v := raw[prev+1 : end]
+		prev = end
 		switch {
 		case len(v) == 0:
-			if i == n || e.usage == Required {
+			if i == n-1 || e.usage == Required {
 				return false // trailing separator, or a required element missing
 			}
 		case e.usage == NotUsed:
@@ -90,11 +97,35 @@ func (f *FastSpec) Clean(seg *Segment) bool {
 		case e.repeat && d.Repetition != 0:
 			return false
 		case len(e.comp) == 0:
-			if comps && e.typ != AN && bytesHasByte(v, d.Component) || !fastValueClean(e, v) {
+			if (e.scanSep || oddSep && e.typ != AN) && bytesHasByte(v, d.Component) || !fastValueClean(e, v) {
 				return false
 			}
 		default:
 			if !fastCompositeClean(e, v, d.Component) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sepAllowed marks the bytes some number, date, time or code value may
+// hold: letters, digits, '.' and '-'.
+var sepAllowed = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c], t[c+'a'-'A'] = true, true
+	}
+	t['.'], t['-'] = true, true
+	return t
+}()
+
+func allAlnum(codes []string) bool {
+	for _, c := range codes {
+		for i := 0; i < len(c); i++ {
+			if !sepAllowed[c[i]] || c[i] == '.' || c[i] == '-' {
 				return false
 			}
 		}

@@ -74,8 +74,20 @@ func TestFastAgreesWithCheck(t *testing.T) {
 			}
 			seen[text] = true
 			perID[seg.ID()]++
+			// and again with a component separator numbers and dates
+			// may hold, which the fast check must then look for
+			odd := seg.Delimiters()
+			odd.Component = '-'
+			oddText := strings.ReplaceAll(text, string(seg.Delimiters().Component), "-")
+			var ms []x12.Segment
 			for _, m := range fastMutations(text, seg.Delimiters()) {
-				ms := x12.NewSegment(m, seg.Delimiters())
+				ms = append(ms, x12.NewSegment(m, seg.Delimiters()))
+			}
+			for _, m := range fastMutations(oddText, odd) {
+				ms = append(ms, x12.NewSegment(m, odd))
+			}
+			for _, ms := range ms {
+				m := ms.Raw()
 				for _, s := range specs[ms.ID()] {
 					checked++
 					var fs x12.Findings
