@@ -2,6 +2,7 @@ package x12
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"strconv"
 )
@@ -282,7 +283,8 @@ func (c *Checker) Segment(seg *Segment) {
 	if c.ic != nil {
 		c.ic.Segments++
 	}
-	if i := BadChar(seg.Raw()); i >= 0 {
+	if raw := seg.Raw(); !printable(raw) {
+		i := BadChar(raw)
 		elem := bytes.Count(seg.Raw()[:i], []byte{seg.Delimiters().Element})
 		c.at(seg, Error, "segment.character", elem, "byte 0x%02X at offset %d is outside the X12 character set", seg.Raw()[i], seg.Offset+int64(i))
 	}
@@ -586,4 +588,26 @@ func in(s string, set ...string) bool {
 		}
 	}
 	return false
+}
+
+// printable reports whether every byte of b is printable ASCII (0x20 to
+// 0x7E), as BadChar finds, eight bytes at a time: every segment is
+// checked, and nearly all pass.
+func printable(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		// a byte below 0x20 borrows into its high bit; a byte above
+		// 0x7E has it set, or sets it when 1 is added
+		if ((x-0x20*ones)&^x|(x+ones)|x)&highs != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if !charClass[c] {
+			return false
+		}
+	}
+	return true
 }
