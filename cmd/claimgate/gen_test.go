@@ -54,7 +54,11 @@ func write837PDated(w io.Writer, n int, date string) error {
 // write835 writes a clean, balanced 835 of n claims in one set: the TR3's
 // CARC 45 example, its claim repeated with a new CLP01 each time (three
 // service lines: paid, denied CO-204, denied CO-97).
-func write835(w io.Writer, n int) error {
+func write835(w io.Writer, n int) error { return write835Group(w, n, "CO") }
+
+// write835Group is write835 with group code group on the third line's
+// adjustment: "CR" (4010 only) makes one 835.cas-group error per claim.
+func write835Group(w io.Writer, n int, group string) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "ISA*00*          *00*          *ZZ*SUBMITTERS ID  *ZZ*RECEIVERS ID   *200101*1253*^*00501*000000905*0*T*|~\n"+
 		"GS*HP*SENDER CODE*RECEIVER CODE*20200101*0802*1*X*005010X221A1~\nST*835*10060875~\n"+
@@ -68,7 +72,7 @@ func write835(w io.Writer, n int) error {
 			"DTM*050*20190209~\nPER*CX*G CUSTOMER SERVICE DEPARTMENT*TE*8004074627~\nAMT*AU*150~\n"+
 			"SVC*HC|99213*150*80**1~\nDTM*472*20190101~\nCAS*CO*45*70~\nAMT*B6*80~\n"+
 			"SVC*HC|85003*100*0**1~\nDTM*472*20190101~\nCAS*CO*204*100~\n"+
-			"SVC*HC|36415*150*0**1~\nDTM*472*20190101~\nCAS*CO*97*150~\n", i)
+			"SVC*HC|36415*150*0**1~\nDTM*472*20190101~\nCAS*%s*97*150~\n", i, group)
 		segs += 16
 	}
 	fmt.Fprintf(bw, "SE*%d*10060875~\nGE*1*1~\nIEA*1*000000905~\n", segs+1)

@@ -20,7 +20,7 @@ const memChildEnv = "CLAIMGATE_VALIDATE_MEMCHILD"
 
 // TestValidateMemoryBound runs the whole validate command in a child
 // process on generated input — millions of stray segments outside any
-// set, and an 837P with an error in every claim — streamed through a pipe
+// set, an 837P and an 835 with an error in every claim — streamed through a pipe
 // as standard input, and reads the child's peak resident memory. It must
 // stay under 64 MiB, and the same at four times the input: memory does
 // not grow with the file or its findings. (Before findings were streamed,
@@ -33,9 +33,10 @@ func TestValidateMemoryBound(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector multiplies memory")
 	}
-	stray, claims := 1_000_000, 100_000 // 15 MB and 33 MB of input
+	// about 15, 16 and 17 MB of input, then four times that
+	stray, claims, payments := 1_000_000, 50_000, 25_000
 	if testing.Short() {
-		stray, claims = 250_000, 25_000
+		stray, claims, payments = stray/4, claims/4, payments/4
 	}
 	for _, c := range []struct {
 		kind string
@@ -44,6 +45,7 @@ func TestValidateMemoryBound(t *testing.T) {
 	}{
 		{"stray", stray, "envelope.outside-set"},
 		{"837p", claims, "837p.date"},
+		{"835", payments, "835.cas-group"},
 	} {
 		var rss [2]int64
 		for i, n := range []int{c.n, 4 * c.n} {
@@ -84,8 +86,11 @@ func memChild(spec string) {
 		os.Exit(4)
 	}
 	gen := writeStray
-	if kind == "837p" {
+	switch kind {
+	case "837p":
 		gen = write837P
+	case "835": // one set of n claims, each with a CAS*CR
+		gen = func(w io.Writer, n int) error { return write835Group(w, n, "CR") }
 	}
 	go func() {
 		s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
