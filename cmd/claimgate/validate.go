@@ -69,7 +69,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	fs := c.flags(stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per file (findings streamed)")
 	summary := fs.Bool("summary", false, "print only one summary line per file (with --json: no findings, all counted in not_shown)")
-	maxFindings := fs.Int("max-findings", defaultMaxFindings, "most findings printed per `N` file, 0 for no limit; the rest are counted per rule")
+	maxFindings := fs.Int("max-findings", defaultMaxFindings, "print at most `N` findings per file, 0 for no limit; the rest are counted per rule")
 	maxSeg := fs.Int("max-segment", x12.DefaultMaxSegment, "longest segment accepted, in bytes")
 	files, err := c.parse(fs, args, stdout)
 	if err != nil {
