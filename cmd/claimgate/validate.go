@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -84,7 +85,13 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	v := &validator{w: stdout, json: *asJSON, summary: *summary, max: *maxFindings, maxSeg: *maxSeg}
 	anyErr, ioErr := false, false
 	for _, name := range files {
+		if outputFailed(stdout) != nil {
+			break // run reports the write error
+		}
 		errs, err := v.file(name)
+		if errors.Is(err, errOutputFailed) {
+			break // run reports the write error
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, "claimgate:", err)
 			ioErr = true
@@ -127,7 +134,7 @@ func (v *validator) file(name string) (int, error) {
 		v.beginJSON(name)
 	}
 	sets := setCheckers()
-	sum, _, err := x12.Check(f, x12.CheckOptions{
+	sum, _, err := x12.Check(&outputGuard{r: f, w: v.w}, x12.CheckOptions{
 		Name:       name,
 		MaxSegment: v.maxSeg,
 		Sets: func(h x12.SetHeader) x12.SetChecker {
@@ -331,4 +338,29 @@ func summaryLine(r *fileResult) string {
 	}
 	return fmt.Sprintf("%s: %s %s: %d interchange(s), %d set(s), %d segments, %d error(s), %d warning(s)",
 		r.File, verdict, r.Kind, ics, sets, segs, r.Errors, r.Warnings)
+}
+
+// outputFailed returns the error standard output has failed with, if any:
+// a zero-length write to the command's writer returns it.
+func outputFailed(w io.Writer) error {
+	_, err := w.Write(nil)
+	return err
+}
+
+// errOutputFailed ends reading a file once standard output has failed.
+var errOutputFailed = errors.New("standard output failed")
+
+// outputGuard reads a file for validate, failing once standard output
+// has: "claimgate validate huge.x12 | head" stops reading when head exits
+// instead of checking the rest of the file for no one.
+type outputGuard struct {
+	r io.Reader
+	w io.Writer
+}
+
+func (g *outputGuard) Read(p []byte) (int, error) {
+	if outputFailed(g.w) != nil {
+		return 0, errOutputFailed
+	}
+	return g.r.Read(p)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -238,3 +239,47 @@ func TestValidateJSONReadError(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, fmt.Errorf("disk on fire") }
+
+// failAfter accepts n bytes, then fails every write, like a pipe whose
+// reader (head) has exited.
+type failAfter struct{ n int }
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		w.n = 0
+		return 0, errors.New("broken pipe")
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// Once standard output fails, validate stops reading its input (and the
+// files after it) and exits 2.
+func TestValidateStopsWhenOutputFails(t *testing.T) {
+	var in readCounter
+	var b bytes.Buffer
+	writeStray(&b, 200000) // 3 MB, 20 MB of findings
+	in.r = bytes.NewReader(b.Bytes())
+	old := stdin
+	defer func() { stdin = old }()
+	stdin = &in
+	var errb bytes.Buffer
+	code := run([]string{"validate", "--max-findings", "0", "-", "../../testdata/999/herophilus__999_accepted.txt"}, &failAfter{n: 200 << 10}, &errb)
+	if code != 2 || strings.Count(errb.String(), "\n") != 1 || !strings.Contains(errb.String(), "writing standard output: broken pipe") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	if in.n >= b.Len()/2 {
+		t.Fatalf("read %d of %d bytes after standard output failed", in.n, b.Len())
+	}
+}
+
+type readCounter struct {
+	r io.Reader
+	n int
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
