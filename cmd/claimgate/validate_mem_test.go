@@ -68,9 +68,11 @@ func TestValidateMemoryBound(t *testing.T) {
 			}
 		}
 		// Garbage the collector has not yet reclaimed varies with the
-		// machine's load; memory kept per finding or per segment would
-		// grow fourfold.
-		if rss[1] > 2*rss[0]+8<<20 {
+		// machine's load (up to ~15 MiB seen on a saturated machine with
+		// millions of findings); memory kept per finding or per segment
+		// would grow with the input: 100 bytes per finding is 300 MB
+		// more for the stray segments.
+		if rss[1] > rss[0]+24<<20 {
 			t.Errorf("%s: peak RSS grew from %.1f to %.1f MiB with four times the input", c.kind, float64(rss[0])/(1<<20), float64(rss[1])/(1<<20))
 		}
 	}

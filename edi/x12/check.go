@@ -73,7 +73,7 @@ type TA1 struct {
 
 // TA1Of reads a TA1 segment.
 func TA1Of(seg *Segment) TA1 {
-	return TA1{Control: seg.Text(1), Date: seg.Text(2), Time: seg.Text(3), Ack: seg.Text(4), Note: seg.Text(5)}
+	return TA1{Control: keep(seg, 1), Date: keep(seg, 2), Time: keep(seg, 3), Ack: keep(seg, 4), Note: keep(seg, 5)}
 }
 
 // MaxTA1 bounds the TA1 segments Envelopes keeps, so a hostile file
@@ -349,10 +349,10 @@ func (c *Checker) isa(seg *Segment) {
 		c.Finish(seg.Offset)
 	}
 	ic := &Interchange{
-		SenderQual: seg.Text(5), Sender: string(bytes.TrimRight(seg.Element(6), " ")),
-		ReceiverQual: seg.Text(7), Receiver: string(bytes.TrimRight(seg.Element(8), " ")),
-		Date: seg.Text(9), Time: seg.Text(10), Version: seg.Text(12),
-		Control: seg.Text(13), Usage: seg.Text(15), Delimiters: seg.Delimiters(), Segments: 1,
+		SenderQual: keep(seg, 5), Sender: keepBytes(bytes.TrimRight(seg.Element(6), " ")),
+		ReceiverQual: keep(seg, 7), Receiver: keepBytes(bytes.TrimRight(seg.Element(8), " ")),
+		Date: keep(seg, 9), Time: keep(seg, 10), Version: keep(seg, 12),
+		Control: keep(seg, 13), Usage: keep(seg, 15), Delimiters: seg.Delimiters(), Segments: 1,
 	}
 	c.sum.InterchangeCount++
 	c.icListed = c.list()
@@ -410,7 +410,7 @@ func (c *Checker) iea(seg *Segment) {
 		c.grp = nil
 	}
 	c.count(seg, 1, c.icGroups, "IEA01", "functional groups", "envelope.iea-count")
-	if got := seg.Text(2); got != c.ic.Control {
+	if got := keep(seg, 2); got != c.ic.Control {
 		c.at(seg, Error, "envelope.iea-control", 2, "IEA02 %q does not match ISA13 %q", got, c.ic.Control)
 	}
 	c.ic = nil
@@ -453,7 +453,7 @@ func (c *Checker) gs(seg *Segment) {
 			c.endSet(nil)
 		}
 	}
-	g := &Group{FunctionalID: seg.Text(1), Sender: seg.Text(2), Receiver: seg.Text(3), Date: seg.Text(4), Time: seg.Text(5), Control: seg.Text(6), Version: seg.Text(8)}
+	g := &Group{FunctionalID: keep(seg, 1), Sender: keep(seg, 2), Receiver: keep(seg, 3), Date: keep(seg, 4), Time: keep(seg, 5), Control: keep(seg, 6), Version: keep(seg, 8)}
 	c.sum.GroupCount++
 	c.grpListed = c.icListed && c.list()
 	if c.grpListed {
@@ -493,7 +493,7 @@ func (c *Checker) ge(seg *Segment) {
 		c.endSet(nil)
 	}
 	c.count(seg, 1, c.groupSets, "GE01", "transaction sets", "envelope.ge-count")
-	if got := seg.Text(2); got != c.grp.Control {
+	if got := keep(seg, 2); got != c.grp.Control {
 		c.at(seg, Error, "envelope.ge-control", 2, "GE02 %q does not match GS06 %q", got, c.grp.Control)
 	}
 	c.grp = nil
@@ -507,7 +507,7 @@ func (c *Checker) st(seg *Segment) {
 		c.at(seg, Error, "envelope.se-missing", 0, "ST starts a new transaction set but set %s has no SE", c.set.Control)
 		c.endSet(nil)
 	}
-	s := Set{ID: seg.Text(1), Control: seg.Text(2), Version: seg.Text(3)}
+	s := Set{ID: keep(seg, 1), Control: keep(seg, 2), Version: keep(seg, 3)}
 	if len(s.ID) != 3 || !IsDigits(seg.Element(1)) {
 		c.at(seg, Error, "envelope.st-id", 1, "ST01 %q is not a 3-digit transaction set id", s.ID)
 	}
@@ -549,7 +549,7 @@ func (c *Checker) se(seg *Segment) {
 		c.setChk.Segment(seg, c.rep)
 	}
 	c.count(seg, 1, c.setSegs, "SE01", "segments", "envelope.se-count")
-	if got := seg.Text(2); got != c.set.Control {
+	if got := keep(seg, 2); got != c.set.Control {
 		c.at(seg, Error, "envelope.se-control", 2, "SE02 %q does not match ST02 %q", got, c.set.Control)
 	}
 	c.endSet(seg)
@@ -611,3 +611,13 @@ func printable(b []byte) bool {
 	}
 	return true
 }
+
+// maxKept bounds the envelope values a Checker keeps (the Summary's and
+// the duplicate checks'): every one is far shorter in a valid file, and a
+// hostile one of a megabyte must not be kept thousands of times.
+const maxKept = 64
+
+// keep is element i of seg as a string of at most maxKept bytes.
+func keep(seg *Segment, i int) string { return keepBytes(seg.Element(i)) }
+
+func keepBytes(b []byte) string { return string(b[:min(len(b), maxKept)]) }
