@@ -664,3 +664,14 @@ func TestCappedFindings(t *testing.T) {
 		t.Fatalf("last finding %+v, want the truncation warning", last)
 	}
 }
+
+// The summary keeps envelope values of at most maxKept bytes, however
+// long the element.
+func TestSummaryClipsLongValues(t *testing.T) {
+	long := strings.Repeat("S", 100000)
+	in := strings.Replace(envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH"), "GS*HC*SENDER*", "GS*HC*"+long+"*", 1)
+	sum, _ := check(t, in)
+	if g := sum.Interchanges[0].Groups[0]; len(g.Sender) != maxKept || g.Sender != long[:maxKept] {
+		t.Fatalf("GS02 kept as %d bytes", len(g.Sender))
+	}
+}
