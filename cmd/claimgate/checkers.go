@@ -10,20 +10,30 @@ import (
 	"github.com/claimgate/claimgate/edi/x999"
 )
 
-// setChecker returns the transaction validator for a set, or nil to check
-// its envelope only.
-func setChecker(h x12.SetHeader) x12.SetChecker {
-	switch {
-	case x837p.Is837P(h):
-		return x837p.NewChecker(h)
-	case h.ID == "835":
-		return x835.Sets(h)
-	case h.ID == "999":
-		return x999.NewChecker(h)
-	case h.ID == "277" && strings.HasPrefix(h.Version, "005010X214"):
-		// Only the 277CA; a 277 claim status response (X212) is checked
-		// for its envelopes alone.
-		return x277ca.NewChecker(h)
+// setCheckers returns the x12.CheckOptions.Sets function for one file: the
+// transaction validator for each set, or nil to check its envelope only.
+// The 835 validators of one file share the payments they have seen, so a
+// payment sent twice is found (x835.FileSets).
+func setCheckers() func(h x12.SetHeader) x12.SetChecker {
+	sets835 := x835.FileSets()
+	return func(h x12.SetHeader) x12.SetChecker {
+		switch {
+		case x837p.Is837P(h):
+			return x837p.NewChecker(h)
+		case h.ID == "835":
+			return sets835(h)
+		case h.ID == "999":
+			return x999.NewChecker(h)
+		case h.ID == "277" && strings.HasPrefix(h.Version, "005010X214"):
+			// Only the 277CA; a 277 claim status response (X212) is
+			// checked for its envelopes alone.
+			return x277ca.NewChecker(h)
+		}
+		return nil
 	}
-	return nil
 }
+
+// setChecker is the validator for one set on its own, sharing nothing
+// with other sets (no duplicate-payment check across them); commands that
+// check whole files use setCheckers.
+func setChecker(h x12.SetHeader) x12.SetChecker { return setCheckers()(h) }

@@ -42,9 +42,15 @@ func TestValidateExitCodes(t *testing.T) {
 }
 
 func TestValidateWarningsDoNotFail(t *testing.T) {
-	// Two interchanges with the same ISA13: a warning only.
-	code, out, _ := runCLI("validate", "../../testdata/835/tasty__oneLine-2-ISA.edi")
-	if code != 0 || !strings.Contains(out, "warning: ISA13 control number 006000600") {
+	// ISA12 00502 instead of 00501: a warning only.
+	b, err := os.ReadFile("../../testdata/999/herophilus__999_accepted.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "isa12.x12")
+	os.WriteFile(p, bytes.Replace(b, []byte("*00501*"), []byte("*00502*"), 1), 0o600)
+	code, out, _ := runCLI("validate", p)
+	if code != 0 || !strings.Contains(out, `warning: ISA12 version "00502" is not 00501`) {
 		t.Fatalf("exit %d output %q", code, out)
 	}
 }

@@ -97,7 +97,10 @@ func cmdParse(args []string, stdout, stderr io.Writer) error {
 	for i := range findings {
 		fmt.Fprintln(stderr, findings[i].Error())
 	}
-	if findings.Errors() > 0 {
+	if len(v.notShown) > 0 {
+		fmt.Fprintln(stderr, notShownLine(&fileResult{File: name, NotShown: v.notShown}, maxParseFindings))
+	}
+	if v.errors > 0 {
 		return &exitError{code: 1}
 	}
 	return nil
@@ -110,36 +113,42 @@ type validation struct {
 	r        io.Reader // what the typed reader reads: the input, teed
 	pipe     *chunkPipe
 	done     chan struct{}
-	findings x12.Findings
+	findings x12.Findings // the first maxParseFindings, in file order
+	errors   int          // every error, shown or not
+	notShown map[string]int
 	err      error
-	// dupFindings are the repeated payments the checks met.
-	dupFindings x12.Findings
-	waited      bool
+	waited   bool
 }
 
-// parseSets is validate's Sets function for one file (checkers.go), so
-// parse checks each set exactly as validate does.
-func parseSets() func(x12.SetHeader) x12.SetChecker { return setChecker }
+// maxParseFindings caps the findings parse prints on standard error (as
+// validate's default --max-findings); the rest are counted per rule.
+const maxParseFindings = 1000
 
 // validateAlong starts validate's checks on what is read from src through
 // the returned validation's r.
 func validateAlong(src io.Reader, name string) *validation {
 	pipe := newChunkPipe()
 	v := &validation{r: io.TeeReader(src, pipe), pipe: pipe, done: make(chan struct{})}
-	trn := paymentTracker{first: map[string]int{}}
 	go func() {
 		defer close(v.done)
-		_, fs, err := x12.Check(pipe, x12.CheckOptions{
+		_, _, err := x12.Check(pipe, x12.CheckOptions{
 			Name: name,
-			Sets: parseSets(),
-			Segment: func(seg *x12.Segment) {
-				if f, ok := trn.segment(seg); ok {
-					f.File = name
-					v.dupFindings = append(v.dupFindings, f)
+			Sets: setCheckers(),
+			Finding: func(f *x12.Finding) {
+				if f.Severity == x12.Error {
+					v.errors++
 				}
+				if len(v.findings) < maxParseFindings {
+					v.findings = append(v.findings, *f)
+					return
+				}
+				if v.notShown == nil {
+					v.notShown = map[string]int{}
+				}
+				v.notShown[f.Rule]++
 			},
 		})
-		v.findings, v.err = fs, err
+		v.err = err
 		// Check stops reading only on a read error, which the typed
 		// reader sees too; drain so its writes never block.
 		var buf [4096]byte
@@ -153,9 +162,9 @@ func validateAlong(src io.Reader, name string) *validation {
 }
 
 // wait lets the rest of the input through to the checks (the typed reader
-// may stop before the end) and returns validate's findings with the
-// duplicate payments, in file order; called again, it returns the same.
-// readErr, when the typed reader failed, ends the checks' input there.
+// may stop before the end) and returns validate's findings (the first
+// maxParseFindings); called again, it returns the same. readErr, when the
+// typed reader failed, ends the checks' input there.
 func (v *validation) wait(readErr error) (x12.Findings, error) {
 	if !v.waited {
 		v.waited = true
@@ -164,7 +173,6 @@ func (v *validation) wait(readErr error) (x12.Findings, error) {
 		}
 		v.pipe.CloseWithError(readErr)
 		<-v.done
-		v.findings = mergeFindings(v.findings, v.dupFindings)
 	}
 	return v.findings, v.err
 }
@@ -176,69 +184,6 @@ func paymentKey(payer, trace string) string {
 		return ""
 	}
 	return payer + "\x00" + trace
-}
-
-// paymentTracker finds the 835 payments that repeat an earlier one of the
-// file, from the TRN segments of 835 sets (the 835 has TRN in its header
-// only). Its memory is one key per payment.
-type paymentTracker struct {
-	in835 bool
-	first map[string]int // key → segment number of its first TRN
-}
-
-func (t *paymentTracker) segment(seg *x12.Segment) (x12.Finding, bool) {
-	switch seg.ID() {
-	case "ST":
-		t.in835 = seg.Text(1) == "835"
-	case "SE":
-		t.in835 = false
-	case "TRN":
-		if !t.in835 {
-			break
-		}
-		trace, payer := seg.Text(2), seg.Text(3)
-		key := paymentKey(payer, trace)
-		if key == "" {
-			break
-		}
-		if prev, dup := t.first[key]; dup {
-			return x12.At(seg, x12.Error, RuleDuplicatePayment, 2, 0,
-				"payment trace number %s from payer %s repeats the payment at segment %d (the same interchange or payment sent twice): posted once", trace, payer, prev), true
-		}
-		t.first[key] = seg.Num
-	}
-	return x12.Finding{}, false
-}
-
-// mergeFindings puts the duplicate-payment findings among validate's, in
-// file order, leaving out any validate made itself (same rule and
-// segment).
-func mergeFindings(fs, dups x12.Findings) x12.Findings {
-	if len(dups) == 0 {
-		return fs
-	}
-	have := map[int]bool{}
-	for i := range fs {
-		if fs[i].Rule == RuleDuplicatePayment {
-			have[fs[i].Segment] = true
-		}
-	}
-	out := make(x12.Findings, 0, len(fs)+len(dups))
-	for i := range fs {
-		for len(dups) > 0 && dups[0].Offset < fs[i].Offset {
-			if !have[dups[0].Segment] {
-				out = append(out, dups[0])
-			}
-			dups = dups[1:]
-		}
-		out = append(out, fs[i])
-	}
-	for _, d := range dups {
-		if !have[d.Segment] {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 // sniffKind returns the ST01 of the first transaction set ("835", "999",

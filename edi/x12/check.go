@@ -2,6 +2,7 @@ package x12
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"strconv"
 )
@@ -72,7 +73,7 @@ type TA1 struct {
 
 // TA1Of reads a TA1 segment.
 func TA1Of(seg *Segment) TA1 {
-	return TA1{Control: seg.Text(1), Date: seg.Text(2), Time: seg.Text(3), Ack: seg.Text(4), Note: seg.Text(5)}
+	return TA1{Control: keep(seg, 1), Date: keep(seg, 2), Time: keep(seg, 3), Ack: keep(seg, 4), Note: keep(seg, 5)}
 }
 
 // MaxTA1 bounds the TA1 segments Envelopes keeps, so a hostile file
@@ -117,22 +118,33 @@ func (e *Envelopes) Version(st *Segment) string {
 	return e.GroupVersion
 }
 
+// MaxSummaryEntries bounds what a Summary lists: its interchanges, groups,
+// sets and TA1s together. Past it the counts go on (InterchangeCount,
+// GroupCount, SetCount) but the lists stop, so a file of millions of
+// small sets cannot grow memory with them.
+const MaxSummaryEntries = 10000
+
+// MaxControlNumbers bounds the control numbers a Checker remembers to find
+// duplicates: per file for ISA13, per interchange for GS06 and per group
+// for ST02. A number used again after that many others is not reported.
+const MaxControlNumbers = 1 << 16
+
 // Summary describes the envelopes of a whole input.
 type Summary struct {
+	// Interchanges lists the first interchanges with their groups and
+	// sets, up to MaxSummaryEntries entries in all (see Truncated).
 	Interchanges []*Interchange `json:"interchanges"`
 	Segments     int            `json:"segments"`
+	// Counts of everything seen, including what the lists leave out.
+	InterchangeCount int `json:"interchange_count"`
+	GroupCount       int `json:"group_count"`
+	SetCount         int `json:"set_count"`
+	// Truncated says the lists stopped at MaxSummaryEntries.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
-// Sets counts the transaction sets in the summary.
-func (s *Summary) Sets() int {
-	n := 0
-	for _, ic := range s.Interchanges {
-		for _, g := range ic.Groups {
-			n += len(g.Sets)
-		}
-	}
-	return n
-}
+// Sets counts the transaction sets in the input, listed or not.
+func (s *Summary) Sets() int { return s.SetCount }
 
 // CheckOptions configure Check.
 type CheckOptions struct {
@@ -146,14 +158,25 @@ type CheckOptions struct {
 	// ShowValues puts withheld PHI values back into the findings'
 	// messages (Checker.ShowValues).
 	ShowValues bool
+	// Finding, when set, receives every finding as it is made, and Check
+	// keeps none (it returns nil Findings): memory then stays flat
+	// however many findings the input has. *f is valid during the call
+	// only.
+	Finding func(f *Finding)
 }
 
 // Check reads all of r and returns its envelope summary and every finding:
-// syntax, envelopes and whatever the set checkers report. The error is
+// syntax, envelopes and whatever the set checkers report (or passes the
+// findings to opts.Finding as they are made, keeping none). The error is
 // only for failure to read r.
 func Check(r io.Reader, opts CheckOptions) (*Summary, Findings, error) {
 	var fs Findings
-	c := NewChecker(opts.Name, func(f Finding) { fs = append(fs, f) })
+	n := 0
+	out := func(f Finding) { n++; fs = append(fs, f) }
+	if opts.Finding != nil {
+		out = func(f Finding) { n++; opts.Finding(&f) }
+	}
+	c := NewChecker(opts.Name, out)
 	c.Sets = opts.Sets
 	c.ShowValues = opts.ShowValues
 	rd := NewReader(r)
@@ -180,7 +203,7 @@ func Check(r io.Reader, opts CheckOptions) (*Summary, Findings, error) {
 		}
 	}
 	c.Finish(rd.Offset())
-	if c.sum.Segments == 0 && len(fs) == 0 {
+	if c.sum.Segments == 0 && n == 0 {
 		c.report(Finding{File: opts.Name, Severity: Error, Rule: "envelope.empty", Message: "no X12 segments found: the input is empty"})
 	}
 	return c.Summary(), fs, nil
@@ -208,14 +231,41 @@ type Checker struct {
 	setSegs              int
 	groupSets            int
 	icGroups             int
-	isaSeen              map[string]int
-	gsSeen               map[string]bool
-	stSeen               map[string]bool
+	// listed counts the Summary's list entries (MaxSummaryEntries);
+	// icListed and grpListed say whether the current interchange and
+	// group are in the lists.
+	listed              int
+	icListed, grpListed bool
+	// control numbers seen, for duplicates (at most MaxControlNumbers
+	// each): ISA13 with its sender, and the segment number of its ISA
+	isaSeen map[isaKey]int
+	gsSeen  map[string]bool
+	stSeen  map[string]bool
+}
+
+// isaKey identifies an interchange: its sender and control number.
+type isaKey struct{ qual, sender, control string }
+
+// list reports whether one more entry fits in the Summary's lists.
+func (c *Checker) list() bool {
+	if c.listed >= MaxSummaryEntries {
+		c.sum.Truncated = true
+		return false
+	}
+	c.listed++
+	return true
+}
+
+// remember adds key to seen unless it holds MaxControlNumbers already.
+func remember[K comparable, V any](seen map[K]V, key K, v V) {
+	if len(seen) < MaxControlNumbers {
+		seen[key] = v
+	}
 }
 
 // NewChecker returns a Checker that reports findings to out.
 func NewChecker(name string, out func(Finding)) *Checker {
-	c := &Checker{name: name, out: out, isaSeen: map[string]int{}}
+	c := &Checker{name: name, out: out, isaSeen: map[isaKey]int{}}
 	c.rep = c.report
 	return c
 }
@@ -244,7 +294,8 @@ func (c *Checker) Segment(seg *Segment) {
 	if c.ic != nil {
 		c.ic.Segments++
 	}
-	if i := BadChar(seg.Raw()); i >= 0 {
+	if raw := seg.Raw(); !printable(raw) {
+		i := BadChar(raw)
 		elem := bytes.Count(seg.Raw()[:i], []byte{seg.Delimiters().Element})
 		c.at(seg, Error, "segment.character", elem, "byte 0x%02X at offset %d is outside the X12 character set", seg.Raw()[i], seg.Offset+int64(i))
 	}
@@ -309,12 +360,16 @@ func (c *Checker) isa(seg *Segment) {
 		c.Finish(seg.Offset)
 	}
 	ic := &Interchange{
-		SenderQual: seg.Text(5), Sender: string(bytes.TrimRight(seg.Element(6), " ")),
-		ReceiverQual: seg.Text(7), Receiver: string(bytes.TrimRight(seg.Element(8), " ")),
-		Date: seg.Text(9), Time: seg.Text(10), Version: seg.Text(12),
-		Control: seg.Text(13), Usage: seg.Text(15), Delimiters: seg.Delimiters(), Segments: 1,
+		SenderQual: keep(seg, 5), Sender: keepBytes(bytes.TrimRight(seg.Element(6), " ")),
+		ReceiverQual: keep(seg, 7), Receiver: keepBytes(bytes.TrimRight(seg.Element(8), " ")),
+		Date: keep(seg, 9), Time: keep(seg, 10), Version: keep(seg, 12),
+		Control: keep(seg, 13), Usage: keep(seg, 15), Delimiters: seg.Delimiters(), Segments: 1,
 	}
-	c.sum.Interchanges = append(c.sum.Interchanges, ic)
+	c.sum.InterchangeCount++
+	c.icListed = c.list()
+	if c.icListed {
+		c.sum.Interchanges = append(c.sum.Interchanges, ic)
+	}
 	c.ic, c.icGroups, c.gsSeen = ic, 0, map[string]bool{}
 	c.isaSeg = seg.Clone()
 	if seg.Len() != 16 {
@@ -343,10 +398,14 @@ func (c *Checker) isa(seg *Segment) {
 	if v := seg.Text(12); v != "00501" && v != "00401" {
 		c.at(seg, Warning, "envelope.isa-version", 12, "ISA12 version %q is not 00501 (5010)", v)
 	}
-	if prev, dup := c.isaSeen[ic.Control]; dup {
-		c.at(seg, Warning, "envelope.isa-duplicate", 13, "ISA13 control number %s was already used by the interchange at segment %d", ic.Control, prev)
+	// The same sender's control number twice is the same interchange
+	// sent twice (pyx12: "duplicate interchange control number").
+	key := isaKey{ic.SenderQual, ic.Sender, ic.Control}
+	if prev, dup := c.isaSeen[key]; dup {
+		c.at(seg, Error, "envelope.isa-duplicate", 13, "ISA13 control number %s of sender %s was already used by the interchange at segment %d: the same interchange twice", ic.Control, ic.Sender, prev)
+		return
 	}
-	c.isaSeen[ic.Control] = seg.Num
+	remember(c.isaSeen, key, seg.Num)
 }
 
 func (c *Checker) iea(seg *Segment) {
@@ -362,7 +421,7 @@ func (c *Checker) iea(seg *Segment) {
 		c.grp = nil
 	}
 	c.count(seg, 1, c.icGroups, "IEA01", "functional groups", "envelope.iea-count")
-	if got := seg.Text(2); got != c.ic.Control {
+	if got := keep(seg, 2); got != c.ic.Control {
 		c.at(seg, Error, "envelope.iea-control", 2, "IEA02 %q does not match ISA13 %q", got, c.ic.Control)
 	}
 	c.ic = nil
@@ -377,7 +436,9 @@ func (c *Checker) ta1(seg *Segment) {
 		c.at(seg, Error, "envelope.ta1-position", 0, "TA1 inside a functional group: it belongs between ISA and GS")
 	}
 	t := TA1Of(seg)
-	c.ic.Acks = append(c.ic.Acks, t)
+	if c.icListed && len(c.ic.Acks) < MaxTA1 && c.list() {
+		c.ic.Acks = append(c.ic.Acks, t)
+	}
 	if len(t.Control) != 9 || !IsDigits(seg.Element(1)) {
 		c.at(seg, Error, "envelope.ta1", 1, "TA101 %q is not a 9-digit interchange control number", t.Control)
 	}
@@ -403,8 +464,12 @@ func (c *Checker) gs(seg *Segment) {
 			c.endSet(nil)
 		}
 	}
-	g := &Group{FunctionalID: seg.Text(1), Sender: seg.Text(2), Receiver: seg.Text(3), Date: seg.Text(4), Time: seg.Text(5), Control: seg.Text(6), Version: seg.Text(8)}
-	c.ic.Groups = append(c.ic.Groups, g)
+	g := &Group{FunctionalID: keep(seg, 1), Sender: keep(seg, 2), Receiver: keep(seg, 3), Date: keep(seg, 4), Time: keep(seg, 5), Control: keep(seg, 6), Version: keep(seg, 8)}
+	c.sum.GroupCount++
+	c.grpListed = c.icListed && c.list()
+	if c.grpListed {
+		c.ic.Groups = append(c.ic.Groups, g)
+	}
 	c.grp, c.groupSets, c.stSeen = g, 0, map[string]bool{}
 	c.icGroups++
 	c.gsSeg = seg.Clone()
@@ -426,7 +491,7 @@ func (c *Checker) gs(seg *Segment) {
 	if c.gsSeen[g.Control] {
 		c.at(seg, Error, "envelope.gs-duplicate", 6, "GS06 control number %s is used twice in this interchange", g.Control)
 	}
-	c.gsSeen[g.Control] = true
+	remember(c.gsSeen, g.Control, true)
 }
 
 func (c *Checker) ge(seg *Segment) {
@@ -439,7 +504,7 @@ func (c *Checker) ge(seg *Segment) {
 		c.endSet(nil)
 	}
 	c.count(seg, 1, c.groupSets, "GE01", "transaction sets", "envelope.ge-count")
-	if got := seg.Text(2); got != c.grp.Control {
+	if got := keep(seg, 2); got != c.grp.Control {
 		c.at(seg, Error, "envelope.ge-control", 2, "GE02 %q does not match GS06 %q", got, c.grp.Control)
 	}
 	c.grp = nil
@@ -453,7 +518,7 @@ func (c *Checker) st(seg *Segment) {
 		c.at(seg, Error, "envelope.se-missing", 0, "ST starts a new transaction set but set %s has no SE", c.set.Control)
 		c.endSet(nil)
 	}
-	s := Set{ID: seg.Text(1), Control: seg.Text(2), Version: seg.Text(3)}
+	s := Set{ID: keep(seg, 1), Control: keep(seg, 2), Version: keep(seg, 3)}
 	if len(s.ID) != 3 || !IsDigits(seg.Element(1)) {
 		c.at(seg, Error, "envelope.st-id", 1, "ST01 %q is not a 3-digit transaction set id", s.ID)
 	}
@@ -464,7 +529,7 @@ func (c *Checker) st(seg *Segment) {
 		if c.stSeen[s.Control] {
 			c.at(seg, Error, "envelope.st-duplicate", 2, "ST02 control number %s is used twice in this group", s.Control)
 		}
-		c.stSeen[s.Control] = true
+		remember(c.stSeen, s.Control, true)
 	}
 	if c.grp != nil {
 		if s.Version == "" {
@@ -495,7 +560,7 @@ func (c *Checker) se(seg *Segment) {
 		c.setChk.Segment(seg, c.rep)
 	}
 	c.count(seg, 1, c.setSegs, "SE01", "segments", "envelope.se-count")
-	if got := seg.Text(2); got != c.set.Control {
+	if got := keep(seg, 2); got != c.set.Control {
 		c.at(seg, Error, "envelope.se-control", 2, "SE02 %q does not match ST02 %q", got, c.set.Control)
 	}
 	c.endSet(seg)
@@ -506,8 +571,11 @@ func (c *Checker) endSet(se *Segment) {
 	if c.setChk != nil {
 		c.setChk.End(se, c.rep)
 	}
+	c.sum.SetCount++
 	if c.grp != nil {
-		c.grp.Sets = append(c.grp.Sets, *c.set)
+		if c.grpListed && c.list() {
+			c.grp.Sets = append(c.grp.Sets, *c.set)
+		}
 		c.groupSets++
 	}
 	c.set, c.setChk = nil, nil
@@ -532,3 +600,35 @@ func in(s string, set ...string) bool {
 	}
 	return false
 }
+
+// printable reports whether every byte of b is printable ASCII (0x20 to
+// 0x7E), as BadChar finds, eight bytes at a time: every segment is
+// checked, and nearly all pass.
+func printable(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		// a byte below 0x20 borrows into its high bit; a byte above
+		// 0x7E has it set, or sets it when 1 is added
+		if ((x-0x20*ones)&^x|(x+ones)|x)&highs != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if !charClass[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// maxKept bounds the envelope values a Checker keeps (the Summary's and
+// the duplicate checks'): every one is far shorter in a valid file, and a
+// hostile one of a megabyte must not be kept thousands of times.
+const maxKept = 64
+
+// keep is element i of seg as a string of at most maxKept bytes.
+func keep(seg *Segment, i int) string { return keepBytes(seg.Element(i)) }
+
+func keepBytes(b []byte) string { return string(b[:min(len(b), maxKept)]) }

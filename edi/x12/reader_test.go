@@ -324,11 +324,47 @@ func TestTA1(t *testing.T) {
 	}
 }
 
-func TestDuplicateISA13IsWarning(t *testing.T) {
+func TestDuplicateISA13IsError(t *testing.T) {
+	// The same sender's ISA13 twice is the same interchange sent twice.
 	a := envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH")
 	_, fs := check(t, a+a)
-	if !fs.HasRule("envelope.isa-duplicate") || fs.Errors() != 0 {
-		t.Fatalf("want only a duplicate warning, got %v", fs)
+	if !slices.Equal(rules(fs), []string{"envelope.isa-duplicate"}) || fs.Errors() != 1 || fs[0].Element != 13 {
+		t.Fatalf("want one duplicate error at ISA13, got %v", fs)
+	}
+	// Another sender's control numbers are its own.
+	b := strings.Replace(a, "SENDER         ", "OTHERSENDER    ", 1)
+	if _, fs := check(t, a+b); len(fs) != 0 {
+		t.Fatalf("two senders with the same ISA13: %v", fs)
+	}
+}
+
+// The Summary lists at most MaxSummaryEntries entries but counts
+// everything, and the findings go to CheckOptions.Finding, none kept.
+func TestSummaryBoundedAndFindingsStreamed(t *testing.T) {
+	set := func(ctl int) string {
+		c := fmt.Sprintf("%04d", ctl)
+		return "ST*837*" + c + "*005010X222A1~BHT*0019*00*1*20240101*1200*CH~SE*3*" + c + "~"
+	}
+	var b strings.Builder
+	b.WriteString(isa('*', '^', ':', '~', "000000001"))
+	b.WriteString("GS*HC*SENDER*RECEIVER*20240101*1200*1*X*005010X222A1~")
+	const n = MaxSummaryEntries + 500
+	for i := 1; i <= n; i++ {
+		b.WriteString(set(i))
+	}
+	b.WriteString("ST*837*0001*005010X222A1~SE*2*0001~") // a duplicate ST02
+	fmt.Fprintf(&b, "GE*%d*1~IEA*1*000000001~ZZ*stray~", n+1)
+	var got []string
+	sum, fs, err := Check(strings.NewReader(b.String()), CheckOptions{Finding: func(f *Finding) { got = append(got, f.Rule) }})
+	if err != nil || fs != nil {
+		t.Fatalf("err %v, findings kept %v", err, fs)
+	}
+	if !slices.Equal(got, []string{"envelope.st-duplicate", "envelope.outside-set"}) {
+		t.Fatalf("findings %v", got)
+	}
+	listed := len(sum.Interchanges) + len(sum.Interchanges[0].Groups) + len(sum.Interchanges[0].Groups[0].Sets)
+	if sum.Sets() != n+1 || sum.SetCount != n+1 || sum.GroupCount != 1 || sum.InterchangeCount != 1 || !sum.Truncated || listed != MaxSummaryEntries {
+		t.Fatalf("sets %d, groups %d, interchanges %d, truncated %v, listed %d", sum.SetCount, sum.GroupCount, sum.InterchangeCount, sum.Truncated, listed)
 	}
 }
 
@@ -626,5 +662,16 @@ func TestCappedFindings(t *testing.T) {
 	}
 	if last := c.List[3]; last.Rule != "findings.truncated" || last.Severity != Warning || last.File != "in.999" {
 		t.Fatalf("last finding %+v, want the truncation warning", last)
+	}
+}
+
+// The summary keeps envelope values of at most maxKept bytes, however
+// long the element.
+func TestSummaryClipsLongValues(t *testing.T) {
+	long := strings.Repeat("S", 100000)
+	in := strings.Replace(envelope('*', '^', ':', '~', "000000001", "BHT*0019*00*1*20240101*1200*CH"), "GS*HC*SENDER*", "GS*HC*"+long+"*", 1)
+	sum, _ := check(t, in)
+	if g := sum.Interchanges[0].Groups[0]; len(g.Sender) != maxKept || g.Sender != long[:maxKept] {
+		t.Fatalf("GS02 kept as %d bytes", len(g.Sender))
 	}
 }

@@ -183,3 +183,26 @@ func benchX12(b *testing.B, in *benchInput) {
 	}
 	cpu.stop(b, len(in.data))
 }
+
+// BenchmarkCheck835 is what claimgate validate runs on an 835: x12.Check
+// with this package's checkers for the file (FileSets), findings streamed
+// to a callback. (BenchmarkValidate837P in edi/x837p and
+// BenchmarkValidateCommand in cmd/claimgate are the 837P and whole-command
+// counterparts.)
+func BenchmarkCheck835(b *testing.B) {
+	for _, in := range benchFiles(b) {
+		b.Run(in.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in.data)))
+			b.ReportAllocs()
+			cpu := startCPU(b)
+			for i := 0; i < b.N; i++ {
+				n := 0
+				sum, _, err := x12.Check(bytes.NewReader(in.data), x12.CheckOptions{Name: "bench.835", Sets: FileSets(), Finding: func(*x12.Finding) { n++ }})
+				if err != nil || n != 0 || sum.Sets() != 1 {
+					b.Fatalf("err %v, %d findings, %d sets", err, n, sum.Sets())
+				}
+			}
+			cpu.stop(b, len(in.data))
+		})
+	}
+}

@@ -238,6 +238,9 @@ type parser struct {
 	collect     bool // append claims to Remittance.Claims
 	out         func(x12.Finding)
 	onEnd       func(*Remittance)
+	// payments, when set (with full), finds a payment the file holds
+	// twice; one per file, shared by its sets' parsers.
+	payments *payments
 
 	rem      *Remittance
 	phase    phase
@@ -481,9 +484,23 @@ func (p *parser) tooMany(seg *x12.Segment, s slot) {
 	p.at(seg, x12.Error, RuleRepeat, 0, 0, "%s appears more than %d time(s) in loop %s", slots[s].name, slots[s].max, loopNames[p.loop])
 }
 
+// slotFast is each slot's element rules compiled for x12.FastSpec.Clean.
+var slotFast = func() (t [nSlots]*x12.FastSpec) {
+	for i := range slots {
+		if slots[i].spec != nil {
+			t[i] = slots[i].spec.Fast()
+		}
+	}
+	return t
+}()
+
+// checkSpec checks seg's elements against the TR3. Nearly every segment
+// is clean: the one-pass Clean says so without naming elements or
+// splitting them again, and only a segment it doubts goes through
+// SegSpec.Check, which finds and words the problems.
 func (p *parser) checkSpec(seg *x12.Segment, s slot) {
-	if spec := slots[s].spec; spec != nil {
-		spec.Check(seg, loopNames[p.loop], p.reportFn)
+	if f := slotFast[s]; f != nil && !f.Clean(seg) {
+		slots[s].spec.Check(seg, loopNames[p.loop], p.reportFn)
 	}
 }
 
@@ -598,6 +615,9 @@ func (p *parser) segment(seg *x12.Segment) {
 			pm.TraceNumber = string(p.el.at(2))
 			pm.PayerID = p.str(p.el.at(3))
 			pm.TraceSupplemental = string(p.el.at(4))
+			if p.full && p.payments != nil {
+				p.payments.check(p, seg)
+			}
 		}
 	case "CUR":
 		if p.header(seg, sCUR) {

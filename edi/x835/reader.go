@@ -106,6 +106,7 @@ func (r *Reader) init() {
 	r.p.out = r.emit
 	r.p.onEnd = func(rem *Remittance) { r.ended = append(r.ended, rem) }
 	if r.Validate {
+		r.p.payments = newPayments()
 		r.chk = x12.NewChecker(r.Name, r.emit)
 		r.chk.Sets = func(h x12.SetHeader) x12.SetChecker {
 			if h.ID != "835" {
@@ -416,8 +417,8 @@ func (c *Checker) End(se *x12.Segment, report func(x12.Finding)) {
 }
 
 // Validate checks a whole 835 file: envelopes (x12.Check), TR3 structure
-// and elements, code values and balancing. The error is only for failing
-// to read r.
+// and elements, code values, balancing and payments sent twice. The error
+// is only for failing to read r.
 func Validate(r io.Reader, name string) (*x12.Summary, x12.Findings, error) {
-	return x12.Check(r, x12.CheckOptions{Name: name, Sets: Sets})
+	return x12.Check(r, x12.CheckOptions{Name: name, Sets: FileSets()})
 }

@@ -33,4 +33,7 @@ const (
 	RuleOrder           = "835.segment-order"      // segment out of TR3 order within its loop
 	RuleRepeat          = "835.repeat"             // segment or loop repeated more than allowed
 	RuleVersion         = "835.version"            // ST03/GS08 not 005010X221A1
+	// RuleDuplicatePayment: the payment (payer TRN03, trace TRN02) of an
+	// earlier set in the same file: the same remittance sent twice.
+	RuleDuplicatePayment = "835.duplicate-payment"
 )

@@ -329,13 +329,15 @@ func TestSampleFindings(t *testing.T) {
 		"herophilus__835_Pharmacy_2014.txt":                    nil,
 		"herophilus__835_Professional_w_payment_2014.txt":      nil,
 		"tasty__multi-line-not-delimited.edi":                  nil,
-		// same ISA13 twice is a warning of the envelope checker
-		"tasty__oneLine-2-ISA.edi": nil,
+		// the same interchange twice (same sender and ISA13), so the
+		// same payment (payer and TRN02) twice
+		"tasty__oneLine-2-ISA.edi": {"envelope.isa-duplicate", RuleDuplicatePayment},
 		// no PER*BL; TS3 carries 4010-era amounts in TS309/TS311
 		"lfh__medicare-part-a.835": {RulePayerContact, "tr3.not-used"},
 		// a negative BPR02, and claim 9999999 pays 0.00 where its line
-		// pays 0.01 (CLP03 385.21 − PR-27 385.20 = 0.01 ≠ CLP04 0)
-		"moov__example_5010_835_sample1.txt": {RulePaymentNegative, RuleBalanceClaim},
+		// pays 0.01 (CLP03 385.21 − PR-27 385.20 = 0.01 ≠ CLP04 0); its
+		// two sets share payer 1234567890 and trace 0000010305
+		"moov__example_5010_835_sample1.txt": {RulePaymentNegative, RuleBalanceClaim, RuleDuplicatePayment},
 		// short ISA, and a PLB split over two lines by a newline that is
 		// the segment terminator
 		"dwai__sample_835_nv_medicaid.NEGATIVE.txt": {"envelope.isa-length", "envelope.isa-width", RulePLBPair, "segment.id", RuleUnexpected, "envelope.se-count", "segment.unterminated", "envelope.iea-control"},
