@@ -216,7 +216,7 @@ func (p *problemPrinter) rejected(pr pipeline.Problem) {
 		return
 	}
 	if p.text {
-		fmt.Fprintf(p.w, "rejected claim %s: %s [%s]\n", describeProblem(pr), pr.Message, pr.Rule)
+		fmt.Fprintf(p.w, "rejected %s: %s [%s]\n", describeProblem(pr), pr.Message, pr.Rule)
 	} else {
 		p.rep.Rejections = append(p.rep.Rejections, pr)
 	}
@@ -230,21 +230,19 @@ func (p *problemPrinter) warning(pr pipeline.Problem) {
 		return
 	}
 	if p.text {
-		fmt.Fprintf(p.w, "warning claim %s: %s [%s]\n", describeProblem(pr), pr.Message, pr.Rule)
+		fmt.Fprintf(p.w, "warning %s: %s [%s]\n", describeProblem(pr), pr.Message, pr.Rule)
 	} else {
 		p.rep.Warnings = append(p.rep.Warnings, pr)
 	}
 }
 
+// describeProblem names what a problem is about: "claim C1 row 7", or
+// for a finding outside any claim "batch, segment 9".
 func describeProblem(pr pipeline.Problem) string {
-	return strings.TrimSpace(orDash(pr.ClaimID) + " " + pr.Where)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
+	if pr.ClaimID == "" {
+		return strings.TrimSuffix("batch, "+pr.Where, ", ")
 	}
-	return s
+	return strings.TrimSpace("claim " + pr.ClaimID + " " + pr.Where)
 }
 
 func printSummary(w io.Writer, rep *convertReport) {

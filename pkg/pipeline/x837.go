@@ -20,50 +20,71 @@ const maxProblemsPerClaim = 10
 // span is one claim of an 837P batch being read: its segments and what
 // the validator found in them.
 type span struct {
-	start    int // CLM segment number
-	end      int // last segment; 0 while open
-	probs    []Problem
-	more     int
-	contexts []*taint // the loops around the claim with errors, at its CLM
+	start int // CLM segment number
+	end   int // last segment; 0 while open
+	probs []Problem
+	more  int
+	ctx   *loopCtx // the innermost HL loop (or the set) around the claim
 }
 
-// taint is an error in a loop around claims (set header, 2000A billing
-// provider, 2000B/2000C subscriber or patient): it rejects the claims of
-// that loop and is reported once, with their count, when the loop ends.
+// loopCtx is a loop around claims: the set header, or a 2000A billing
+// provider, 2000B subscriber or 2000C patient HL loop.
+type loopCtx struct {
+	num    int // its ST or HL segment number
+	parent *loopCtx
+	taint  *taint
+}
+
+// taint is an error in a loop around claims: it rejects the claims in the
+// loop and is reported once, with their count, at the end of the batch.
 type taint struct {
 	first  Problem
 	others int
 	claims int
-	open   bool
 }
+
+// maxTaints caps the loop errors kept for the end-of-batch report; later
+// ones are reported at once, without a claim count.
+const maxTaints = 1000
+
+// recentLoops is how many HL loops are remembered to place a finding the
+// validator reports late (at the segment that closes a loop).
+const recentLoops = 64
 
 // x837Run validates and maps an 837P batch in one pass: the x837p
 // Reader's OnSegment hook feeds each segment to an x12.Checker before the
-// Reader hands out the claim, and findings are attributed to the claim
-// whose segments hold them. A claim is decided once the next one has been
-// read, so findings reported at the segment after a claim still count.
+// Reader hands out the claim, and findings are attributed by segment
+// number to the claim whose segments hold them, else to the HL loop (or
+// set header) holding them, whose claims they reject. A claim is decided
+// once the next one has been read, so findings reported late still count.
 type x837Run struct {
 	p    *Pipeline
 	name string
 
-	setIDs    map[string]int // ST01/ST03 → count
-	in837     bool
-	spans     []*span // read, not yet decided
-	open      *span
-	lastSeg   int
-	lastEnd   int64
-	hlLevel   string
-	setTaint  *taint
-	billTaint *taint
-	subTaint  *taint
-	envelope  []Problem // findings outside sets: reported once at the end
-	envMore   int
+	setIDs   map[string]int // ST01 (837P/837I/837D for 837s) → count
+	in837    bool
+	spans    []*span // read, not yet decided
+	open     *span
+	lastSeg  int
+	lastEnd  int64
+	set      *loopCtx
+	cur      *loopCtx            // innermost loop
+	levels   map[string]*loopCtx // current loop by HL level code
+	recent   []*loopCtx          // last HL loops, oldest first
+	taints   []*taint
+	envelope []Problem // findings outside sets: reported once at the end
+	envMore  int
 }
 
 func (p *Pipeline) run837(ctx context.Context, r io.Reader, name string) error {
-	t := &x837Run{p: p, name: name, setIDs: map[string]int{}}
+	t := &x837Run{p: p, name: name, setIDs: map[string]int{}, levels: map[string]*loopCtx{}}
 	chk := x12.NewChecker(name, t.finding)
-	chk.Sets = func(h x12.SetHeader) x12.SetChecker { return x837p.NewChecker(h) }
+	chk.Sets = func(h x12.SetHeader) x12.SetChecker {
+		if h.ID != "837" {
+			return nil // told apart below; its TR3 findings are noise
+		}
+		return x837p.NewChecker(h)
+	}
 	rd := x837p.NewReader(r)
 	rd.Name = name
 	rd.MaxFindings = 1000
@@ -125,17 +146,17 @@ func (p *Pipeline) run837(ctx context.Context, r io.Reader, name string) error {
 		}
 	}
 	t.spans = nil
-	t.endTaint(&t.subTaint)
-	t.endTaint(&t.billTaint)
-	t.endTaint(&t.setTaint)
+	if t.setIDs["837P"] == 0 {
+		return fmt.Errorf("%s: %w: %s", name, ErrNotABatch, t.describe())
+	}
+	for _, x := range t.taints {
+		t.report(x)
+	}
 	for _, pr := range t.envelope {
 		p.warn(pr)
 	}
 	if t.envMore > 0 {
 		p.warn(Problem{Rule: "envelope", Message: fmt.Sprintf("%d more envelope findings not shown", t.envMore)})
-	}
-	if t.setIDs["837P"] == 0 {
-		return fmt.Errorf("%s: %w: %s", name, ErrNotABatch, t.describe())
 	}
 	if p.sum.Read == 0 {
 		return fmt.Errorf("%s: %w: an 837P without any readable claim (CLM)", name, ErrNotABatch)
@@ -216,43 +237,53 @@ func (t *x837Run) segment(seg *x12.Segment) {
 		}
 		t.setIDs[kind]++
 		t.in837 = seg.Text(1) == "837"
-		t.hlLevel = ""
+		t.set = &loopCtx{num: seg.Num}
+		t.cur = t.set
+		clear(t.levels)
+		t.recent = t.recent[:0]
 	case "SE", "GE", "GS", "IEA", "ISA":
 		t.closeClaim(seg.Num - 1)
 		if seg.ID() == "SE" {
-			t.endTaint(&t.subTaint)
-			t.endTaint(&t.billTaint)
-			t.endTaint(&t.setTaint)
 			t.in837 = false
-			t.hlLevel = ""
 		}
 	case "HL":
 		t.closeClaim(seg.Num - 1)
-		t.hlLevel = seg.Text(3)
-		t.endTaint(&t.subTaint)
-		if t.hlLevel == "20" {
-			t.endTaint(&t.billTaint)
+		if !t.in837 {
+			return
 		}
+		parent := t.set
+		switch lvl := seg.Text(3); lvl {
+		case "22":
+			parent = t.levels["20"]
+		case "23":
+			parent = t.levels["22"]
+		}
+		if parent == nil {
+			parent = t.set
+		}
+		c := &loopCtx{num: seg.Num, parent: parent}
+		t.levels[seg.Text(3)] = c
+		t.cur = c
+		if len(t.recent) == recentLoops {
+			copy(t.recent, t.recent[1:])
+			t.recent = t.recent[:recentLoops-1]
+		}
+		t.recent = append(t.recent, c)
 	case "CLM":
 		t.closeClaim(seg.Num - 1)
 		if !t.in837 {
 			return
 		}
-		sp := &span{start: seg.Num}
-		for _, tt := range []*taint{t.setTaint, t.billTaint, t.subTaint} {
-			if tt != nil {
-				sp.contexts = append(sp.contexts, tt)
-			}
-		}
+		sp := &span{start: seg.Num, ctx: t.cur}
 		t.spans = append(t.spans, sp)
 		t.open = sp
 	}
 }
 
 // finding attributes a validator or syntax finding: to the claim holding
-// its segment, else to the loop around the claims being read, else (the
-// interchange and group envelopes, which re-enveloping replaces) to the
-// batch, reported once without rejecting claims.
+// its segment, else to the loop holding it (its claims are rejected),
+// else (the interchange and group envelopes and SE, which re-enveloping
+// replaces) to the batch, reported once without rejecting claims.
 func (t *x837Run) finding(f x12.Finding) {
 	if f.Severity != x12.Error {
 		return
@@ -268,26 +299,33 @@ func (t *x837Run) finding(f x12.Finding) {
 	if f.Segment == 0 {
 		pr.Where = ""
 	}
-	var tt **taint
-	switch {
-	case !t.in837 || f.SegmentID == "SE":
+	var ctx *loopCtx
+	if t.set != nil && f.Segment > t.set.num && f.SegmentID != "SE" && f.SegmentID != "GE" && f.SegmentID != "IEA" {
+		ctx = t.set
+		for i := len(t.recent) - 1; i >= 0; i-- {
+			if t.recent[i].num <= f.Segment {
+				ctx = t.recent[i]
+				break
+			}
+		}
+	}
+	if ctx == nil || !t.in837 && f.Segment > t.lastSeg {
 		if len(t.envelope) < maxProblemsPerClaim {
 			t.envelope = append(t.envelope, pr)
 		} else {
 			t.envMore++
 		}
 		return
-	case t.hlLevel == "":
-		tt = &t.setTaint
-	case t.hlLevel == "20":
-		tt = &t.billTaint
-	default:
-		tt = &t.subTaint
 	}
-	if *tt == nil {
-		*tt = &taint{first: pr, open: true}
+	if ctx.taint != nil {
+		ctx.taint.others++
+		return
+	}
+	ctx.taint = &taint{first: pr}
+	if len(t.taints) < maxTaints {
+		t.taints = append(t.taints, ctx.taint)
 	} else {
-		(*tt).others++
+		t.report(ctx.taint)
 	}
 }
 
@@ -299,17 +337,11 @@ func (t *x837Run) claimFinding(sp *span, f x12.Finding) {
 	sp.probs = append(sp.probs, Problem{Where: "segment " + strconv.Itoa(f.Segment), Rule: f.Rule, Message: f.Message})
 }
 
-// endTaint reports a loop's error once, with the claims it rejected.
-func (t *x837Run) endTaint(tt **taint) {
-	if *tt == nil {
-		return
-	}
-	x := *tt
-	*tt = nil
-	x.open = false
+// report reports a loop's error once, with the claims it rejected.
+func (t *x837Run) report(x *taint) {
 	pr := x.first
 	pr.Claims = x.claims
-	msg := fmt.Sprintf("%s (rejects the %d claim(s) of this loop", pr.Message, x.claims)
+	msg := fmt.Sprintf("%s (in a loop around claims: rejects its %d claim(s)", pr.Message, x.claims)
 	if x.others > 0 {
 		msg += fmt.Sprintf("; %d more error(s) in the loop", x.others)
 	}
@@ -340,9 +372,11 @@ func (t *x837Run) decide(ctx context.Context, it *x837p.Item, sp *span) error {
 	if sp.more > 0 {
 		p.reject(Problem{ClaimID: id, Rule: "x837p.more", Message: fmt.Sprintf("%d more finding(s) in this claim not shown", sp.more)})
 	}
-	for _, tt := range sp.contexts {
-		tt.claims++
-		rejected = true
+	for c := sp.ctx; c != nil; c = c.parent {
+		if c.taint != nil {
+			c.taint.claims++
+			rejected = true
+		}
 	}
 	if rejected {
 		p.sum.Rejected++
