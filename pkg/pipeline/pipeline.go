@@ -38,7 +38,7 @@ const (
 	DefaultMaxClaimsPerFile = 5000
 	// DefaultMaxClaimsHeld caps the claims waiting for all payers
 	// together; reaching it writes the fullest payer's file.
-	DefaultMaxClaimsHeld = 5000
+	DefaultMaxClaimsHeld = 2500
 )
 
 // Problem is one reason a claim was rejected or warned about, or (with
@@ -535,7 +535,12 @@ func (p *Pipeline) publish(ctx context.Context, fi assemble.FileInfo, tf TempFil
 	}
 	crash("done")
 	for _, id := range ids {
-		delete(p.keys, fi.PayerID+"\x00"+id)
+		k := fi.PayerID + "\x00" + id
+		if key, ok := p.keys[k]; ok {
+			// The durable store answers for it now: keep memory flat.
+			p.run.Forget(ctx, key)
+			delete(p.keys, k)
+		}
 	}
 	p.sum.Written += fi.Claims
 	p.sum.Files++

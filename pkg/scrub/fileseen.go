@@ -3,11 +3,14 @@ package scrub
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -17,7 +20,7 @@ import (
 // FileSeen is open, so two runs sharing it cannot both queue one claim.
 // Additions are written at once and synced by Sync and Close.
 type FileSeen struct {
-	mem  MemorySeen
+	mem  keySet
 	f    *os.File
 	w    *bufio.Writer
 	path string
@@ -74,6 +77,87 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// keySet holds keys in memory: hex SHA-256 digests (what DuplicateKey
+// makes) by their first 16 bytes, a quarter of the memory of the string
+// (two different claims share a 128-bit prefix with odds of about
+// n²/2¹²⁹: never in practice), other keys as strings. The store is loaded
+// whole, so its size matters.
+type keySet struct {
+	mu      sync.Mutex
+	digests map[digestPrefix]struct{}
+	other   map[string]struct{}
+}
+
+type digestPrefix [16]byte
+
+func digestOf(key string) (digestPrefix, bool) {
+	var d [sha256.Size]byte
+	var p digestPrefix
+	if len(key) != 2*sha256.Size || strings.ToLower(key) != key {
+		return p, false // only lower-case hex maps back to the same string
+	}
+	if _, err := hex.Decode(d[:], []byte(key)); err != nil {
+		return p, false
+	}
+	copy(p[:], d[:])
+	return p, true
+}
+
+// SeenBefore reports whether key is in the set.
+func (k *keySet) SeenBefore(_ context.Context, key string) (bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if d, ok := digestOf(key); ok {
+		_, seen := k.digests[d]
+		return seen, nil
+	}
+	_, seen := k.other[key]
+	return seen, nil
+}
+
+// Remember adds key, or returns ErrDuplicate.
+func (k *keySet) Remember(_ context.Context, key string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if d, ok := digestOf(key); ok {
+		if _, seen := k.digests[d]; seen {
+			return ErrDuplicate
+		}
+		if k.digests == nil {
+			k.digests = map[digestPrefix]struct{}{}
+		}
+		k.digests[d] = struct{}{}
+		return nil
+	}
+	if _, seen := k.other[key]; seen {
+		return ErrDuplicate
+	}
+	if k.other == nil {
+		k.other = map[string]struct{}{}
+	}
+	k.other[key] = struct{}{}
+	return nil
+}
+
+// Forget removes key.
+func (k *keySet) Forget(_ context.Context, key string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if d, ok := digestOf(key); ok {
+		delete(k.digests, d)
+	} else {
+		delete(k.other, key)
+	}
+	return nil
+}
+
+// Len returns the number of keys.
+func (k *keySet) Len() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.digests) + len(k.other)
 }
 
 // SeenBefore reports whether key was remembered, in this run or before.
