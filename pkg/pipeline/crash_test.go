@@ -1,0 +1,253 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/claimgate/claimgate/edi/x837p"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// claimgateBin builds the real claimgate binary once, with the crash
+// points compiled in (-tags crashpoints).
+func claimgateBin(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "claimgate-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "claimgate")
+		out, err := exec.Command("go", "build", "-tags", "crashpoints", "-o", binPath, "github.com/claimgate/claimgate/cmd/claimgate").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// convertRun runs claimgate convert; crashAt sets CLAIMGATE_CRASH_AT.
+// It returns the process state and the combined output.
+func convertRun(t *testing.T, batch, out, state, crashAt string, extra ...string) (*os.ProcessState, string) {
+	t.Helper()
+	args := append([]string{"convert", batch, "-o", out, "--state", state}, extra...)
+	cmd := exec.Command(claimgateBin(t), args...)
+	cmd.Env = append(os.Environ(), "CLAIMGATE_CRASH_AT="+crashAt, "XDG_STATE_HOME="+t.TempDir())
+	b, _ := cmd.CombinedOutput()
+	return cmd.ProcessState, string(b)
+}
+
+// filesIn reads every .837 file in dir with the x837p reader: claim id →
+// times seen, and every ISA13 per sender/receiver with its count.
+func filesIn(t *testing.T, dir string) (claims map[string]int, isa map[string]int, payers map[string]map[string]bool) {
+	t.Helper()
+	claims, isa, payers = map[string]int{}, map[string]int{}, map[string]map[string]bool{}
+	names, err := filepath.Glob(filepath.Join(dir, "*.837"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if strings.HasPrefix(filepath.Base(name), TempPrefix) {
+			continue // not published
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd := x837p.NewReader(f)
+		first := true
+		for {
+			it, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			claims[it.Claim.ID]++
+			if first {
+				env := rd.Envelope()
+				isa[env.Sender+"/"+env.Receiver+"/"+env.Control]++
+				first = false
+			}
+			pid := it.Subscriber.Payer.ID
+			if payers[pid] == nil {
+				payers[pid] = map[string]bool{}
+			}
+			payers[pid][filepath.Base(name)] = true
+		}
+		f.Close()
+	}
+	return claims, isa, payers
+}
+
+func noPartials(t *testing.T, dir string) {
+	t.Helper()
+	if m, _ := filepath.Glob(filepath.Join(dir, TempPrefix+"*")); len(m) > 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
+}
+
+var crashPayers = []string{"ACME.1", "ACME 1", "BHX77", "SMI03"}
+
+func writeBatchFile(t *testing.T, n int, payers []string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "batch.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeBatch(t, f, n, payers)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestCrashAtEveryStepWritesEachClaimOnce kills convert (SIGKILL) at each
+// step of publishing a file, at the first and at a later file, reruns it
+// without the crash, and checks that every claim is in exactly one file,
+// no temporary file is left and no ISA13 is used twice.
+func TestCrashAtEveryStepWritesEachClaimOnce(t *testing.T) {
+	const n = 40
+	batch := writeBatchFile(t, n, crashPayers)
+	steps := []string{"control-saved", "temp-written", "journaled", "linked", "dir-synced", "keys-recorded", "done"}
+	for _, step := range steps {
+		for _, nth := range []int{1, 4} {
+			t.Run(fmt.Sprintf("%s:%d", step, nth), func(t *testing.T) {
+				out, state := t.TempDir(), t.TempDir()
+				ps, msg := convertRun(t, batch, out, state, fmt.Sprintf("%s:%d", step, nth), "--claims-per-file", "4")
+				ws, ok := ps.Sys().(syscall.WaitStatus)
+				if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+					t.Fatalf("first run was not killed at %s: %v\n%s", step, ps, msg)
+				}
+				before, _, _ := filesIn(t, out)
+				ps, msg = convertRun(t, batch, out, state, "", "--claims-per-file", "4")
+				if c := ps.ExitCode(); c != 0 && c != 1 {
+					t.Fatalf("rerun: exit %d\n%s", c, msg)
+				}
+				claims, isa, _ := filesIn(t, out)
+				for i := range n {
+					id := fmt.Sprintf("G%08d", i)
+					if claims[id] != 1 {
+						t.Errorf("claim %s is in %d files (%d before the rerun)", id, claims[id], before[id])
+					}
+				}
+				if len(claims) != n {
+					t.Errorf("%d distinct claims in the files, want %d", len(claims), n)
+				}
+				for k, c := range isa {
+					if c > 1 {
+						t.Errorf("ISA13 %s used by %d files", k, c)
+					}
+				}
+				noPartials(t, out)
+				// Claims the killed run wrote are duplicates to the rerun,
+				// never written again; the rest are written now.
+				dups := strings.Count(msg, "[DUP-CLAIM]")
+				if want := fmt.Sprintf("%d claims read, %d written, %d rejected", n, n-len(before), dups); !strings.Contains(msg, want) || dups != len(before) {
+					t.Errorf("rerun report lacks %q (%d in files before):\n%s", want, len(before), msg)
+				}
+			})
+		}
+	}
+}
+
+func digests(t *testing.T, dir string) map[string][32]byte {
+	t.Helper()
+	out := map[string][32]byte{}
+	names, _ := filepath.Glob(filepath.Join(dir, "*.837"))
+	for _, n := range names {
+		if strings.HasPrefix(filepath.Base(n), TempPrefix) {
+			continue
+		}
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(n)] = sha256.Sum256(b)
+	}
+	return out
+}
+
+// TestTwoStatesOneOutputReplaceNothing runs the same batch twice into one
+// directory with two state directories (so the control numbers restart at
+// 1): the second run's files get other names and the first run's files
+// are untouched. Payer ids ACME.1 and ACME 1 sanitise alike and still get
+// files of their own.
+func TestTwoStatesOneOutputReplaceNothing(t *testing.T) {
+	const n = 24
+	batch := writeBatchFile(t, n, crashPayers)
+	out := t.TempDir()
+	ps, msg := convertRun(t, batch, out, t.TempDir(), "", "--claims-per-file", "5")
+	if ps.ExitCode() != 0 {
+		t.Fatalf("first run: exit %d\n%s", ps.ExitCode(), msg)
+	}
+	first := digests(t, out)
+	_, _, payers := filesIn(t, out)
+	for name := range payers["ACME.1"] {
+		if payers["ACME 1"][name] {
+			t.Errorf("payers ACME.1 and ACME 1 share file %s", name)
+		}
+	}
+	if len(payers["ACME.1"]) == 0 || len(payers["ACME 1"]) == 0 {
+		t.Fatalf("files per payer: %v", payers)
+	}
+	ps, msg = convertRun(t, batch, out, t.TempDir(), "", "--claims-per-file", "5")
+	if ps.ExitCode() != 0 {
+		t.Fatalf("second run: exit %d\n%s", ps.ExitCode(), msg)
+	}
+	second := digests(t, out)
+	if len(second) != 2*len(first) {
+		t.Fatalf("%d files after two runs, %d after one", len(second), len(first))
+	}
+	for name, d := range first {
+		if second[name] != d {
+			t.Errorf("file %s was replaced", name)
+		}
+	}
+	claims, _, _ := filesIn(t, out)
+	for i := range n {
+		if id := fmt.Sprintf("G%08d", i); claims[id] != 2 {
+			t.Errorf("claim %s in %d files, want 2 (one per run)", id, claims[id])
+		}
+	}
+	noPartials(t, out)
+}
+
+// TestStateDirLocked: a second convert on a state directory in use fails
+// at once, clearly, with exit status 2.
+func TestStateDirLocked(t *testing.T) {
+	state := t.TempDir()
+	st, err := LockState(state, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Unlock()
+	if _, err := LockState(state, false); !errors.Is(err, ErrStateBusy) {
+		t.Fatalf("second lock in-process: %v", err)
+	}
+	batch := writeBatchFile(t, 2, crashPayers)
+	ps, msg := convertRun(t, batch, t.TempDir(), state, "")
+	if ps.ExitCode() != 2 || !strings.Contains(msg, "in use by another claimgate process") {
+		t.Fatalf("exit %d: %s", ps.ExitCode(), msg)
+	}
+}
