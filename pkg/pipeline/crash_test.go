@@ -24,7 +24,7 @@ var (
 
 // claimgateBin builds the real claimgate binary once, with the crash
 // points compiled in (-tags crashpoints).
-func claimgateBin(t *testing.T) string {
+func claimgateBin(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "claimgate-bin-")
@@ -249,5 +249,69 @@ func TestStateDirLocked(t *testing.T) {
 	ps, msg := convertRun(t, batch, t.TempDir(), state, "")
 	if ps.ExitCode() != 2 || !strings.Contains(msg, "in use by another claimgate process") {
 		t.Fatalf("exit %d: %s", ps.ExitCode(), msg)
+	}
+}
+
+// convertPeakRSS streams a generated n-claim CSV batch into claimgate
+// convert through a pipe (standard input: read once, never reopened) and
+// returns the child's peak resident set size and its output.
+func convertPeakRSS(t testing.TB, n int) (int64, string) {
+	t.Helper()
+	cmd := exec.Command(claimgateBin(t), "convert", "-", "-o", t.TempDir(), "--state", t.TempDir())
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir())
+	pr, pw := io.Pipe()
+	cmd.Stdin = pr
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		writeBatch(t, pw, n, []string{"ACME.1", "ACME 1", "BHX77", "SMI03", "MCR01", "P6", "P7", "P8"})
+		pw.Close()
+	}()
+	err := cmd.Wait()
+	pr.Close()
+	if err != nil {
+		t.Fatalf("convert: %v\n%s", err, tail(out.String()))
+	}
+	want := fmt.Sprintf("%d claims read, %d written, 0 rejected", n, n)
+	if !strings.Contains(out.String(), want) {
+		t.Fatalf("report lacks %q:\n%s", want, tail(out.String()))
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return ru.Maxrss * 1024, out.String() // Linux: Maxrss in KiB
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return "..." + s[len(s)-2000:]
+	}
+	return s
+}
+
+const maxRSS = 64 << 20
+
+// TestConvertMemory100k: converting 100,000 claims (eight payers) keeps
+// the process's peak RSS at or under 64 MiB.
+func TestConvertMemory100k(t *testing.T) {
+	rss, _ := convertPeakRSS(t, 100000)
+	t.Logf("100,000 claims: peak RSS %.1f MiB", float64(rss)/(1<<20))
+	if rss > maxRSS {
+		t.Fatalf("peak RSS %.1f MiB > 64 MiB", float64(rss)/(1<<20))
+	}
+}
+
+// BenchmarkConvertMemory300k is the same with 300,000 claims, as a
+// benchmark because it takes about half a minute; it fails above 64 MiB.
+//
+//	go test -run XXX -bench ConvertMemory300k -benchtime 1x ./pkg/pipeline
+func BenchmarkConvertMemory300k(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		rss, _ := convertPeakRSS(b, 300000)
+		b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MiB")
+		if rss > maxRSS {
+			b.Fatalf("peak RSS %.1f MiB > 64 MiB", float64(rss)/(1<<20))
+		}
 	}
 }
