@@ -259,43 +259,115 @@ func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, 
 	return p.sum, runErr
 }
 
+// decoded is one claim or one decoding problem, in batch order.
+type decoded struct {
+	res    ingest.Result
+	rowErr *ingest.RowError
+}
+
+// decodeChunk is how many decoded claims travel together from the decoder
+// to the rest of the pipeline; chunks in flight are capped by decodeAhead,
+// so at most decodeChunk*(decodeAhead+2) claims wait.
+const (
+	decodeChunk = 64
+	decodeAhead = 4
+)
+
+var errStopped = errors.New("pipeline: stopped")
+
+// runClaims decodes a JSON or CSV batch in one goroutine and scrubs,
+// assembles and writes in this one: the two halves cost about the same,
+// so on two cores the batch goes through in half the time. Claims and
+// decoding problems keep their batch order; every event is raised here.
 func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Reader, name string) error {
-	dec := ingest.Decoder{MaxErrors: 1, OnError: func(e *ingest.RowError) {
-		where := "row " + strconv.Itoa(e.Row)
-		if e.Row == 0 {
-			where = "claims[" + strconv.Itoa(e.Index) + "]"
+	chunks := make(chan []decoded, decodeAhead)
+	stop := make(chan struct{})
+	var (
+		sum    ingest.Summary
+		decErr error
+	)
+	go func() {
+		defer close(chunks)
+		buf := make([]decoded, 0, decodeChunk)
+		stopped := false
+		send := func() {
+			if stopped {
+				buf = buf[:0]
+				return
+			}
+			select {
+			case chunks <- buf:
+				buf = make([]decoded, 0, decodeChunk)
+			case <-stop:
+				stopped = true
+				buf = buf[:0]
+			}
 		}
-		field := e.Field
-		if field == "" {
-			field = "claim"
+		dec := ingest.Decoder{MaxErrors: 1, OnError: func(e *ingest.RowError) {
+			buf = append(buf, decoded{rowErr: e})
+			if len(buf) == decodeChunk {
+				send()
+			}
+		}}
+		emit := func(res ingest.Result) error {
+			buf = append(buf, decoded{res: res})
+			if len(buf) == decodeChunk {
+				send()
+			}
+			if stopped {
+				return errStopped
+			}
+			return nil
 		}
-		p.reject(Problem{ClaimID: e.ClaimID, Where: where, Rule: "batch." + field, Message: e.Reason})
-	}}
+		if format == ingest.FormatJSON {
+			sum, decErr = dec.DecodeJSON(r, name, emit)
+		} else {
+			sum, decErr = dec.DecodeCSV(r, name, emit)
+		}
+		if len(buf) > 0 {
+			send()
+		}
+	}()
 	var fatal error
-	emit := func(res ingest.Result) error {
-		if err := p.addClaim(ctx, res); err != nil {
-			fatal = err
-			return err
+	for chunk := range chunks {
+		if fatal != nil {
+			continue // drain, so the decoder can finish
 		}
-		return nil
+		for _, d := range chunk {
+			if d.rowErr != nil {
+				p.rowError(d.rowErr)
+				continue
+			}
+			if err := p.addClaim(ctx, d.res); err != nil {
+				fatal = err
+				close(stop)
+				break
+			}
+		}
 	}
-	var sum ingest.Summary
-	var err error
-	if format == ingest.FormatJSON {
-		sum, err = dec.DecodeJSON(r, name, emit)
-	} else {
-		sum, err = dec.DecodeCSV(r, name, emit)
-	}
+	// chunks is closed: the decoder is done and sum is set.
 	// Claims refused while decoding were read and rejected.
 	p.sum.Read += sum.Rejected
 	p.sum.Rejected += sum.Rejected
 	if fatal != nil {
 		return fatal
 	}
-	if err != nil {
-		p.sum.BatchErrors = append(p.sum.BatchErrors, err.Error())
+	if decErr != nil {
+		p.sum.BatchErrors = append(p.sum.BatchErrors, decErr.Error())
 	}
 	return nil
+}
+
+func (p *Pipeline) rowError(e *ingest.RowError) {
+	where := "row " + strconv.Itoa(e.Row)
+	if e.Row == 0 {
+		where = "claims[" + strconv.Itoa(e.Index) + "]"
+	}
+	field := e.Field
+	if field == "" {
+		field = "claim"
+	}
+	p.reject(Problem{ClaimID: e.ClaimID, Where: where, Rule: "batch." + field, Message: e.Reason})
 }
 
 func (p *Pipeline) reject(pr Problem) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -137,7 +138,9 @@ func (f *failingOutput) Create(ctx context.Context) (TempFile, error) {
 
 type fullTemp struct{ TempFile }
 
-func (f *fullTemp) Write(p []byte) (int, error) { return 0, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC} }
+func (f *fullTemp) Write(p []byte) (int, error) {
+	return 0, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+}
 
 func TestFailedFileIsCountedAndRetried(t *testing.T) {
 	out, state := t.TempDir(), t.TempDir()
@@ -194,38 +197,39 @@ func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 
 func TestFilesAreWrittenWhileReading(t *testing.T) {
 	var batch bytes.Buffer
-	writeBatch(t, &batch, 60, crashPayers)
+	const n = 3000
+	writeBatch(t, &batch, n, crashPayers)
 	total := batch.Len()
 	out := t.TempDir()
 	ev := &events{}
-	read := 0
-	firstFileAt := -1
+	var read atomic.Int64 // the decoder reads in a goroutine of its own
+	firstFileAt := int64(-1)
 	hooks := ev.hooks()
 	hooks.File = func(f File) {
 		ev.files = append(ev.files, f)
 		if firstFileAt < 0 {
-			firstFileAt = read
+			firstFileAt = read.Load()
 		}
 	}
 	p, done := newFilePipeline(t, out, t.TempDir(), hooks)
 	defer done()
-	p.cfg.MaxClaimsPerFile = 6
-	p.cfg.MaxClaimsHeld = 10
+	p.cfg.MaxClaimsPerFile = 100
+	p.cfg.MaxClaimsHeld = 150
 	r := onlyReader{readFunc(func(b []byte) (int, error) {
 		n, err := batch.Read(b[:min(len(b), 4096)])
-		read += n
+		read.Add(int64(n))
 		return n, err
 	})}
 	sum, err := p.Run(context.Background(), r, "batch")
-	if err != nil || sum.Written != 60 {
+	if err != nil || sum.Written != n {
 		t.Fatalf("%v %+v", err, sum)
 	}
-	if firstFileAt < 0 || firstFileAt >= total {
+	if firstFileAt < 0 || firstFileAt >= int64(total)/2 {
 		t.Fatalf("first file written after %d of %d bytes", firstFileAt, total)
 	}
 	for _, f := range ev.files {
-		if f.Claims > 6 {
-			t.Errorf("%s holds %d claims, cap 6", f.Path, f.Claims)
+		if f.Claims > 100 {
+			t.Errorf("%s holds %d claims, cap 100", f.Path, f.Claims)
 		}
 	}
 }
