@@ -105,6 +105,13 @@ func (d *DirOutput) Create(context.Context) (TempFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The lock, held until the file is published or discarded, tells
+	// Clean in another process sharing the directory to leave it alone.
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
+	}
 	t := &dirTemp{f: f, h: sha256.New(), dir: d.Dir}
 	t.w = bufio.NewWriterSize(io.MultiWriter(f, t.h), 256<<10)
 	return t, nil
@@ -135,9 +142,24 @@ func (d *DirOutput) Clean(context.Context) error {
 	}
 	var errs []error
 	for _, m := range matches {
+		// A file still locked is being written by a live process (another
+		// conversion into the same directory): not stale.
+		f, err := os.Open(m)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			f.Close()
+			continue
+		}
 		if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
+		f.Close()
 	}
 	if len(matches) > 0 {
 		errs = append(errs, control.SyncDir(d.Dir))
@@ -145,13 +167,23 @@ func (d *DirOutput) Clean(context.Context) error {
 	return errors.Join(errs...)
 }
 
+// dirTemp is a temporary file. Close makes it durable but keeps it open
+// (and locked) until Publish or Abort.
 type dirTemp struct {
 	f      *os.File
 	w      *bufio.Writer
 	h      hash.Hash
 	dir    string
 	digest string
-	closed bool
+	closed bool // Close was called
+	done   bool // the descriptor is closed
+}
+
+func (t *dirTemp) release() {
+	if !t.done {
+		t.done = true
+		t.f.Close()
+	}
 }
 
 func (t *dirTemp) Write(p []byte) (int, error) { return t.w.Write(p) }
@@ -168,11 +200,9 @@ func (t *dirTemp) Close() error {
 	if err == nil {
 		err = t.f.Sync()
 	}
-	if cerr := t.f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
 		os.Remove(t.f.Name())
+		t.release()
 		return err
 	}
 	t.digest = hex.EncodeToString(t.h.Sum(nil))
@@ -181,11 +211,9 @@ func (t *dirTemp) Close() error {
 }
 
 func (t *dirTemp) Abort() error {
-	if !t.closed {
-		t.closed = true
-		t.f.Close()
-	}
+	t.closed = true
 	err := os.Remove(t.f.Name())
+	t.release()
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -199,7 +227,9 @@ func (t *dirTemp) Publish(_ context.Context, name string) (string, error) {
 		return "", err
 	}
 	crash("linked")
-	if err := os.Remove(t.f.Name()); err != nil {
+	err := os.Remove(t.f.Name())
+	t.release()
+	if err != nil {
 		return final, err
 	}
 	if err := control.SyncDir(t.dir); err != nil {
