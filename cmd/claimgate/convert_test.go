@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,4 +167,52 @@ func countClaims(ps []pipeline.Problem) int {
 		seen[key] = true
 	}
 	return len(seen)
+}
+
+func TestConvertCapsPrintedRejections(t *testing.T) {
+	// Three rejected claims (a bad date, a delimiter in a name, the NCCI
+	// pair), one printed: the other two are announced with their rules.
+	b, _ := os.ReadFile("../../testdata/batches/pt_batch.json")
+	var doc map[string]any
+	json.Unmarshal(b, &doc)
+	claims := doc["claims"].([]any)
+	claims[1].(map[string]any)["lines"].([]any)[0].(map[string]any)["service_date"] = "2024-02-30"
+	claims[2].(map[string]any)["subscriber"].(map[string]any)["name"].(map[string]any)["last"] = "O*BRIEN"
+	p := filepath.Join(t.TempDir(), "bad.json")
+	out, _ := json.Marshal(doc)
+	os.WriteFile(p, out, 0o600)
+	code, text, errs := runCLI("convert", p, "-o", t.TempDir(), "--state", t.TempDir(), "--max-rejections", "1")
+	if code != 1 || strings.Count(text, "rejected claim ") != 1 || !strings.Contains(text, "2 more rejections and 0 more warnings not shown: ") ||
+		!strings.Contains(text, "4 claims read, 1 written, 3 rejected") {
+		t.Fatalf("exit %d\n%s%s", code, text, errs)
+	}
+}
+
+func TestConvertReadsStandardInputOnce(t *testing.T) {
+	// An 837P on standard input (not seekable, not reopenable) is
+	// validated and re-enveloped in one read.
+	f, err := os.Open("../../testdata/837p/lfh__demo.example1.x222a1.837")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	old := stdin
+	stdin = struct{ io.Reader }{f}
+	defer func() { stdin = old }()
+	code, text, errs := runCLI("convert", "-", "-o", t.TempDir(), "--state", t.TempDir())
+	if code != 0 || !strings.Contains(text, "(stdin) (x12): 1 claims read, 1 written, 0 rejected") {
+		t.Fatalf("exit %d\n%s%s", code, text, errs)
+	}
+}
+
+func TestConvertRefusesOtherX12(t *testing.T) {
+	for path, want := range map[string]string{
+		"../../testdata/835/herophilus__835_Inpatient_DRG_Retro.txt": "835 health care claim payment/advice",
+		"../../testdata/999/herophilus__999_accepted.txt":            "999 implementation acknowledgment",
+	} {
+		code, text, errs := runCLI("convert", path, "-o", t.TempDir(), "--state", t.TempDir())
+		if code != 1 || !strings.Contains(errs, want) || !strings.Contains(errs, "not an 837P") {
+			t.Errorf("%s: exit %d\n%s%s", path, code, text, errs)
+		}
+	}
 }

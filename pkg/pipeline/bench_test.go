@@ -39,7 +39,7 @@ func newFilePipeline(t testing.TB, out, state string, ev Events) (*Pipeline, fun
 		t.Fatal(err)
 	}
 	p, err := New(context.Background(), Config{
-		Scrub: sc, Assemble: cfg.Assemble(), AutoPayers: true,
+		Scrub: sc, Assemble: cfg.Assemble(), AutoPayers: true, BatchSubmitter: true,
 		Numbers: &control.File{Path: st.Path(NumbersFile)},
 		Seen:    seen, Output: &DirOutput{Dir: out}, Journal: j, Events: ev,
 	})

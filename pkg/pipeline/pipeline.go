@@ -16,6 +16,7 @@
 package pipeline
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -117,8 +118,9 @@ type Config struct {
 	// test-usage receiver of its own id and name, instead of rejecting
 	// its claims (for conversions without a configuration).
 	AutoPayers bool
-	// BatchSubmitter uses the submitter named by an 837P batch (1000A)
-	// for the files, when no configuration names one.
+	// BatchSubmitter uses the submitter a batch names (a JSON batch's
+	// envelope, an 837P's 1000A) for the files, when no configuration
+	// names one.
 	BatchSubmitter bool
 	// MaxClaimsPerFile and MaxClaimsHeld: see the defaults.
 	MaxClaimsPerFile int
@@ -236,11 +238,19 @@ func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, 
 	// Whatever happens, no temporary file is left behind.
 	defer p.cfg.Output.Clean(ctx)
 
-	format, br, err := ingest.Detect(r)
+	// A buffer large enough to peek at a JSON batch's envelope.
+	format, br, err := ingest.Detect(bufio.NewReaderSize(r, headerPeek))
 	if err != nil {
 		return p.sum, fmt.Errorf("%s: %w", name, err)
 	}
 	p.sum.Format = format.String()
+	if format == ingest.FormatJSON && p.cfg.BatchSubmitter {
+		if b, ok := br.(*bufio.Reader); ok {
+			if sub, ok := peekSubmitter(b); ok {
+				p.asm.SetSubmitter(sub)
+			}
+		}
+	}
 	var runErr error
 	switch format {
 	case ingest.FormatJSON, ingest.FormatCSV:

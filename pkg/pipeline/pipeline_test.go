@@ -317,3 +317,23 @@ func TestReaderOnSegmentSeesClaimBeforeItIsReturned(t *testing.T) {
 		t.Fatalf("item %v, CLM seen %q, %v", it, lastCLM, err)
 	}
 }
+
+func TestSubmitterFromBatchHeader(t *testing.T) {
+	// Without a configuration the files name the batch's submitter, not
+	// a placeholder: the JSON envelope's, and an 837P's 1000A.
+	cases := map[string]string{
+		"../../testdata/batches/pt_batch.json":              "NM1*41*2*Riverbend Billing Services*****46*RBBS001~",
+		"../../testdata/837p/lfh__demo.example1.x222a1.837": "NM1*41*2*PREMIER BILLING SERVICE*****46*TGJ23~",
+	}
+	for path, want := range cases {
+		_, ev, err := runBatch(t, sample(t, path), t.TempDir(), t.TempDir(), nil)
+		if err != nil || len(ev.files) == 0 {
+			t.Fatalf("%s: %v, files %+v", path, err, ev.files)
+		}
+		for _, f := range ev.files {
+			if b := sample(t, f.Path); !bytes.Contains(b, []byte(want)) {
+				t.Errorf("%s: %s lacks %s", path, f.Path, want)
+			}
+		}
+	}
+}

@@ -81,7 +81,7 @@ func TestJournalPendingIgnoresTornLine(t *testing.T) {
 	j.Begin(ctx, Record{ID: "b", Name: "B.837"})
 	j.Done(ctx, "b")
 	j.Begin(ctx, Record{ID: "a", Name: "A-2.837", Keys: []string{"k1"}}) // renamed after EEXIST
-	j.f.WriteString(`{"op":"begin","id":"c"`)                           // torn by a crash
+	j.f.WriteString(`{"op":"begin","id":"c"`)                            // torn by a crash
 	recs, err := j.Pending(ctx)
 	if err != nil {
 		t.Fatal(err)

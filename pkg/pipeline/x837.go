@@ -102,9 +102,12 @@ func (p *Pipeline) run837(ctx context.Context, r io.Reader, name string) error {
 	var submitterSet bool
 	decide := func(q pending) error {
 		if p.cfg.BatchSubmitter && !submitterSet {
-			if h := rd.Header(); h != nil && h.Submitter.ID != "" {
+			if h := rd.Header(); h != nil {
 				sub := h.Submitter
-				p.asm.SetSubmitter(assemble.Submitter{Name: orgName(sub.Name), ID: sub.ID, Contact: sub.Contact, ISAQualifier: "ZZ", ISAID: sub.ID})
+				s := assemble.Submitter{Name: orgName(sub.Name), ID: sub.ID, Contact: sub.Contact, ISAQualifier: "ZZ", ISAID: sub.ID}
+				if usableSubmitter(s) {
+					p.asm.SetSubmitter(s)
+				}
 			}
 			submitterSet = true
 		}
