@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -103,6 +104,13 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *stateDir == "" {
+		// Earlier versions kept their state in the output directory: going
+		// on without it would restart ISA13 at 1 and send its claims again.
+		for _, name := range []string{pipeline.SeenFile, pipeline.NumbersFile} {
+			if _, err := os.Stat(filepath.Join(*outDir, name)); err == nil {
+				return &exitError{code: 2, err: fmt.Errorf("%s holds %s from an earlier claimgate, which kept control numbers and the keys of claims sent in the output directory: run with --state %s to go on with them (or move them into the state directory)", *outDir, name, *outDir)}
+			}
+		}
 		if *stateDir, err = pipeline.DefaultStateDir(); err != nil {
 			return &exitError{code: 2, err: err}
 		}

@@ -216,3 +216,32 @@ func TestConvertRefusesOtherX12(t *testing.T) {
 		}
 	}
 }
+
+func TestConvertDefaultStateAndOldStateInOutput(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", home)
+	out := t.TempDir()
+	if code, text, errs := runCLI("convert", "../../testdata/batches/pt_batch.csv", "-o", out); code != 1 || !strings.Contains(text, "3 written") {
+		t.Fatalf("exit %d\n%s%s", code, text, errs)
+	}
+	// The state went to $XDG_STATE_HOME/claimgate, not into -o.
+	if _, err := os.Stat(filepath.Join(home, "claimgate", pipeline.SeenFile)); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(out, ".claimgate-*")); len(m) != 0 {
+		t.Fatalf("state in the output directory: %v", m)
+	}
+	// A new output directory does not restart anything: the claims are
+	// duplicates.
+	code, text, _ := runCLI("convert", "../../testdata/batches/pt_batch.csv", "-o", t.TempDir())
+	if code != 1 || strings.Count(text, "[DUP-CLAIM]") != 2 {
+		t.Fatalf("second output directory: exit %d\n%s", code, text)
+	}
+	// An output directory holding an older version's state is refused
+	// without --state.
+	old := t.TempDir()
+	os.WriteFile(filepath.Join(old, pipeline.SeenFile), nil, 0o600)
+	if code, _, errs := runCLI("convert", "../../testdata/batches/pt_batch.csv", "-o", old); code != 2 || !strings.Contains(errs, "--state "+old) {
+		t.Fatalf("old state: exit %d: %s", code, errs)
+	}
+}

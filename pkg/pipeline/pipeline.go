@@ -503,14 +503,17 @@ func (p *Pipeline) held1(ctx context.Context, payerID string) error {
 	return nil
 }
 
+// flushAll writes every payer's held claims; a payer whose file fails
+// does not keep the others from being written.
 func (p *Pipeline) flushAll(ctx context.Context) error {
+	var first error
 	for _, id := range p.asm.PendingPayers() {
-		if err := p.flush(ctx, id); err != nil {
-			return err
+		if err := p.flush(ctx, id); err != nil && first == nil {
+			first = err
 		}
 	}
 	p.held = 0
-	return nil
+	return first
 }
 
 // flush writes and publishes the file of one payer's held claims. A file
