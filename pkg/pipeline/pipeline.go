@@ -40,6 +40,9 @@ const (
 	// DefaultMaxClaimsHeld caps the claims waiting for all payers
 	// together; reaching it writes the fullest payer's file.
 	DefaultMaxClaimsHeld = 2500
+	// DefaultMaxLinesHeld caps their service lines likewise, so that
+	// claims of many lines (up to 50) do not hold more memory.
+	DefaultMaxLinesHeld = 8000
 )
 
 // Problem is one reason a claim was rejected or warned about, or (with
@@ -125,6 +128,7 @@ type Config struct {
 	// MaxClaimsPerFile and MaxClaimsHeld: see the defaults.
 	MaxClaimsPerFile int
 	MaxClaimsHeld    int
+	MaxLinesHeld     int
 
 	// Numbers allocates ISA13/GS06; durable (control.File, JetStream).
 	Numbers x12.ControlNumbers
@@ -147,10 +151,12 @@ type Pipeline struct {
 	run      *scrub.MemorySeen
 
 	// per run
-	sum      Summary
-	keys     map[string]string // payer \x00 claim id → duplicate key, for held claims
-	held     int
-	policies map[string]struct{}
+	sum       Summary
+	keys      map[string]string // payer \x00 claim id → duplicate key, for held claims
+	held      int               // claims held for all payers
+	heldLines int               // their service lines
+	linesBy   map[string]int    // service lines held per payer
+	policies  map[string]struct{}
 }
 
 // New checks cfg, recovers what a crashed run left (journal replay, temp
@@ -164,6 +170,9 @@ func New(ctx context.Context, cfg Config) (*Pipeline, error) {
 	}
 	if cfg.MaxClaimsHeld <= 0 {
 		cfg.MaxClaimsHeld = DefaultMaxClaimsHeld
+	}
+	if cfg.MaxLinesHeld <= 0 {
+		cfg.MaxLinesHeld = DefaultMaxLinesHeld
 	}
 	p := &Pipeline{cfg: cfg, run: scrub.NewMemorySeen()}
 	if err := p.Recover(ctx); err != nil {
@@ -233,7 +242,8 @@ var ErrNotABatch = errors.New("not a claims batch")
 func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, error) {
 	p.sum = Summary{Batch: name}
 	p.keys = map[string]string{}
-	p.held = 0
+	p.held, p.heldLines = 0, 0
+	p.linesBy = map[string]int{}
 	p.policies = map[string]struct{}{}
 	// Whatever happens, no temporary file is left behind.
 	defer p.cfg.Output.Clean(ctx)
@@ -468,7 +478,7 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result) error {
 		p.run.Remember(ctx, key)
 		p.keys[c.Payer.ID+"\x00"+c.ID] = key
 	}
-	return p.held1(ctx, c.Payer.ID)
+	return p.held1(ctx, c.Payer.ID, len(c.Lines))
 }
 
 func (p *Pipeline) ensureReceiver(payerID, payerName string) error {
@@ -481,19 +491,21 @@ func (p *Pipeline) ensureReceiver(payerID, payerName string) error {
 	return p.asm.AddReceiver(payerID, assemble.Receiver{Name: payerName, ID: payerID})
 }
 
-// held1 counts one more claim held for payerID and writes files when a
-// limit is reached.
-func (p *Pipeline) held1(ctx context.Context, payerID string) error {
+// held1 counts one more claim (of lines service lines) held for payerID
+// and writes files when a limit is reached.
+func (p *Pipeline) held1(ctx context.Context, payerID string, lines int) error {
 	p.held++
+	p.heldLines += lines
+	p.linesBy[payerID] += lines
 	if p.asm.PendingFor(payerID) >= p.cfg.MaxClaimsPerFile {
 		if err := p.flush(ctx, payerID); err != nil {
 			return err
 		}
 	}
-	for p.held >= p.cfg.MaxClaimsHeld {
+	for p.held >= p.cfg.MaxClaimsHeld || p.heldLines >= p.cfg.MaxLinesHeld {
 		id, n := p.asm.Fullest()
 		if n == 0 {
-			p.held = 0
+			p.held, p.heldLines = 0, 0
 			break
 		}
 		if err := p.flush(ctx, id); err != nil {
@@ -512,7 +524,7 @@ func (p *Pipeline) flushAll(ctx context.Context) error {
 			first = err
 		}
 	}
-	p.held = 0
+	p.held, p.heldLines = 0, 0
 	return first
 }
 
@@ -533,6 +545,8 @@ func (p *Pipeline) flush(ctx context.Context, payerID string) error {
 	if !ok && err == nil {
 		return nil
 	}
+	p.heldLines -= p.linesBy[payerID]
+	delete(p.linesBy, payerID)
 	if err != nil {
 		var fe *assemble.FlushError
 		n := 0

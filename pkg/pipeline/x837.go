@@ -397,5 +397,5 @@ func (t *x837Run) decide(ctx context.Context, it *x837p.Item, sp *span) error {
 		p.reject(Problem{ClaimID: id, Where: "segment " + strconv.Itoa(sp.start), Rule: "assemble", Message: err.Error()})
 		return nil
 	}
-	return p.held1(ctx, it.Subscriber.Payer.ID)
+	return p.held1(ctx, it.Subscriber.Payer.ID, len(it.Claim.Lines))
 }
