@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/claimgate/claimgate/pkg/assemble"
@@ -293,12 +294,12 @@ func printSummary(w io.Writer, rep *convertReport) {
 // countingReader counts bytes read, for the progress bar.
 type countingReader struct {
 	r io.Reader
-	n *int64
+	n *atomic.Int64 // read by the progress bar in another goroutine
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	*c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
@@ -307,7 +308,7 @@ type progress struct {
 	w      io.Writer
 	on     bool
 	total  int64
-	bytes  int64
+	bytes  atomic.Int64
 	claims int
 	last   time.Time
 }
@@ -327,7 +328,7 @@ func (p *progress) tick() {
 		return
 	}
 	p.last = time.Now()
-	pct := float64(p.bytes) * 100 / float64(max(p.total, 1))
+	pct := float64(p.bytes.Load()) * 100 / float64(max(p.total, 1))
 	bar := strings.Repeat("#", int(pct/5)) + strings.Repeat(".", 20-int(pct/5))
 	fmt.Fprintf(p.w, "\r[%s] %5.1f%% %d claims", bar, pct, p.claims)
 }

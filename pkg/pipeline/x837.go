@@ -87,7 +87,6 @@ func (p *Pipeline) run837(ctx context.Context, r io.Reader, name string) error {
 	}
 	rd := x837p.NewReader(r)
 	rd.Name = name
-	rd.MaxFindings = 1000
 	rd.OnSegment = func(seg *x12.Segment) {
 		t.segment(seg)
 		chk.Segment(seg)
