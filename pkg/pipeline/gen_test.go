@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -40,24 +41,64 @@ func writeBatch(t testing.TB, w io.Writer, n int, payers []string) {
 			tmpl[1] = append(tmpl[1], r)
 		}
 	}
+	// Each template row is written once through encoding/csv with tokens
+	// in the columns that vary, and split around them: a claim is then
+	// a few appends (fast even under -race, for 300,000 claims).
+	vary := []string{"claim_id", "subscriber_member_id", "payer_id", "payer_name"}
+	type piece struct {
+		text string
+		col  int // index into vary of the value after text; -1 at the end
+	}
+	var rows [2][][]piece
+	for k := range tmpl {
+		for _, r := range tmpl[k] {
+			row := append([]string(nil), r...)
+			for i, name := range vary {
+				row[col[name]] = fmt.Sprintf("\x01%d\x01", i)
+			}
+			var sb strings.Builder
+			cw := csv.NewWriter(&sb)
+			cw.Write(row)
+			cw.Flush()
+			var ps []piece
+			line := sb.String()
+			for {
+				i := strings.IndexByte(line, 1)
+				if i < 0 {
+					ps = append(ps, piece{text: line, col: -1})
+					break
+				}
+				n := int(line[i+1] - '0')
+				ps = append(ps, piece{text: line[:i], col: n})
+				line = line[i+3:]
+			}
+			rows[k] = append(rows[k], ps)
+		}
+	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	cw := csv.NewWriter(bw)
 	cw.Write(recs[0])
-	row := make([]string, len(recs[0]))
+	cw.Flush()
+	var buf []byte
+	vals := make([]string, len(vary))
 	for i := range n {
 		payer := payers[i%len(payers)]
-		for _, r := range tmpl[i%2] {
-			copy(row, r)
-			row[col["claim_id"]] = fmt.Sprintf("G%08d", i)
-			row[col["subscriber_member_id"]] = fmt.Sprintf("M%010d", i)
-			row[col["payer_id"]] = payer
-			row[col["payer_name"]] = "Payer " + payer
-			cw.Write(row)
+		vals[0] = fmt.Sprintf("G%08d", i)
+		vals[1] = fmt.Sprintf("M%010d", i)
+		vals[2] = payer
+		vals[3] = "Payer " + payer
+		for _, ps := range rows[i%2] {
+			buf = buf[:0]
+			for _, p := range ps {
+				buf = append(buf, p.text...)
+				if p.col >= 0 {
+					buf = append(buf, vals[p.col]...)
+				}
+			}
+			if _, err := bw.Write(buf); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		t.Fatal(err)
 	}
 	if err := bw.Flush(); err != nil {
 		t.Fatal(err)

@@ -197,7 +197,7 @@ func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 
 func TestFilesAreWrittenWhileReading(t *testing.T) {
 	var batch bytes.Buffer
-	const n = 3000
+	const n = 1500
 	writeBatch(t, &batch, n, crashPayers)
 	total := batch.Len()
 	out := t.TempDir()
@@ -213,8 +213,8 @@ func TestFilesAreWrittenWhileReading(t *testing.T) {
 	}
 	p, done := newFilePipeline(t, out, t.TempDir(), hooks)
 	defer done()
-	p.cfg.MaxClaimsPerFile = 100
-	p.cfg.MaxClaimsHeld = 150
+	p.cfg.MaxClaimsPerFile = 50
+	p.cfg.MaxClaimsHeld = 60
 	r := onlyReader{readFunc(func(b []byte) (int, error) {
 		n, err := batch.Read(b[:min(len(b), 4096)])
 		read.Add(int64(n))
@@ -228,8 +228,8 @@ func TestFilesAreWrittenWhileReading(t *testing.T) {
 		t.Fatalf("first file written after %d of %d bytes", firstFileAt, total)
 	}
 	for _, f := range ev.files {
-		if f.Claims > 100 {
-			t.Errorf("%s holds %d claims, cap 100", f.Path, f.Claims)
+		if f.Claims > 50 {
+			t.Errorf("%s holds %d claims, cap 50", f.Path, f.Claims)
 		}
 	}
 }
