@@ -156,6 +156,7 @@ type Pipeline struct {
 	held      int               // claims held for all payers
 	heldLines int               // their service lines
 	linesBy   map[string]int    // service lines held per payer
+	unsettled int               // journal records begun and not done
 	policies  map[string]struct{}
 }
 
@@ -245,6 +246,7 @@ func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, 
 	p.held, p.heldLines = 0, 0
 	p.linesBy = map[string]int{}
 	p.policies = map[string]struct{}{}
+	p.unsettled = 0
 	// Whatever happens, no temporary file is left behind.
 	defer p.cfg.Output.Clean(ctx)
 
@@ -275,6 +277,13 @@ func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, 
 	}
 	if ferr := p.flushAll(ctx); runErr == nil {
 		runErr = ferr
+	}
+	// Every record settled: the journal need not keep them (it would grow
+	// by the keys of every claim written).
+	if p.unsettled == 0 {
+		if err := p.cfg.Journal.Compact(ctx); err != nil && runErr == nil {
+			runErr = fmt.Errorf("pipeline: journal: %w", err)
+		}
 	}
 	return p.sum, runErr
 }
@@ -596,6 +605,7 @@ func (p *Pipeline) publish(ctx context.Context, fi assemble.FileInfo, tf TempFil
 		}
 	}
 	var path string
+	p.unsettled++
 	for attempt := 0; ; attempt++ {
 		rec.Name = FileName(fi.PayerID, fi.Sender, fi.Receiver, fi.Interchange, attempt)
 		if err := p.cfg.Journal.Begin(ctx, rec); err != nil {
@@ -616,7 +626,9 @@ func (p *Pipeline) publish(ctx context.Context, fi assemble.FileInfo, tf TempFil
 		if path == "" {
 			// Not published: the record is void.
 			tf.Abort()
-			p.cfg.Journal.Done(ctx, rec.ID)
+			if p.cfg.Journal.Done(ctx, rec.ID) == nil {
+				p.unsettled--
+			}
 			p.forget(ctx, fi.PayerID, ids)
 			p.fail(fi.PayerID, fi.Claims, err)
 			return nil
@@ -632,6 +644,7 @@ func (p *Pipeline) publish(ctx context.Context, fi assemble.FileInfo, tf TempFil
 	if err := p.cfg.Journal.Done(ctx, rec.ID); err != nil {
 		return fmt.Errorf("pipeline: journal: %w", err)
 	}
+	p.unsettled--
 	crash("done")
 	for _, id := range ids {
 		k := fi.PayerID + "\x00" + id

@@ -68,10 +68,14 @@ func sample(t *testing.T, path string) []byte {
 }
 
 func TestCountsAndLineRows(t *testing.T) {
-	out := t.TempDir()
-	sum, ev, err := runBatch(t, sample(t, sampleBatch), out, t.TempDir(), nil)
+	out, state := t.TempDir(), t.TempDir()
+	sum, ev, err := runBatch(t, sample(t, sampleBatch), out, state, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Every file settled: the journal is emptied, not left to grow.
+	if st, err := os.Stat(filepath.Join(state, JournalFile)); err != nil || st.Size() != 0 {
+		t.Errorf("journal after a clean run: %v, %v", st, err)
 	}
 	// 4 claims: the NCCI pair on RB-25-0001 rejects it, 3 are written.
 	if sum.Read != 4 || sum.Written != 3 || sum.Rejected != 1 || sum.Files != 2 {
