@@ -122,7 +122,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Unlock()
 
-	rep := &convertReport{NotShownByRule: map[string]int{}}
+	rep := &convertReport{NotShownByRule: map[string]int{}, Rejections: []pipeline.Problem{}, Warnings: []pipeline.Problem{}, Files: []pipeline.File{}}
 	pr := &problemPrinter{w: stdout, max: *maxRej, text: !*asJSON, rep: rep}
 	prog := newProgress(stderr, inputSize(in))
 	defer prog.done()
