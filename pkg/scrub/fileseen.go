@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,9 +47,28 @@ func OpenFileSeen(path string) (*FileSeen, error) {
 		return nil, fmt.Errorf("duplicate-claim store %s is in use by another run: %w", path, err)
 	}
 	s := &FileSeen{f: f, path: path}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
+	br := bufio.NewReader(f)
+	var off int64
+	for n := 1; ; n++ {
+		line, err := br.ReadString('\n')
+		if err == io.EOF {
+			if line != "" {
+				// A crash while appending left a torn last record: it was
+				// never synced, so never relied on. Cut it off, or the
+				// next record would be glued to it.
+				if err := f.Truncate(off); err != nil {
+					f.Close()
+					return nil, err
+				}
+			}
+			break
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		off += int64(len(line))
+		line = line[:len(line)-1]
 		if len(line) < 2 || (line[0] != '+' && line[0] != '-') {
 			f.Close()
 			return nil, fmt.Errorf("%s line %d: not a key record", path, n)
@@ -58,10 +78,6 @@ func OpenFileSeen(path string) (*FileSeen, error) {
 		} else {
 			s.mem.Forget(context.Background(), line[1:])
 		}
-	}
-	if err := sc.Err(); err != nil {
-		f.Close()
-		return nil, err
 	}
 	s.w = bufio.NewWriter(f)
 	return s, nil
