@@ -315,3 +315,48 @@ func BenchmarkConvertMemory300k(b *testing.B) {
 		}
 	}
 }
+
+// TestCrash837PInput: an 837P batch (re-enveloped, not scrubbed) is as
+// safe: killed after a file is linked, the rerun writes the rest and
+// never a claim twice.
+func TestCrash837PInput(t *testing.T) {
+	const n = 30
+	// An 837P of n claims for one payer, made by converting a CSV batch.
+	src := t.TempDir()
+	ps, msg := convertRun(t, writeBatchFile(t, n, []string{"BHX77"}), src, t.TempDir(), "")
+	if ps.ExitCode() != 0 {
+		t.Fatalf("making the 837P: %s", msg)
+	}
+	names, _ := filepath.Glob(filepath.Join(src, "*.837"))
+	if len(names) != 1 {
+		t.Fatalf("files %v", names)
+	}
+	for _, step := range []string{"linked", "keys-recorded"} {
+		t.Run(step, func(t *testing.T) {
+			out, state := t.TempDir(), t.TempDir()
+			ps, msg := convertRun(t, names[0], out, state, step+":2", "--claims-per-file", "4")
+			if ws, ok := ps.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+				t.Fatalf("not killed: %v\n%s", ps, msg)
+			}
+			ps, msg = convertRun(t, names[0], out, state, "", "--claims-per-file", "4")
+			claims, isa, _ := filesIn(t, out)
+			if len(claims) != n {
+				t.Errorf("%d claims in the files, want %d\n%s", len(claims), n, msg)
+			}
+			for id, c := range claims {
+				if c != 1 {
+					t.Errorf("claim %s in %d files", id, c)
+				}
+			}
+			for k, c := range isa {
+				if c > 1 {
+					t.Errorf("ISA13 %s used %d times", k, c)
+				}
+			}
+			if strings.Count(msg, "[DUP-CLAIM]") != 8 {
+				t.Errorf("rerun should reject the 8 claims already written:\n%s", msg)
+			}
+			noPartials(t, out)
+		})
+	}
+}

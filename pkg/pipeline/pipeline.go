@@ -149,6 +149,7 @@ type Pipeline struct {
 	scrubber *scrub.Scrubber
 	asm      *assemble.Assembler
 	run      *scrub.MemorySeen
+	seen     layeredSeen // durable, then this run's
 
 	// per run
 	sum       Summary
@@ -180,7 +181,8 @@ func New(ctx context.Context, cfg Config) (*Pipeline, error) {
 		return nil, err
 	}
 	sc := cfg.Scrub
-	sc.Seen = layeredSeen{durable: cfg.Seen, run: p.run}
+	p.seen = layeredSeen{durable: cfg.Seen, run: p.run}
+	sc.Seen = p.seen
 	var err error
 	if p.scrubber, err = scrub.New(sc); err != nil {
 		return nil, err

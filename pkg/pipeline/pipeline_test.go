@@ -341,3 +341,24 @@ func TestSubmitterFromBatchHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestReenveloped837PIsNotSentTwice(t *testing.T) {
+	b := sample(t, "../../testdata/837p/lfh__demo.example1.x222a1.837")
+	state := t.TempDir()
+	if sum, _, err := runBatch(t, b, t.TempDir(), state, nil); err != nil || sum.Written != 1 {
+		t.Fatalf("first: %+v %v", sum, err)
+	}
+	sum, ev, err := runBatch(t, b, t.TempDir(), state, nil)
+	if err != nil || sum.Written != 0 || sum.Rejected != 1 || ev.rules()["DUP-CLAIM"] != 1 {
+		t.Fatalf("second: %+v %v %+v", sum, err, ev.rejected)
+	}
+	// A replacement (CLM05-3 7) is never a duplicate.
+	r := bytes.Replace(b, []byte("CLM*26463774*100.00***11:B:1*"), []byte("CLM*26463774*100.00***11:B:7*"), 1)
+	r = bytes.Replace(r, []byte("REF*D9*"), []byte("REF*F8*PAYERICN0001~REF*D9*"), 1)
+	if bytes.Equal(r, b) {
+		t.Fatal("CLM not found in the sample")
+	}
+	if sum, ev, _ := runBatch(t, r, t.TempDir(), state, nil); sum.Written != 1 {
+		t.Fatalf("replacement: %+v %+v", sum, ev.rejected)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/edi/x837p"
 	"github.com/claimgate/claimgate/pkg/assemble"
+	"github.com/claimgate/claimgate/pkg/scrub"
 )
 
 // maxProblemsPerClaim caps the findings reported for one claim of an
@@ -384,6 +385,19 @@ func (t *x837Run) decide(ctx context.Context, it *x837p.Item, sp *span) error {
 		p.sum.Rejected++
 		return nil
 	}
+	key, hasKey := itemKey(it, p.cfg.Scrub.DuplicateKeySecret)
+	if hasKey {
+		seen, err := p.seen.SeenBefore(ctx, key)
+		if err != nil {
+			return fmt.Errorf("pipeline: duplicate-claim store: %w", err)
+		}
+		if seen {
+			p.sum.Rejected++
+			p.reject(Problem{ClaimID: id, Where: "segment " + strconv.Itoa(sp.start), Rule: scrub.IDDuplicateClaim,
+				Message: "an original claim for the same patient, payer, service dates and procedures was already sent (in an earlier batch or earlier in this one); send a replacement (frequency 7) instead"})
+			return nil
+		}
+	}
 	if it.Subscriber != nil {
 		if err := p.ensureReceiver(it.Subscriber.Payer.ID, it.Subscriber.Payer.Name); err != nil {
 			p.sum.Rejected++
@@ -395,6 +409,10 @@ func (t *x837Run) decide(ctx context.Context, it *x837p.Item, sp *span) error {
 		p.sum.Rejected++
 		p.reject(Problem{ClaimID: id, Where: "segment " + strconv.Itoa(sp.start), Rule: "assemble", Message: err.Error()})
 		return nil
+	}
+	if hasKey {
+		p.run.Remember(ctx, key)
+		p.keys[it.Subscriber.Payer.ID+"\x00"+id] = key
 	}
 	return p.held1(ctx, it.Subscriber.Payer.ID, len(it.Claim.Lines))
 }
