@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/claimgate/claimgate/pkg/assemble"
@@ -180,11 +182,16 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	if *perFile > 0 {
 		pcfg.MaxClaimsPerFile = *perFile
 	}
-	pl, err := pipeline.New(context.Background(), pcfg)
+	// Ctrl-C or a TERM stops between claims: files already published
+	// stand, held claims are reported as not written, and no temporary
+	// file (they hold patient data) is left behind.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	pl, err := pipeline.New(ctx, pcfg)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	sum, err := pl.Run(context.Background(), &countingReader{r: in, n: &prog.bytes}, batch)
+	sum, err := pl.Run(ctx, &countingReader{r: in, n: &prog.bytes}, batch)
 	rep.Summary = sum
 	if errors.Is(err, pipeline.ErrNotABatch) {
 		return &exitError{code: 1, err: err}

@@ -277,6 +277,12 @@ func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, 
 	if runErr != nil && errors.Is(runErr, ErrNotABatch) {
 		return p.sum, runErr
 	}
+	if ctx.Err() != nil {
+		// Stopped: what was published stands; what is held is not
+		// written (the deferred Clean removes nothing published).
+		p.sum.NotWritten += p.held
+		return p.sum, fmt.Errorf("%s: stopped: %w", name, ctx.Err())
+	}
 	if ferr := p.flushAll(ctx); runErr == nil {
 		runErr = ferr
 	}
@@ -455,6 +461,9 @@ func PolicyName(pol scrub.Policy) string {
 }
 
 func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result) error {
+	if err := ctx.Err(); err != nil {
+		return err // stop between claims; Run counts what is held
+	}
 	c := res.Claim
 	p.sum.Read++
 	if p.cfg.Events.Claim != nil {

@@ -362,3 +362,33 @@ func TestReenveloped837PIsNotSentTwice(t *testing.T) {
 		t.Fatalf("replacement: %+v %+v", sum, ev.rejected)
 	}
 }
+
+func TestStoppedRunLeavesNoTempAndCounts(t *testing.T) {
+	var batch bytes.Buffer
+	writeBatch(t, &batch, 300, crashPayers)
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ev := &events{}
+	hooks := ev.hooks()
+	hooks.Claim = func(n int) {
+		if n == 120 {
+			cancel() // as Ctrl-C does in convert
+		}
+	}
+	p, done := newFilePipeline(t, out, t.TempDir(), hooks)
+	defer done()
+	p.cfg.MaxClaimsPerFile = 20
+	sum, err := p.Run(ctx, bytes.NewReader(batch.Bytes()), "batch")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	if sum.Read != 120 || sum.Read != sum.Written+sum.Rejected+sum.NotWritten || sum.NotWritten == 0 || sum.Written == 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	claims, _, _ := filesIn(t, out)
+	if len(claims) != sum.Written {
+		t.Fatalf("%d claims in files, %d reported written", len(claims), sum.Written)
+	}
+	noPartials(t, out)
+}

@@ -357,6 +357,9 @@ func (t *x837Run) report(x *taint) {
 }
 
 func (t *x837Run) decide(ctx context.Context, it *x837p.Item, sp *span) error {
+	if err := ctx.Err(); err != nil {
+		return err // stop between claims; Run counts what is held
+	}
 	p := t.p
 	p.sum.Read++
 	if p.cfg.Events.Claim != nil {
