@@ -616,6 +616,7 @@ func (p *Pipeline) publish(ctx context.Context, fi assemble.FileInfo, tf TempFil
 		}
 	}
 	var path string
+	var pubErr error
 	p.unsettled++
 	for attempt := 0; ; attempt++ {
 		rec.Name = FileName(fi.PayerID, fi.Sender, fi.Receiver, fi.Interchange, attempt)
@@ -644,12 +645,22 @@ func (p *Pipeline) publish(ctx context.Context, fi assemble.FileInfo, tf TempFil
 			p.fail(fi.PayerID, fi.Claims, err)
 			return nil
 		}
-		// Published but not made durable: the journal keeps the record
-		// for the next run to settle; stop here.
-		return fmt.Errorf("pipeline: publishing %s: %w", path, err)
+		// Linked but not made durable: the file is out there; the journal
+		// keeps the record for the next run to settle.
+		pubErr = fmt.Errorf("pipeline: publishing %s: %w", path, err)
+		break
+	}
+	// The file is in place: it is written, whatever happens next.
+	p.sum.Written += fi.Claims
+	p.sum.Files++
+	if p.cfg.Events.File != nil {
+		p.cfg.Events.File(File{Path: path, PayerID: fi.PayerID, Interchange: fmt.Sprintf("%09d", fi.Interchange), Sets: len(fi.Sets), Claims: fi.Claims, Info: fi})
+	}
+	if pubErr != nil {
+		return pubErr
 	}
 	if err := p.recordKeys(ctx, rec.Keys); err != nil {
-		return fmt.Errorf("pipeline: recording the claims of %s as sent: %w", path, err)
+		return fmt.Errorf("pipeline: recording the claims of %s as sent (the next run will): %w", path, err)
 	}
 	crash("keys-recorded")
 	if err := p.cfg.Journal.Done(ctx, rec.ID); err != nil {
@@ -664,11 +675,6 @@ func (p *Pipeline) publish(ctx context.Context, fi assemble.FileInfo, tf TempFil
 			p.run.Forget(ctx, key)
 			delete(p.keys, k)
 		}
-	}
-	p.sum.Written += fi.Claims
-	p.sum.Files++
-	if p.cfg.Events.File != nil {
-		p.cfg.Events.File(File{Path: path, PayerID: fi.PayerID, Interchange: fmt.Sprintf("%09d", fi.Interchange), Sets: len(fi.Sets), Claims: fi.Claims, Info: fi})
 	}
 	return nil
 }
