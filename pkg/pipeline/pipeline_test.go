@@ -186,6 +186,17 @@ func TestNotABatch(t *testing.T) {
 			t.Errorf("%s: %v", path, err)
 		}
 	}
+	// An institutional 837 (005010X223): the reader would map it, but
+	// it is no 837P and nothing is written.
+	inst := bytes.ReplaceAll(sample(t, "../../testdata/837p/lfh__demo.example1.x222a1.837"), []byte("005010X222A1"), []byte("005010X223A2"))
+	out := t.TempDir()
+	sum, ev, err := runBatch(t, inst, out, t.TempDir(), nil)
+	if !errors.Is(err, ErrNotABatch) || !strings.Contains(err.Error(), "837I institutional") || sum.Written != 0 || ev.rules()["x837p.not-professional"] != 1 {
+		t.Errorf("837I: %v %+v %+v", err, sum, ev.rejected)
+	}
+	if m, _ := filepath.Glob(filepath.Join(out, "*")); len(m) != 0 {
+		t.Errorf("837I: files written %v", m)
+	}
 	// An 837P whose only claim is cut off before its CLM.
 	b := sample(t, "../../testdata/837p/lfh__demo.example1.x222a1.837")
 	b = b[:bytes.Index(b, []byte("CLM*"))]

@@ -26,6 +26,7 @@ type span struct {
 	probs []Problem
 	more  int
 	ctx   *loopCtx // the innermost HL loop (or the set) around the claim
+	kind  string   // of its set: 837P, or 837I/837D/837 (refused)
 }
 
 // loopCtx is a loop around claims: the set header, or a 2000A billing
@@ -64,6 +65,8 @@ type x837Run struct {
 
 	setIDs   map[string]int // ST01 (837P/837I/837D for 837s) → count
 	in837    bool
+	kind     string  // of the current set
+	gsVer    string  // GS08 of the current group
 	spans    []*span // read, not yet decided
 	open     *span
 	lastSeg  int
@@ -209,7 +212,7 @@ func (t *x837Run) describe() string {
 // reader hands out a claim the tracker did not see start).
 func (t *x837Run) spanAt(i int) *span {
 	for len(t.spans) <= i {
-		t.spans = append(t.spans, &span{start: t.lastSeg, end: t.lastSeg})
+		t.spans = append(t.spans, &span{start: t.lastSeg, end: t.lastSeg, kind: t.kind})
 	}
 	return t.spans[i]
 }
@@ -224,11 +227,17 @@ func (t *x837Run) closeClaim(last int) {
 func (t *x837Run) segment(seg *x12.Segment) {
 	t.lastSeg = seg.Num
 	switch seg.ID() {
+	case "GS":
+		t.closeClaim(seg.Num - 1)
+		t.gsVer = seg.Text(8)
 	case "ST":
 		t.closeClaim(seg.Num - 1)
 		kind := seg.Text(1)
 		if kind == "837" {
 			v := seg.Text(3)
+			if v == "" {
+				v = t.gsVer
+			}
 			switch {
 			case strings.Contains(v, "X222"):
 				kind = "837P"
@@ -239,12 +248,13 @@ func (t *x837Run) segment(seg *x12.Segment) {
 			}
 		}
 		t.setIDs[kind]++
+		t.kind = kind
 		t.in837 = seg.Text(1) == "837"
 		t.set = &loopCtx{num: seg.Num}
 		t.cur = t.set
 		clear(t.levels)
 		t.recent = t.recent[:0]
-	case "SE", "GE", "GS", "IEA", "ISA":
+	case "SE", "GE", "IEA", "ISA":
 		t.closeClaim(seg.Num - 1)
 		if seg.ID() == "SE" {
 			t.in837 = false
@@ -277,7 +287,7 @@ func (t *x837Run) segment(seg *x12.Segment) {
 		if !t.in837 {
 			return
 		}
-		sp := &span{start: seg.Num, ctx: t.cur}
+		sp := &span{start: seg.Num, ctx: t.cur, kind: t.kind}
 		t.spans = append(t.spans, sp)
 		t.open = sp
 	}
@@ -370,6 +380,12 @@ func (t *x837Run) decide(ctx context.Context, it *x837p.Item, sp *span) error {
 		id = it.Claim.ID
 	}
 	rejected := false
+	if sp.kind != "837P" {
+		// The reader maps any 837; only professional claims go out.
+		p.reject(Problem{ClaimID: id, Where: "segment " + strconv.Itoa(sp.start), Rule: "x837p.not-professional",
+			Message: "the claim is in a transaction set of " + setNames[sp.kind] + ", not an 837P (005010X222)"})
+		rejected = true
+	}
 	for _, pr := range sp.probs {
 		pr.ClaimID = id
 		p.reject(pr)
