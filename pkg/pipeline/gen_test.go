@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -125,5 +126,9 @@ func TestMain(m *testing.M) {
 		writeBatch(&testing.B{}, f, n, []string{"ACME.1", "ACME 1", "BHX77", "SMI03", "MCR01"})
 		f.Close()
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath)) // the binary claimgateBin built
+	}
+	os.Exit(code)
 }
