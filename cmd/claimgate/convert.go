@@ -64,7 +64,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	cfgPath := fs.String("config", "", "claimgate configuration file (submitter, payers, policies); without it every payer on the batch gets a test-usage receiver of its own id, and each claim's filing indicator picks its scrub policy")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	maxRej := fs.Int("max-rejections", 1000, "print at most this many rejections (and as many warnings); the rest are counted per rule")
-	perFile := fs.Int("claims-per-file", 0, "close a payer's interchange at this many claims (default: the configuration's max_claims_per_interchange, else 5000)")
+	perFile := fs.Int("claims-per-file", 0, "close a payer's interchange at this many claims (default: the configuration's max_claims_per_interchange, else 2500; more holds more claims in memory)")
 	// Flags may follow the batch name: claimgate convert BATCH -o DIR.
 	batches, err := c.parse(fs, args, stdout)
 	if err != nil {

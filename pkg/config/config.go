@@ -25,7 +25,7 @@ type Config struct {
 	// MaxClaimsPerSet caps claims per 837P transaction set (default 5000).
 	MaxClaimsPerSet int `json:"max_claims_per_set,omitempty"`
 	// MaxClaimsPerInterchange closes a payer's file (interchange) at this
-	// many claims (default 5000, see pipeline.DefaultMaxClaimsPerFile).
+	// many claims (default 2500, see pipeline.DefaultMaxClaimsPerFile).
 	MaxClaimsPerInterchange int     `json:"max_claims_per_interchange,omitempty"`
 	Payers                  []Payer `json:"payers"`
 	// DefaultPolicy is the scrubber policy of payers without one:

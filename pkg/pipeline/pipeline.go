@@ -32,17 +32,21 @@ import (
 	"github.com/claimgate/claimgate/pkg/scrub"
 )
 
-// Defaults for Config limits.
+// Defaults for Config limits. 2,500 claims held keep convert under 64 MiB
+// on a 300,000-claim batch; 5,000 did not (docs/pipeline.md).
 const (
 	// DefaultMaxClaimsPerFile closes a payer's interchange at this many
 	// claims.
-	DefaultMaxClaimsPerFile = 5000
+	DefaultMaxClaimsPerFile = 2500
 	// DefaultMaxClaimsHeld caps the claims waiting for all payers
-	// together; reaching it writes the fullest payer's file.
+	// together; reaching it writes the fullest payer's file. It is raised
+	// to MaxClaimsPerFile when that is larger, so one payer's files can
+	// reach the size asked for (memory then grows with it).
 	DefaultMaxClaimsHeld = 2500
-	// DefaultMaxLinesHeld caps their service lines likewise, so that
-	// claims of many lines (up to 50) do not hold more memory.
-	DefaultMaxLinesHeld = 8000
+	// LinesPerClaimHeld times MaxClaimsHeld caps the service lines held
+	// (unless MaxLinesHeld is set), so that claims of many lines (up to
+	// 50) do not hold more memory than typical ones.
+	LinesPerClaimHeld = 4
 )
 
 // Problem is one reason a claim was rejected or warned about, or (with
@@ -173,8 +177,9 @@ func New(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if cfg.MaxClaimsHeld <= 0 {
 		cfg.MaxClaimsHeld = DefaultMaxClaimsHeld
 	}
+	cfg.MaxClaimsHeld = max(cfg.MaxClaimsHeld, cfg.MaxClaimsPerFile)
 	if cfg.MaxLinesHeld <= 0 {
-		cfg.MaxLinesHeld = DefaultMaxLinesHeld
+		cfg.MaxLinesHeld = LinesPerClaimHeld * cfg.MaxClaimsHeld
 	}
 	p := &Pipeline{cfg: cfg, run: scrub.NewMemorySeen()}
 	if err := p.Recover(ctx); err != nil {
