@@ -58,6 +58,11 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
+# The convert pipeline on generated 100,000- and 300,000-claim batches:
+# claims/s, peak heap and peak RSS (docs/pipeline.md).
+bench-convert:
+	$(GO) test -run '^$$' -bench 'Convert100k$$|ConvertMemory300k' -benchtime 1x ./pkg/pipeline
+
 # Each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a longer run).
 fuzz:
 	@set -e; grep -rl --include='*_test.go' '^func Fuzz' . | while read f; do \

@@ -7,48 +7,35 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
-	"github.com/claimgate/claimgate/edi/x12"
-	"github.com/claimgate/claimgate/edi/x837p"
 	"github.com/claimgate/claimgate/pkg/assemble"
-	"github.com/claimgate/claimgate/pkg/claim"
 	"github.com/claimgate/claimgate/pkg/config"
 	"github.com/claimgate/claimgate/pkg/control"
-	"github.com/claimgate/claimgate/pkg/ingest"
+	"github.com/claimgate/claimgate/pkg/pipeline"
 	"github.com/claimgate/claimgate/pkg/scrub"
 )
 
-// convertReport is what convert prints (--json) and summarises.
+// convertReport is what convert prints with --json. Problems are kept up
+// to --max-rejections (and as many warnings); the rest are only counted,
+// per rule, so the report stays bounded whatever the batch.
 type convertReport struct {
-	Batch     string          `json:"batch"`
-	Format    string          `json:"format"`
-	Read      int             `json:"claims_read"`
-	Written   int             `json:"claims_written"`
-	Rejected  []claimProblem  `json:"rejected"`
-	Warnings  []claimProblem  `json:"warnings"`
-	Files     []convertedFile `json:"files"`
-	Batchwide []string        `json:"batch_errors,omitempty"`
-}
-
-// claimProblem is one reason a claim was rejected or warned about. It
-// names the claim by id and position only: no patient data.
-type claimProblem struct {
-	ClaimID string `json:"claim_id"`
-	Where   string `json:"where,omitempty"` // row 7, claims[3], segment 41
-	Rule    string `json:"rule"`
-	Message string `json:"message"`
-}
-
-type convertedFile struct {
-	Path        string `json:"path"`
-	PayerID     string `json:"payer_id"`
-	Interchange string `json:"isa13"`
-	Sets        int    `json:"sets"`
-	Claims      int    `json:"claims"`
+	pipeline.Summary
+	Rejections       []pipeline.Problem     `json:"rejected"`
+	RejectedNotShown int                    `json:"rejected_not_shown,omitempty"`
+	Warnings         []pipeline.Problem     `json:"warnings"`
+	WarningsNotShown int                    `json:"warnings_not_shown,omitempty"`
+	NotShownByRule   map[string]int         `json:"not_shown_by_rule,omitempty"`
+	Files            []pipeline.File        `json:"files"`
+	Failures         []pipeline.Failure     `json:"not_written,omitempty"`
+	Policies         []pipeline.PayerPolicy `json:"policies,omitempty"`
 }
 
 var convertCmd = command{
@@ -56,10 +43,16 @@ var convertCmd = command{
 	synopsis: "claimgate convert [flags] --to 837p BATCH -o DIR",
 	about: `Decode a practice-management charge batch (JSON, CSV, or a PM system's 837P),
 scrub every claim (TR3 and PT billing edits) and write the accepted claims as
-837P files, one interchange per payer, into DIR. BATCH "-" reads standard input.`,
+837P files, one interchange per payer and at most --claims-per-file claims,
+into DIR. BATCH "-" reads standard input (read once: a pipe will do).
+Control numbers, the keys of claims already sent and a write-ahead journal
+live in the state directory (--state, default $XDG_STATE_HOME/claimgate or
+~/.local/state/claimgate), locked against a second run. An existing file
+in DIR is never replaced. See docs/pipeline.md.`,
 	exits: `  0  every claim was written
-  1  some claims were rejected or not written (the report says which)
-  2  usage or I/O error`,
+  1  some claims were rejected or not written (the report says which), or
+     BATCH is no claims batch (e.g. an 835 or a 999)
+  2  usage or I/O error, or the state directory is in use`,
 }
 
 func cmdConvert(args []string, stdout, stderr io.Writer) error {
@@ -67,10 +60,12 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	fs := c.flags(stderr)
 	to := fs.String("to", "837p", "output format (837p)")
 	outDir := fs.String("o", "", "directory for the 837P files (required)")
-	stateDir := fs.String("state", "", "directory keeping control numbers and the duplicate-claim keys between runs (default: the -o directory)")
-	cfgPath := fs.String("config", "", "claimgate configuration file (submitter, payers, policies); without it every payer on the batch gets a test-usage receiver of its own id")
+	stateDir := fs.String("state", "", "directory keeping control numbers, the duplicate-claim keys and the journal between runs (default $XDG_STATE_HOME/claimgate, else ~/.local/state/claimgate)")
+	cfgPath := fs.String("config", "", "claimgate configuration file (submitter, payers, policies); without it every payer on the batch gets a test-usage receiver of its own id, and each claim's filing indicator picks its scrub policy")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	showValues := fs.Bool("show-values", false, "show the values of fields that may hold patient data (names, ids, birth dates, addresses, notes) in the report; for your own terminal only, never for logs")
+	maxRej := fs.Int("max-rejections", 1000, "print at most this many rejections (and as many warnings); the rest are counted per rule")
+	perFile := fs.Int("claims-per-file", 0, "close a payer's interchange at this many claims (default: the configuration's max_claims_per_interchange, else 2500; more holds more claims in memory)")
 	// Flags may follow the batch name: claimgate convert BATCH -o DIR.
 	batches, err := c.parse(fs, args, stdout)
 	if err != nil {
@@ -82,496 +77,241 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	if len(batches) == 0 || *outDir == "" {
 		return usageErr("usage: %s", c.synopsis)
 	}
-	batch := batches[0]
 	if strings.ToLower(*to) != "837p" {
 		return usageErr("convert --to %q: only 837p is supported", *to)
 	}
+	if *maxRej < 0 || *perFile < 0 {
+		return usageErr("--max-rejections and --claims-per-file must not be negative")
+	}
+	// The pipeline holds a bounded number of claims; a soft memory limit
+	// makes the garbage collector keep the process near that bound instead
+	// of letting the heap double between collections.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(convertMemoryLimit)
+	}
+	in, batch, err := openInput(batches[0])
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	defer in.Close()
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	cfg, err := loadConvertConfig(*cfgPath, batch)
-	if err != nil {
-		return &exitError{code: 2, err: err}
+	cfg := &config.Config{
+		Submitter: config.Submitter{Name: "CLAIMGATE", ID: "CLAIMGATE", ContactName: "CLAIMGATE", Email: "edi@claimgate.invalid"},
+		Usage:     "T",
+	}
+	quick := *cfgPath == ""
+	if !quick {
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			return &exitError{code: 2, err: err}
+		}
 	}
 	if *stateDir == "" {
-		*stateDir = *outDir
+		// Earlier versions kept their state in the output directory: going
+		// on without it would restart ISA13 at 1 and send its claims again.
+		for _, name := range []string{pipeline.SeenFile, pipeline.NumbersFile} {
+			if _, err := os.Stat(filepath.Join(*outDir, name)); err == nil {
+				return &exitError{code: 2, err: fmt.Errorf("%s holds %s from an earlier claimgate, which kept control numbers and the keys of claims sent in the output directory: run with --state %s to go on with them (or move them into the state directory)", *outDir, name, *outDir)}
+			}
+		}
+		if *stateDir, err = pipeline.DefaultStateDir(); err != nil {
+			return &exitError{code: 2, err: err}
+		}
 	}
-	if err := os.MkdirAll(*stateDir, 0o700); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	rep, err := convert(context.Background(), cfg, batch, *outDir, *stateDir, stderr, *showValues)
+	st, err := pipeline.LockState(*stateDir, false)
 	if err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	defer st.Unlock()
+
+	rep := &convertReport{NotShownByRule: map[string]int{}, Rejections: []pipeline.Problem{}, Warnings: []pipeline.Problem{}, Files: []pipeline.File{}}
+	pr := &problemPrinter{w: stdout, max: *maxRej, text: !*asJSON, rep: rep}
+	prog := newProgress(stderr, inputSize(in))
+	defer prog.done()
+	scfg, err := cfg.Scrub()
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	seen, err := scrub.OpenFileSeen(st.Path(pipeline.SeenFile))
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	defer seen.Close()
+	journal, err := pipeline.OpenFileJournal(st.Path(pipeline.JournalFile))
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	defer journal.Close()
+	pcfg := pipeline.Config{
+		Scrub:            scfg,
+		Assemble:         cfg.Assemble(),
+		AutoPayers:       quick,
+		BatchSubmitter:   quick,
+		MaxClaimsPerFile: cfg.MaxClaimsPerInterchange,
+		ShowValues:       *showValues,
+		Numbers:          &control.File{Path: st.Path(pipeline.NumbersFile)},
+		Seen:             seen,
+		Output:           &pipeline.DirOutput{Dir: *outDir},
+		Journal:          journal,
+		Events: pipeline.Events{
+			Rejected: pr.rejected,
+			Warning:  pr.warning,
+			File: func(f pipeline.File) {
+				f.Info = assemble.FileInfo{} // its claim ids would grow with the batch
+				rep.Files = append(rep.Files, f)
+				if !*asJSON {
+					fmt.Fprintf(stdout, "wrote %s: payer %s, ISA13 %s, %d set(s), %d claim(s)\n", f.Path, f.PayerID, f.Interchange, f.Sets, f.Claims)
+				}
+			},
+			Failed: func(f pipeline.Failure) {
+				rep.Failures = append(rep.Failures, f)
+				if !*asJSON {
+					fmt.Fprintf(stdout, "NOT WRITTEN: payer %s, %d claim(s): %s\n", f.PayerID, f.Claims, f.Err)
+				}
+			},
+			Policy: func(p pipeline.PayerPolicy) {
+				if len(rep.Policies) < 1000 {
+					rep.Policies = append(rep.Policies, p)
+				}
+				if !*asJSON {
+					fmt.Fprintf(stdout, "payer %s: %s policy (%s)\n", p.PayerID, p.Policy, p.Source)
+				}
+			},
+			Claim: func(n int) { prog.claims = n; prog.tick() },
+		},
+	}
+	if *perFile > 0 {
+		pcfg.MaxClaimsPerFile = *perFile
+	}
+	// Ctrl-C or a TERM stops between claims: files already published
+	// stand, held claims are reported as not written, and no temporary
+	// file (they hold patient data) is left behind.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	pl, err := pipeline.New(ctx, pcfg)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	sum, err := pl.Run(ctx, &countingReader{r: in, n: &prog.bytes}, batch)
+	rep.Summary = sum
+	if errors.Is(err, pipeline.ErrNotABatch) {
+		return &exitError{code: 1, err: err}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
 	} else {
-		printReport(stdout, rep)
+		printSummary(stdout, rep)
 	}
-	if len(rep.Rejected) > 0 || len(rep.Batchwide) > 0 {
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if sum.Rejected > 0 || sum.NotWritten > 0 || len(sum.BatchErrors) > 0 {
 		return &exitError{code: 1}
 	}
 	return nil
 }
 
-// loadConvertConfig reads the configuration, or builds one for a quick
-// conversion: a test-usage file per payer found in the batch.
-func loadConvertConfig(path, batch string) (*config.Config, error) {
-	if path != "" {
-		return config.Load(path)
+// convertMemoryLimit is the soft memory limit convert sets (GOMEMLIMIT
+// overrides it): live memory stays well below it (docs/pipeline.md); a
+// lower limit costs much CPU in collections on large batches.
+const convertMemoryLimit = 56 << 20
+
+// inputSize is the size of a regular file, for the progress bar; 0 for a
+// pipe.
+func inputSize(r io.Reader) int64 {
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			return st.Size()
+		}
 	}
-	cfg := &config.Config{
-		Submitter: config.Submitter{Name: "CLAIMGATE", ID: "CLAIMGATE", ContactName: "CLAIMGATE", Email: "edi@claimgate.invalid"},
-		Usage:     "T",
-	}
-	payers, err := scanPayers(batch)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range payers {
-		cfg.Payers = append(cfg.Payers, config.Payer{ID: p.ID, Name: p.Name})
-	}
-	return cfg, nil
+	return 0
 }
 
-// scanPayers reads the batch once to list its payers (streaming: only the
-// payers are kept).
-func scanPayers(batch string) ([]claim.Payer, error) {
-	f, err := os.Open(batch)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	format, r, err := ingest.Detect(f)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]claim.Payer{}
-	switch format {
-	case ingest.FormatJSON, ingest.FormatCSV:
-		emit := func(res ingest.Result) error {
-			if p := res.Claim.Payer; p.ID != "" {
-				if _, ok := seen[p.ID]; !ok {
-					seen[p.ID] = claim.Payer{ID: p.ID, Name: p.Name}
-				}
-			}
-			return nil
-		}
-		if format == ingest.FormatJSON {
-			ingest.DecodeJSON(r, batch, emit)
-		} else {
-			ingest.DecodeCSV(r, batch, emit)
-		}
-	case ingest.FormatX12:
-		rd := x837p.NewReader(r)
-		for {
-			it, err := rd.Next()
-			if err != nil {
-				break
-			}
-			if p := it.Subscriber.Payer; p.ID != "" {
-				seen[p.ID] = claim.Payer{ID: p.ID, Name: p.Name}
-			}
-		}
-	default:
-		return nil, fmt.Errorf("%s: not a JSON, CSV or X12 batch", batch)
-	}
-	var out []claim.Payer
-	for _, p := range seen {
-		if p.Name == "" {
-			p.Name = p.ID
-		}
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+// problemPrinter prints (or, with --json, keeps) the first max
+// rejections and warnings as they come, and counts the rest per rule.
+type problemPrinter struct {
+	w          io.Writer
+	max        int
+	text       bool
+	rep        *convertReport
+	rej, warns int
 }
 
-// convert runs decode → scrub → 837P for one batch.
-func convert(ctx context.Context, cfg *config.Config, batch, outDir, stateDir string, stderr io.Writer, showValues bool) (*convertReport, error) {
-	scfg, err := cfg.Scrub()
-	if err != nil {
-		return nil, err
+func (p *problemPrinter) rejected(pr pipeline.Problem) {
+	p.rej++
+	if p.rej > p.max {
+		p.rep.RejectedNotShown++
+		p.rep.NotShownByRule[pr.Rule]++
+		return
 	}
-	// Duplicate claims: keys of claims written by earlier runs live in the
-	// state directory; keys of this run's accepted claims are kept in
-	// memory and made durable only once their file is written, so a claim
-	// whose file failed is not taken for a duplicate next time.
-	durable, err := scrub.OpenFileSeen(filepath.Join(stateDir, ".claimgate-seen-claims"))
-	if err != nil {
-		return nil, err
+	if p.text {
+		fmt.Fprintf(p.w, "rejected %s: %s [%s]\n", describeProblem(pr), pr.Message, pr.Rule)
+	} else {
+		p.rep.Rejections = append(p.rep.Rejections, pr)
 	}
-	defer durable.Close()
-	run := scrub.NewMemorySeen()
-	scfg.Seen = layeredSeen{durable: durable, run: run}
-	scrubber, err := scrub.New(scfg)
-	if err != nil {
-		return nil, err
-	}
-	pendingKeys := map[string]string{} // claim id → duplicate key
-	numbers := &control.File{Path: filepath.Join(stateDir, ".claimgate-control-numbers.json")}
-	asm, err := assemble.New(cfg.Assemble(), numbers)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(batch)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	prog := newProgress(stderr, st.Size())
-	defer prog.done()
-	format, r, err := ingest.Detect(&countingReader{r: f, n: &prog.bytes})
-	if err != nil {
-		return nil, err
-	}
-	rep := &convertReport{Batch: batch, Format: format.String()}
-
-	addClaim := func(c *claim.Claim, where string) {
-		rep.Read++
-		prog.claims = rep.Read
-		prog.tick()
-		edits := scrubber.Scrub(c)
-		rejected := false
-		for _, e := range edits {
-			p := claimProblem{ClaimID: c.ID, Where: where, Rule: e.ID, Message: e.Message}
-			if e.Line > 0 {
-				p.Where = strings.TrimSpace(fmt.Sprintf("%s line %d", where, e.Line))
-			}
-			if e.Severity == scrub.Reject {
-				rejected = true
-				rep.Rejected = append(rep.Rejected, p)
-			} else {
-				rep.Warnings = append(rep.Warnings, p)
-			}
-		}
-		if rejected {
-			return
-		}
-		if err := asm.Add(c); err != nil {
-			rep.Rejected = append(rep.Rejected, claimProblem{ClaimID: c.ID, Where: where, Rule: "assemble", Message: err.Error()})
-			return
-		}
-		if key, ok := scrubber.DuplicateKey(c); ok {
-			run.Remember(ctx, key)
-			pendingKeys[c.ID] = key
-		}
-	}
-
-	switch format {
-	case ingest.FormatJSON, ingest.FormatCSV:
-		emit := func(res ingest.Result) error {
-			where := fmt.Sprintf("claims[%d]", res.Source.Index)
-			if len(res.Source.Rows) > 0 {
-				where = fmt.Sprintf("row %d", res.Source.Rows[0])
-			}
-			addClaim(res.Claim, where)
-			return nil
-		}
-		var sum ingest.Summary
-		dec := ingest.Decoder{ShowValues: showValues}
-		if format == ingest.FormatJSON {
-			sum, err = dec.DecodeJSON(r, batch, emit)
-		} else {
-			sum, err = dec.DecodeCSV(r, batch, emit)
-		}
-		for _, re := range sum.Errors {
-			rep.Read++
-			where := fmt.Sprintf("row %d", re.Row)
-			if re.Row == 0 {
-				where = fmt.Sprintf("claims[%d]", re.Index)
-			}
-			rep.Rejected = append(rep.Rejected, claimProblem{ClaimID: re.ClaimID, Where: where, Rule: "batch." + orDash(re.Field), Message: re.Reason})
-		}
-		if err != nil {
-			rep.Batchwide = append(rep.Batchwide, err.Error())
-		}
-	case ingest.FormatX12:
-		if err := convert837(rep, asm, batch, r, showValues); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("%s: not a JSON, CSV or X12 batch", batch)
-	}
-
-	files, written, err := flush(ctx, asm, outDir)
-	for _, fi := range files {
-		rep.Written += fi.Claims
-	}
-	rep.Files = files
-	for _, id := range written {
-		if key, ok := pendingKeys[id]; ok {
-			durable.Remember(ctx, key)
-		}
-	}
-	if serr := durable.Sync(); err == nil {
-		err = serr
-	}
-	if err != nil {
-		return rep, err
-	}
-	return rep, nil
 }
 
-// layeredSeen answers for claims written by earlier runs (durable) and
-// claims accepted earlier in this run (run); only the caller makes a key
-// durable, once its claim's file is written.
-type layeredSeen struct{ durable, run scrub.Seen }
-
-func (l layeredSeen) SeenBefore(ctx context.Context, key string) (bool, error) {
-	if ok, err := l.durable.SeenBefore(ctx, key); ok || err != nil {
-		return ok, err
+func (p *problemPrinter) warning(pr pipeline.Problem) {
+	p.warns++
+	if p.warns > p.max {
+		p.rep.WarningsNotShown++
+		p.rep.NotShownByRule[pr.Rule]++
+		return
 	}
-	return l.run.SeenBefore(ctx, key)
+	if p.text {
+		fmt.Fprintf(p.w, "warning %s: %s [%s]\n", describeProblem(pr), pr.Message, pr.Rule)
+	} else {
+		p.rep.Warnings = append(p.rep.Warnings, pr)
+	}
 }
 
-func (l layeredSeen) Remember(ctx context.Context, key string) error {
-	return l.run.Remember(ctx, key)
+// describeProblem names what a problem is about: "claim C1 row 7", or
+// for a finding outside any claim "batch, segment 9".
+func describeProblem(pr pipeline.Problem) string {
+	if pr.ClaimID == "" {
+		return strings.TrimSuffix("batch, "+pr.Where, ", ")
+	}
+	return strings.TrimSpace("claim " + pr.ClaimID + " " + pr.Where)
 }
 
-func (l layeredSeen) Forget(ctx context.Context, key string) error {
-	l.run.Forget(ctx, key)
-	return l.durable.Forget(ctx, key)
-}
-
-// convert837 re-envelopes the claims of a PM system's 837P per payer.
-// The file is validated first; a TR3 error inside a claim rejects that
-// claim, an error in the envelope or hierarchy rejects the claims of its
-// transaction set, and the other claims go on.
-func convert837(rep *convertReport, asm *assemble.Assembler, batch string, r io.Reader, showValues bool) error {
-	// The file is read twice (validate, then map), so it must be seekable.
-	f, err := os.Open(batch)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	spans, err := claimSpans(f, batch, showValues)
-	if err != nil {
-		return err
-	}
-	bad := map[int][]claimProblem{} // claim ordinal → problems
-	for _, fnd := range spans.findings {
-		if fnd.Severity != x12.Error {
-			continue
+func printSummary(w io.Writer, rep *convertReport) {
+	if n := rep.RejectedNotShown + rep.WarningsNotShown; n > 0 {
+		rules := make([]string, 0, len(rep.NotShownByRule))
+		for r := range rep.NotShownByRule {
+			rules = append(rules, r)
 		}
-		for _, k := range spans.claimsFor(fnd.Segment) {
-			bad[k] = append(bad[k], claimProblem{ClaimID: spans.ids[k], Where: fmt.Sprintf("segment %d", fnd.Segment), Rule: fnd.Rule, Message: fnd.Message})
+		sort.Strings(rules)
+		var parts []string
+		for _, r := range rules {
+			parts = append(parts, fmt.Sprintf("%s %d", r, rep.NotShownByRule[r]))
 		}
+		fmt.Fprintf(w, "%d more rejections and %d more warnings not shown: %s\n", rep.RejectedNotShown, rep.WarningsNotShown, strings.Join(parts, ", "))
 	}
-	rd := x837p.NewReader(r)
-	rd.Name = batch
-	for k := 0; ; k++ {
-		it, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		rep.Read++
-		if probs := bad[k]; len(probs) > 0 {
-			rep.Rejected = append(rep.Rejected, probs...)
-			continue
-		}
-		if err := asm.AddItem(*it); err != nil {
-			rep.Rejected = append(rep.Rejected, claimProblem{ClaimID: it.Claim.ID, Rule: "assemble", Message: err.Error()})
-		}
-	}
-	return nil
-}
-
-// spans records where each claim of an 837P lies, to assign validation
-// findings to claims.
-type spans struct {
-	ids      []string // CLM01 by claim ordinal
-	start    []int    // CLM segment number
-	end      []int    // last segment of the claim
-	setOf    []int    // transaction set ordinal of each claim
-	sets     [][2]int // first and last segment of each set
-	findings x12.Findings
-}
-
-// claimsFor returns the claims a finding at segment seg concerns. Claims
-// and sets are in segment order, so both lookups are binary searches: a
-// file with many claims and many findings stays fast.
-func (s *spans) claimsFor(seg int) []int {
-	k := sort.SearchInts(s.start, seg+1) - 1 // last claim starting at or before seg
-	if k >= 0 && seg <= s.end[k] {
-		return []int{k}
-	}
-	si := sort.Search(len(s.sets), func(i int) bool { return s.sets[i][1] >= seg })
-	if si < len(s.sets) && seg >= s.sets[si][0] {
-		// A finding in the set's header or hierarchy: every claim of the set.
-		lo := sort.Search(len(s.setOf), func(i int) bool { return s.setOf[i] >= si })
-		hi := sort.Search(len(s.setOf), func(i int) bool { return s.setOf[i] > si })
-		return seq(lo, hi)
-	}
-	// Outside every set (interchange or group envelope): every claim.
-	return seq(0, len(s.ids))
-}
-
-func seq(lo, hi int) []int {
-	out := make([]int, 0, hi-lo)
-	for k := lo; k < hi; k++ {
-		out = append(out, k)
-	}
-	return out
-}
-
-func claimSpans(r io.Reader, name string, showValues bool) (*spans, error) {
-	s := &spans{}
-	open := -1 // ordinal of the claim being read, -1 outside claims
-	closeClaim := func(last int) {
-		if open >= 0 {
-			s.end[open] = last
-			open = -1
-		}
-	}
-	_, fs, err := x12.Check(r, x12.CheckOptions{
-		Name:       name,
-		ShowValues: showValues,
-		Sets:       func(h x12.SetHeader) x12.SetChecker { return x837p.NewChecker(h) },
-		Segment: func(seg *x12.Segment) {
-			switch seg.ID() {
-			case "ST":
-				s.sets = append(s.sets, [2]int{seg.Num, seg.Num})
-			case "CLM":
-				closeClaim(seg.Num - 1)
-				s.ids = append(s.ids, x12.Printable(seg.Text(1))) // printed in the report: escaped
-				s.start = append(s.start, seg.Num)
-				s.end = append(s.end, seg.Num)
-				s.setOf = append(s.setOf, len(s.sets)-1)
-				open = len(s.ids) - 1
-			case "HL", "SE":
-				closeClaim(seg.Num - 1)
-			}
-			if seg.Is("SE") && len(s.sets) > 0 {
-				s.sets[len(s.sets)-1][1] = seg.Num
-			}
-		},
-	})
-	closeClaim(1 << 30)
-	s.findings = fs
-	return s, err
-}
-
-// flush writes the files, each first under a temporary name and renamed
-// to PAYER-ISA13.837 once complete, so a reader of the directory never
-// sees half a file.
-func flush(ctx context.Context, asm *assemble.Assembler, outDir string) ([]convertedFile, []string, error) {
-	temps := map[string]*atomicFile{}
-	infos, err := asm.Flush(ctx, func(payerID string) (io.WriteCloser, error) {
-		tf, err := os.CreateTemp(outDir, ".partial-*.837")
-		if err != nil {
-			return nil, err
-		}
-		af := &atomicFile{File: tf}
-		temps[payerID] = af
-		return af, nil
-	})
-	var out []convertedFile
-	var written []string
-	var errs []error
-	if err != nil {
-		errs = append(errs, err)
-	}
-	for _, fi := range infos {
-		af := temps[fi.PayerID]
-		if af == nil || af.aborted {
-			continue
-		}
-		name := filepath.Join(outDir, fmt.Sprintf("%s-%09d.837", safeName(fi.PayerID), fi.Interchange))
-		if err := os.Rename(af.Name(), name); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, convertedFile{Path: name, PayerID: fi.PayerID, Interchange: fmt.Sprintf("%09d", fi.Interchange), Sets: len(fi.Sets), Claims: fi.Claims})
-		for _, set := range fi.Sets {
-			written = append(written, set.ClaimIDs...)
-		}
-	}
-	return out, written, errors.Join(errs...)
-}
-
-// atomicFile is a temporary file that is synced on Close and removed on
-// Abort.
-type atomicFile struct {
-	*os.File
-	aborted bool
-}
-
-func (a *atomicFile) Close() error {
-	if err := a.File.Sync(); err != nil {
-		a.File.Close()
-		return err
-	}
-	return a.File.Close()
-}
-
-// Abort discards a file that could not be written whole.
-func (a *atomicFile) Abort() error {
-	a.aborted = true
-	a.File.Close()
-	return os.Remove(a.Name())
-}
-
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '_'
-	}, s)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "claim"
-	}
-	return s
-}
-
-func printReport(w io.Writer, rep *convertReport) {
-	fmt.Fprintf(w, "%s (%s): %d claims read, %d written, %d rejected\n", rep.Batch, rep.Format, rep.Read, rep.Written, countClaims(rep.Rejected))
-	for _, e := range rep.Batchwide {
+	for _, e := range rep.BatchErrors {
 		fmt.Fprintf(w, "batch error: %s\n", e)
 	}
-	for _, f := range rep.Files {
-		fmt.Fprintf(w, "wrote %s: payer %s, ISA13 %s, %d set(s), %d claim(s)\n", f.Path, f.PayerID, f.Interchange, f.Sets, f.Claims)
+	fmt.Fprintf(w, "%s (%s): %d claims read, %d written, %d rejected", rep.Batch, rep.Format, rep.Read, rep.Written, rep.Summary.Rejected)
+	if rep.NotWritten > 0 {
+		fmt.Fprintf(w, ", %d NOT WRITTEN (their file failed)", rep.NotWritten)
 	}
-	for _, p := range rep.Rejected {
-		fmt.Fprintf(w, "rejected claim %s %s: %s [%s]\n", orDash(p.ClaimID), p.Where, p.Message, p.Rule)
+	if rep.Unread > 0 {
+		fmt.Fprintf(w, ", %d NOT READ (after the batch error)", rep.Unread)
 	}
-	for _, p := range rep.Warnings {
-		fmt.Fprintf(w, "warning claim %s %s: %s [%s]\n", p.ClaimID, p.Where, p.Message, p.Rule)
-	}
-}
-
-// countClaims counts distinct claims among problems.
-func countClaims(ps []claimProblem) int {
-	seen := map[string]bool{}
-	for _, p := range ps {
-		key := p.ClaimID
-		if key == "" {
-			key = "\x00" + p.Where
-		}
-		seen[key] = true
-	}
-	return len(seen)
+	fmt.Fprintf(w, "; %d file(s)\n", rep.Summary.Files)
 }
 
 // countingReader counts bytes read, for the progress bar.
 type countingReader struct {
 	r io.Reader
-	n *int64
+	n *atomic.Int64 // read by the progress bar in another goroutine
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	*c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
@@ -580,7 +320,7 @@ type progress struct {
 	w      io.Writer
 	on     bool
 	total  int64
-	bytes  int64
+	bytes  atomic.Int64
 	claims int
 	last   time.Time
 }
@@ -600,7 +340,7 @@ func (p *progress) tick() {
 		return
 	}
 	p.last = time.Now()
-	pct := float64(p.bytes) * 100 / float64(max(p.total, 1))
+	pct := float64(p.bytes.Load()) * 100 / float64(max(p.total, 1))
 	bar := strings.Repeat("#", int(pct/5)) + strings.Repeat(".", 20-int(pct/5))
 	fmt.Fprintf(p.w, "\r[%s] %5.1f%% %d claims", bar, pct, p.claims)
 }

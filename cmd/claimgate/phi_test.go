@@ -179,11 +179,13 @@ func TestConvertWithholdsPHI(t *testing.T) {
 		}
 		args := []string{"convert", "--to", "837p", batch, "-o", t.TempDir(), "--show-values"}
 		_, out, _ := runCLI(args...)
-		shown := "ZZPHILAST"
+		// convert reports the first finding of a loop, so the 837P shows
+		// whichever patient value comes first.
+		shown := []string{"ZZPHILAST", "ZZPATLAST"}
 		if batch == badJSON {
-			shown = "1951-02-30"
+			shown = []string{"1951-02-30"}
 		}
-		if !strings.Contains(out, shown) {
+		if !strings.Contains(out, shown[0]) && !strings.Contains(out, shown[len(shown)-1]) {
 			t.Errorf("%v: no value shown:\n%s", args, out)
 		}
 	}

@@ -122,6 +122,11 @@ type Reader struct {
 	Name string
 	// MaxFindings caps the findings kept; zero means ReadMaxFindings.
 	MaxFindings int
+	// OnSegment, when set, sees every segment as it is read, before the
+	// Reader handles it and before Next returns the claim it ends: a
+	// validator run on the same read (x12.Checker) has then seen all of
+	// that claim. The segment is valid only during the call.
+	OnSegment func(seg *x12.Segment)
 
 	src      *x12.Reader
 	findings x12.Findings
@@ -228,6 +233,9 @@ func (r *Reader) Next() (*Item, error) {
 			}
 			r.seg = next
 			r.pending = true
+			if r.OnSegment != nil {
+				r.OnSegment(next)
+			}
 		}
 		seg := r.seg
 		if r.claim != nil && rdEndsClaim(seg.ID()) {

@@ -81,7 +81,8 @@ type Config struct {
 // 999 and 277CA acknowledgments can be matched to claims.
 type FileInfo struct {
 	PayerID string
-	// Receiver is ISA08 (the interchange receiver id).
+	// Sender and Receiver are ISA06 and ISA08.
+	Sender      string
 	Receiver    string
 	Interchange int64 // ISA13
 	Group       int64 // GS06
@@ -200,7 +201,9 @@ func (a *Assembler) tryConfig(payerID string) error {
 }
 
 func (a *Assembler) envelope(payerID string) (x12.InterchangeHeader, x12.GroupHeader) {
+	a.mu.Lock()
 	s, r := a.cfg.Submitter, a.cfg.Receivers[payerID]
+	a.mu.Unlock()
 	now := a.cfg.Now()
 	ic := x12.InterchangeHeader{
 		SenderQual: s.ISAQualifier, Sender: s.ISAID,
@@ -214,7 +217,9 @@ func (a *Assembler) envelope(payerID string) (x12.InterchangeHeader, x12.GroupHe
 // header builds the set header; BHT03 is ISA13 and ST02 together, unique
 // per submitter as long as ISA13 is.
 func (a *Assembler) header(payerID string, isa int64, set int, now time.Time) x837p.Header {
+	a.mu.Lock()
 	s, r := a.cfg.Submitter, a.cfg.Receivers[payerID]
+	a.mu.Unlock()
 	ctl := stControl(set)
 	h := x837p.Header{
 		Control:   ctl,
@@ -240,7 +245,7 @@ func stControl(n int) string {
 // receiver for its payer, a duplicate CLM01, a delimiter or control
 // character in its data, or a shape the 837P cannot express.
 func (a *Assembler) Add(c *claim.Claim) error {
-	if _, ok := a.cfg.Receivers[c.Payer.ID]; !ok {
+	if !a.HasReceiver(c.Payer.ID) {
 		return &RejectError{ClaimID: c.ID, PayerID: c.Payer.ID, Err: ErrUnknownPayer}
 	}
 	it, err := ToItem(c)
@@ -260,7 +265,7 @@ func (a *Assembler) AddItem(it x837p.Item) error {
 		return &RejectError{Err: errors.New("item without claim, subscriber or billing provider")}
 	}
 	payerID := it.Subscriber.Payer.ID
-	if _, ok := a.cfg.Receivers[payerID]; !ok {
+	if !a.HasReceiver(payerID) {
 		return &RejectError{ClaimID: it.Claim.ID, PayerID: payerID, Err: ErrUnknownPayer}
 	}
 	return a.add(payerID, it)
@@ -268,7 +273,10 @@ func (a *Assembler) AddItem(it x837p.Item) error {
 
 func (a *Assembler) add(payerID string, it x837p.Item) error {
 	reject := func(err error) error { return &RejectError{ClaimID: it.Claim.ID, PayerID: payerID, Err: err} }
-	if r := a.cfg.Receivers[payerID]; it.Subscriber.FilingCode == "" && r.FilingCode != "" {
+	a.mu.Lock()
+	r := a.cfg.Receivers[payerID]
+	a.mu.Unlock()
+	if it.Subscriber.FilingCode == "" && r.FilingCode != "" {
 		s := *it.Subscriber // a copy: the subscriber may be shared
 		s.FilingCode = r.FilingCode
 		it.Subscriber = &s
@@ -291,6 +299,135 @@ func (a *Assembler) add(payerID string, it x837p.Item) error {
 	b.items = append(b.items, it)
 	b.ids[it.Claim.ID] = struct{}{}
 	return nil
+}
+
+// AddReceiver adds the trading partner of a payer not in Config.Receivers,
+// for conversions that learn their payers from the claims. It fails when
+// the payer already has one or when a file for it could not be written.
+func (a *Assembler) AddReceiver(payerID string, r Receiver) error {
+	if r.ISAID == "" {
+		r.ISAID = r.ID
+	}
+	if r.GSID == "" {
+		r.GSID = r.ISAID
+	}
+	a.mu.Lock()
+	if _, ok := a.cfg.Receivers[payerID]; ok {
+		a.mu.Unlock()
+		return fmt.Errorf("assemble: payer %q already has a receiver", payerID)
+	}
+	// Receivers is read without the lock by Add: copy on write.
+	recv := make(map[string]Receiver, len(a.cfg.Receivers)+1)
+	for id, v := range a.cfg.Receivers {
+		recv[id] = v
+	}
+	recv[payerID] = r
+	old := a.cfg.Receivers
+	a.cfg.Receivers = recv
+	a.mu.Unlock()
+	if err := a.tryConfig(payerID); err != nil {
+		a.mu.Lock()
+		a.cfg.Receivers = old
+		a.mu.Unlock()
+		return fmt.Errorf("assemble: receiver for payer %q: %w", payerID, err)
+	}
+	return nil
+}
+
+// HasReceiver reports whether payerID has a trading partner.
+func (a *Assembler) HasReceiver(payerID string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.cfg.Receivers[payerID]
+	return ok
+}
+
+// SetSubmitter replaces the submitter of files not yet written (e.g.
+// with the one named in a batch's header).
+func (a *Assembler) SetSubmitter(s Submitter) {
+	if s.ISAID == "" {
+		s.ISAID = s.ID
+	}
+	if s.GSID == "" {
+		s.GSID = s.ISAID
+	}
+	a.mu.Lock()
+	a.cfg.Submitter = s
+	a.mu.Unlock()
+}
+
+// PendingFor is the number of claims waiting for payerID.
+func (a *Assembler) PendingFor(payerID string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if b := a.pending[payerID]; b != nil {
+		return len(b.items)
+	}
+	return 0
+}
+
+// Fullest returns the payer with the most claims waiting and their count
+// ("" and 0 when none wait).
+func (a *Assembler) Fullest() (payerID string, n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for id, b := range a.pending {
+		if len(b.items) > n || len(b.items) == n && n > 0 && id < payerID {
+			payerID, n = id, len(b.items)
+		}
+	}
+	return payerID, n
+}
+
+// PendingPayers lists the payers with claims waiting, in id order.
+func (a *Assembler) PendingPayers() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := make([]string, 0, len(a.pending))
+	for id := range a.pending {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// FlushError is returned by FlushPayer when a payer's file could not be
+// written: its claims were dropped, not requeued, and are listed.
+type FlushError struct {
+	PayerID  string
+	ClaimIDs []string
+	Err      error
+}
+
+func (e *FlushError) Error() string {
+	return fmt.Sprintf("assemble: payer %q: %d claim(s) not written: %v", e.PayerID, len(e.ClaimIDs), e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *FlushError) Unwrap() error { return e.Err }
+
+// FlushPayer writes the claims waiting for one payer as one file (see
+// Flush for open). Unlike Flush, a failed file does not keep its claims
+// pending: they are returned in a *FlushError, for a caller that streams
+// and reports them as not written instead of retrying forever. ok is false
+// when nothing was waiting.
+func (a *Assembler) FlushPayer(ctx context.Context, payerID string, open func(payerID string) (io.WriteCloser, error)) (fi FileInfo, ok bool, err error) {
+	a.mu.Lock()
+	b := a.pending[payerID]
+	delete(a.pending, payerID)
+	a.mu.Unlock()
+	if b == nil || len(b.items) == 0 {
+		return FileInfo{}, false, nil
+	}
+	fi, err = a.writeFile(ctx, b, open)
+	if err != nil {
+		ids := make([]string, len(b.items))
+		for i := range b.items {
+			ids[i] = b.items[i].Claim.ID
+		}
+		return FileInfo{}, false, &FlushError{PayerID: payerID, ClaimIDs: ids, Err: err}
+	}
+	return fi, true, nil
 }
 
 // Pending is the number of claims waiting for Flush.
@@ -363,7 +500,7 @@ func (a *Assembler) writeFile(ctx context.Context, b *batch, open func(string) (
 	}
 	ic.Control, g.Control = isa, gs
 	items := group(b.items)
-	fi := FileInfo{PayerID: b.payerID, Receiver: ic.Receiver, Interchange: isa, Group: gs, Claims: len(items)}
+	fi := FileInfo{PayerID: b.payerID, Sender: ic.Sender, Receiver: ic.Receiver, Interchange: isa, Group: gs, Claims: len(items)}
 	var sets []x837p.Transaction
 	max := a.cfg.MaxClaimsPerSet
 	for n := 0; len(items) > 0; n++ {

@@ -713,3 +713,62 @@ func TestReenvelopePMFile(t *testing.T) {
 		}
 	}
 }
+
+func TestFlushPayerStreams(t *testing.T) {
+	a := newAssembler(t, testConfig(), &x12.MemoryControlNumbers{})
+	for i := 0; i < 5; i++ {
+		a.Add(testClaim(fmt.Sprintf("A%d", i), "04412", i))
+	}
+	for i := 0; i < 3; i++ {
+		a.Add(testClaim(fmt.Sprintf("B%d", i), "60054", i))
+	}
+	if id, n := a.Fullest(); id != "04412" || n != 5 || a.PendingFor("60054") != 3 || !reflect.DeepEqual(a.PendingPayers(), []string{"04412", "60054"}) {
+		t.Fatalf("Fullest %s %d, PendingFor %d, payers %v", id, n, a.PendingFor("60054"), a.PendingPayers())
+	}
+	var mf memFiles
+	fi, ok, err := a.FlushPayer(context.Background(), "04412", mf.open)
+	if err != nil || !ok || fi.Claims != 5 || fi.Sender != "CLAIMGATE" || fi.Receiver != "NORIDIAN" || a.Pending() != 3 {
+		t.Fatalf("FlushPayer: %+v %v %v, pending %d", fi, ok, err, a.Pending())
+	}
+	checkFile(t, "04412", mf.files["04412"][0].Bytes())
+	if _, ok, err := a.FlushPayer(context.Background(), "04412", mf.open); ok || err != nil {
+		t.Fatalf("nothing pending: %v %v", ok, err)
+	}
+	// A failed file drops its claims and names them: no retry forever.
+	broken := &failingFile{left: 200}
+	_, ok, err = a.FlushPayer(context.Background(), "60054", func(string) (io.WriteCloser, error) { return broken, nil })
+	var fe *FlushError
+	if ok || !errors.As(err, &fe) || !reflect.DeepEqual(fe.ClaimIDs, []string{"B0", "B1", "B2"}) || !broken.aborted || a.Pending() != 0 {
+		t.Fatalf("failed FlushPayer: %v %v, aborted %v, pending %d", ok, err, broken.aborted, a.Pending())
+	}
+}
+
+func TestAddReceiverAndSetSubmitter(t *testing.T) {
+	a := newAssembler(t, testConfig(), &x12.MemoryControlNumbers{})
+	if err := a.Add(testClaim("N1", "NEW01", 1)); !errors.Is(err, ErrUnknownPayer) {
+		t.Fatalf("unknown payer: %v", err)
+	}
+	if err := a.AddReceiver("BAD", Receiver{Name: "A*B", ID: "BAD"}); err == nil || a.HasReceiver("BAD") {
+		t.Fatalf("receiver with a delimiter accepted: %v", err)
+	}
+	if err := a.AddReceiver("NEW01", Receiver{Name: "NEW PAYER", ID: "NEW01"}); err != nil || !a.HasReceiver("NEW01") {
+		t.Fatal(err)
+	}
+	if err := a.AddReceiver("NEW01", Receiver{Name: "AGAIN", ID: "NEW01"}); err == nil {
+		t.Fatal("second receiver for one payer accepted")
+	}
+	if err := a.Add(testClaim("N1", "NEW01", 1)); err != nil {
+		t.Fatal(err)
+	}
+	a.SetSubmitter(Submitter{Name: "RIVERBEND", ID: "RB01", Contact: x837p.Contact{Name: "EDI", Email: "edi@example.com"}})
+	var mf memFiles
+	fi, _, err := a.FlushPayer(context.Background(), "NEW01", mf.open)
+	if err != nil || fi.Sender != "RB01" {
+		t.Fatalf("%+v %v", fi, err)
+	}
+	b := mf.files["NEW01"][0].Bytes()
+	checkFile(t, "NEW01", b)
+	if !bytes.Contains(b, []byte("NM1*41*2*RIVERBEND*****46*RB01~")) || !bytes.Contains(b, []byte("NM1*40*2*NEW PAYER*****46*NEW01~")) {
+		t.Fatalf("file:\n%s", b)
+	}
+}

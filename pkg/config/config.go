@@ -23,8 +23,11 @@ type Config struct {
 	// Usage is ISA15 for the files written: "P" production or "T" test.
 	Usage string `json:"usage"`
 	// MaxClaimsPerSet caps claims per 837P transaction set (default 5000).
-	MaxClaimsPerSet int     `json:"max_claims_per_set,omitempty"`
-	Payers          []Payer `json:"payers"`
+	MaxClaimsPerSet int `json:"max_claims_per_set,omitempty"`
+	// MaxClaimsPerInterchange closes a payer's file (interchange) at this
+	// many claims (default 2500, see pipeline.DefaultMaxClaimsPerFile).
+	MaxClaimsPerInterchange int     `json:"max_claims_per_interchange,omitempty"`
+	Payers                  []Payer `json:"payers"`
 	// DefaultPolicy is the scrubber policy of payers without one:
 	// "medicare", "commercial" (the default) or "none".
 	DefaultPolicy string `json:"default_policy,omitempty"`
@@ -110,6 +113,9 @@ func (c *Config) Check() error {
 			errs = append(errs, fmt.Errorf("payers[%d]: %w", i, err))
 		}
 	}
+	if c.MaxClaimsPerSet < 0 || c.MaxClaimsPerInterchange < 0 {
+		errs = append(errs, errors.New("max_claims_per_set and max_claims_per_interchange must not be negative"))
+	}
 	if _, err := preset(c.DefaultPolicy); err != nil {
 		errs = append(errs, fmt.Errorf("default_policy: %w", err))
 	}
@@ -166,12 +172,18 @@ func (c *Config) Scrub() (scrub.Config, error) {
 	}
 	sc.Payers = map[string]scrub.Policy{}
 	for _, p := range c.Payers {
+		// A payer without a preset, policy or Medicare filing code of its
+		// own gets no entry: each claim's filing indicator (SBR09) then
+		// picks the policy, so an MB claim is never scrubbed as commercial.
 		pol, _ := preset(p.Preset)
-		if p.Preset == "" && p.FilingCode == "MB" {
-			pol = scrub.MedicarePolicy()
-		}
-		if p.Policy != nil {
+		switch {
+		case p.Policy != nil:
 			pol = *p.Policy
+		case p.Preset != "":
+		case p.FilingCode == "MB" || p.FilingCode == "MA":
+			pol = scrub.MedicarePolicy()
+		default:
+			continue
 		}
 		sc.Payers[p.ID] = pol
 	}

@@ -37,6 +37,7 @@ func TestLoadRejects(t *testing.T) {
 		"bad preset":        `{"submitter":{"name":"A","id":"B","contact_name":"C","phone":"1"},"usage":"T","payers":[{"id":"1","name":"P","policy_preset":"gold"}]}`,
 		"no submitter":      `{"usage":"T","payers":[]}`,
 		"no contact number": `{"submitter":{"name":"A","id":"B","contact_name":"C"},"usage":"T","payers":[]}`,
+		"negative cap":      `{"submitter":{"name":"A","id":"B","contact_name":"C","phone":"1"},"usage":"T","payers":[],"max_claims_per_interchange":-1}`,
 	} {
 		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".json")
 		os.WriteFile(p, []byte(body), 0o600)
@@ -60,5 +61,29 @@ func TestSecret(t *testing.T) {
 		if _, err := Secret(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestPolicyFromFilingCodeWhenPayerSaysNothing(t *testing.T) {
+	// BHX77 in the example has no preset: its claims are scrubbed by their
+	// own filing indicator (MB or MA: Medicare), not forced commercial.
+	c, err := Load("../../deploy/claimgate.example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := c.Scrub()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := sc.Payers["BHX77"]; ok {
+		t.Fatalf("BHX77 given a payer policy: %+v", sc.Payers["BHX77"])
+	}
+	for _, fc := range []string{"MA", "MB"} {
+		if !reflect.DeepEqual(sc.FilingCodes[fc], scrub.MedicarePolicy()) {
+			t.Errorf("filing code %s: %+v", fc, sc.FilingCodes[fc])
+		}
+	}
+	if !reflect.DeepEqual(sc.Default, scrub.CommercialPolicy()) {
+		t.Errorf("default %+v", sc.Default)
 	}
 }

@@ -78,5 +78,31 @@ func (f *File) Next(_ context.Context, kind x12.ControlKind, sender, receiver st
 	if err := os.Rename(tmp.Name(), f.Path); err != nil {
 		return 0, fmt.Errorf("control numbers: %w", err)
 	}
+	// The rename is durable only once the directory is: without this a
+	// crash could bring back the old file and hand out n again.
+	if err := SyncDir(filepath.Dir(f.Path)); err != nil {
+		return 0, fmt.Errorf("control numbers: %w", err)
+	}
+	if AfterSave != nil {
+		AfterSave()
+	}
 	return n, nil
+}
+
+// AfterSave, when set, is called after each number is durable; tests use
+// it as a crash point.
+var AfterSave func()
+
+// SyncDir fsyncs a directory, making the names created, renamed or
+// removed in it durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

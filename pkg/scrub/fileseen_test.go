@@ -53,3 +53,24 @@ func TestFileSeenRejectsDamagedFile(t *testing.T) {
 		t.Fatal("damaged store accepted")
 	}
 }
+
+func TestFileSeenCutsTornLastRecord(t *testing.T) {
+	// A crash while appending leaves "+" and half a key without a line
+	// end: the store still opens, without it, and appends cleanly after.
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "seen")
+	os.WriteFile(path, []byte("+aa11\n+"), 0o600)
+	s, err := OpenFileSeen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != 1 {
+		t.Fatalf("len %d", s.Len())
+	}
+	s.Remember(ctx, "bb22")
+	s.Close()
+	b, _ := os.ReadFile(path)
+	if string(b) != "+aa11\n+bb22\n" {
+		t.Fatalf("store %q", b)
+	}
+}

@@ -125,11 +125,12 @@ type Config struct {
 	Location *time.Location `json:"-"`
 }
 
-// DefaultConfig returns embedded data, MedicarePolicy for filing code MB,
-// and CommercialPolicy for everything else.
+// DefaultConfig returns embedded data, MedicarePolicy for filing codes MB
+// (Medicare Part B) and MA (Part A), and CommercialPolicy for everything
+// else.
 func DefaultConfig() Config {
 	return Config{
-		FilingCodes: map[string]Policy{"MB": MedicarePolicy()},
+		FilingCodes: map[string]Policy{"MB": MedicarePolicy(), "MA": MedicarePolicy()},
 		Default:     CommercialPolicy(),
 	}
 }

@@ -91,6 +91,18 @@ func (s *Scrubber) PolicyFor(c *claim.Claim) Policy {
 	return out
 }
 
+// PolicySource says where PolicyFor found c's policy: "payer ID",
+// "filing code CODE" or "default".
+func (s *Scrubber) PolicySource(c *claim.Claim) string {
+	if _, ok := s.payers[c.Payer.ID]; ok {
+		return "payer " + c.Payer.ID
+	}
+	if _, ok := s.filing[c.Subscriber.FilingCode]; ok {
+		return "filing code " + c.Subscriber.FilingCode
+	}
+	return "default"
+}
+
 func (s *Scrubber) policyFor(c *claim.Claim) *policy {
 	if p, ok := s.payers[c.Payer.ID]; ok {
 		return p

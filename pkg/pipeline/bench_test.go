@@ -1,0 +1,114 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"testing"
+	"time"
+
+	"github.com/claimgate/claimgate/pkg/config"
+	"github.com/claimgate/claimgate/pkg/control"
+	"github.com/claimgate/claimgate/pkg/scrub"
+)
+
+// newFilePipeline builds a pipeline as convert does without --config:
+// files in out, state in state.
+func newFilePipeline(t testing.TB, out, state string, ev Events) (*Pipeline, func()) {
+	t.Helper()
+	cfg := &config.Config{
+		Submitter: config.Submitter{Name: "CLAIMGATE", ID: "CLAIMGATE", ContactName: "CLAIMGATE", Email: "edi@claimgate.invalid"},
+		Usage:     "T",
+	}
+	sc, err := cfg.Scrub()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := LockState(state, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, err := scrub.OpenFileSeen(st.Path(SeenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := OpenFileJournal(st.Path(JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(context.Background(), Config{
+		Scrub: sc, Assemble: cfg.Assemble(), AutoPayers: true, BatchSubmitter: true,
+		Numbers: &control.File{Path: st.Path(NumbersFile)},
+		Seen:    seen, Output: &DirOutput{Dir: out}, Journal: j, Events: ev,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, func() { seen.Close(); j.Close(); st.Unlock() }
+}
+
+// BenchmarkConvert100k converts a generated 100,000-claim CSV batch (five
+// payers) into 837P files on disk, as claimgate convert does, and reports
+// claims/s and the peak heap (runtime metrics, after a GC before the run).
+//
+//	go test -run XXX -bench Convert100k -benchtime 1x ./pkg/pipeline
+func BenchmarkConvert100k(b *testing.B) {
+	const n = 100000
+	path := filepath.Join(b.TempDir(), "batch.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	writeBatch(b, f, n, []string{"ACME.1", "ACME 1", "BHX77", "SMI03", "MCR01"})
+	f.Close()
+	var peak uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		dir := b.TempDir()
+		p, done := newFilePipeline(b, filepath.Join(dir), filepath.Join(dir, "state"), Events{})
+		runtime.GC()
+		stop := watchHeap(&peak)
+		b.StartTimer()
+		in, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum, err := p.Run(context.Background(), in, "bench.csv")
+		in.Close()
+		b.StopTimer()
+		stop()
+		done()
+		if err != nil || sum.Written != n {
+			b.Fatalf("run: %v, %+v", err, sum)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// watchHeap samples the heap in use (runtime/metrics) until stop is
+// called, keeping the peak in *peak.
+func watchHeap(peak *uint64) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		defer close(finished)
+		for {
+			metrics.Read(s)
+			if v := s[0].Value.Uint64(); v > *peak {
+				*peak = v
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}

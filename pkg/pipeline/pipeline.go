@@ -1,0 +1,718 @@
+// Package pipeline is claimgate's submission pipeline: decode a charge
+// batch (JSON, CSV or a practice-management system's 837P), scrub each
+// claim, assemble the accepted claims per payer and publish 837P files.
+// `claimgate convert` and the gateway's ingest workers both run it.
+//
+// It streams: the input is read once, problems are reported through
+// callbacks as they are found, and a payer's claims are written as an
+// interchange as soon as it reaches MaxClaimsPerFile (or when the claims
+// held for all payers reach MaxClaimsHeld), so memory does not grow with
+// the batch or the number of payers.
+//
+// Every claim is written at most once and no file is ever replaced: each
+// file is journaled (name, digest, duplicate keys) before it gets its
+// final name, published with a no-replace link, and its keys are recorded
+// as sent; New replays the journal after a crash. See docs/pipeline.md.
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+
+	"github.com/claimgate/claimgate/edi/x12"
+	"github.com/claimgate/claimgate/pkg/assemble"
+	"github.com/claimgate/claimgate/pkg/claim"
+	"github.com/claimgate/claimgate/pkg/ingest"
+	"github.com/claimgate/claimgate/pkg/scrub"
+)
+
+// Defaults for Config limits. 2,500 claims held keep convert under 64 MiB
+// on a 300,000-claim batch; 5,000 did not (docs/pipeline.md).
+const (
+	// DefaultMaxClaimsPerFile closes a payer's interchange at this many
+	// claims.
+	DefaultMaxClaimsPerFile = 2500
+	// DefaultMaxClaimsHeld caps the claims waiting for all payers
+	// together; reaching it writes the fullest payer's file. It is raised
+	// to MaxClaimsPerFile when that is larger, so one payer's files can
+	// reach the size asked for (memory then grows with it).
+	DefaultMaxClaimsHeld = 2500
+	// LinesPerClaimHeld times MaxClaimsHeld caps the service lines held
+	// (unless MaxLinesHeld is set), so that claims of many lines (up to
+	// 50) do not hold more memory than typical ones.
+	LinesPerClaimHeld = 4
+)
+
+// Problem is one reason a claim was rejected or warned about, or (with
+// ClaimID empty) a finding outside any claim. It names claims by id and
+// position only: no patient data.
+type Problem struct {
+	ClaimID string `json:"claim_id"`
+	Where   string `json:"where,omitempty"` // row 7, claims[3] line 2, segment 41
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+	// Claims is, for a finding outside any claim, how many claims it
+	// rejected.
+	Claims int `json:"claims,omitempty"`
+}
+
+// File is one published 837P file.
+type File struct {
+	Path        string `json:"path"`
+	PayerID     string `json:"payer_id"`
+	Interchange string `json:"isa13"`
+	Sets        int    `json:"sets"`
+	Claims      int    `json:"claims"`
+	// Info locates each claim in the file (for 999/277CA matching).
+	Info assemble.FileInfo `json:"-"`
+}
+
+// Failure is a file that could not be written: its claims were not
+// written.
+type Failure struct {
+	PayerID string `json:"payer_id"`
+	Claims  int    `json:"claims"`
+	Err     string `json:"error"`
+}
+
+// PayerPolicy says which scrub policy the claims of a payer got.
+type PayerPolicy struct {
+	PayerID string `json:"payer_id"`
+	Policy  string `json:"policy"` // medicare, commercial, none, custom
+	Source  string `json:"source"` // payer ID, filing code MB, default
+}
+
+// Events receive what the pipeline finds as it finds it; nil fields are
+// skipped.
+type Events struct {
+	Rejected func(Problem)
+	Warning  func(Problem)
+	File     func(File)
+	Failed   func(Failure)
+	Policy   func(PayerPolicy)
+	// Claim is called after each claim read (for progress).
+	Claim func(read int)
+}
+
+// Summary counts a run: Read = Written + Rejected + NotWritten.
+type Summary struct {
+	Batch      string `json:"batch"`
+	Format     string `json:"format"`
+	Read       int    `json:"claims_read"`
+	Written    int    `json:"claims_written"`
+	Rejected   int    `json:"claims_rejected"`
+	NotWritten int    `json:"claims_not_written"`
+	// Unread counts the claims after a batch syntax error that could
+	// not be decoded at all (ingest.Summary.Unread): named in
+	// BatchErrors, never silently dropped. They are not in Read.
+	Unread int `json:"claims_unread,omitempty"`
+	Files  int `json:"files"`
+	// BatchErrors are problems with the batch as a whole (a truncated
+	// batch, a bad header): claims after it were not read.
+	BatchErrors []string `json:"batch_errors,omitempty"`
+}
+
+// Config configures a Pipeline.
+type Config struct {
+	// Scrub configures the scrubber; its Seen is replaced by the
+	// pipeline's (Seen below, layered with this run's claims).
+	Scrub scrub.Config
+	// Assemble configures the 837P files.
+	Assemble assemble.Config
+	// AutoPayers gives a payer without a receiver in Assemble a
+	// test-usage receiver of its own id and name, instead of rejecting
+	// its claims (for conversions without a configuration).
+	AutoPayers bool
+	// BatchSubmitter uses the submitter a batch names (a JSON batch's
+	// envelope, an 837P's 1000A) for the files, when no configuration
+	// names one.
+	BatchSubmitter bool
+	// MaxClaimsPerFile and MaxClaimsHeld: see the defaults.
+	MaxClaimsPerFile int
+	MaxClaimsHeld    int
+	MaxLinesHeld     int
+	// ShowValues puts patient data back into findings and decoding
+	// errors (convert --show-values, for a person at their terminal).
+	// The gateway never sets it.
+	ShowValues bool
+
+	// Numbers allocates ISA13/GS06; durable (control.File, JetStream).
+	Numbers x12.ControlNumbers
+	// Seen is the durable duplicate-claim store: keys of claims whose
+	// file was published. If it has a Sync() error method, it is called
+	// after each file's keys.
+	Seen scrub.Seen
+	// Output receives the files; Journal makes publishing recoverable.
+	Output  Output
+	Journal Journal
+
+	Events Events
+}
+
+// Pipeline runs batches. It is not safe for concurrent Runs.
+type Pipeline struct {
+	cfg      Config
+	scrubber *scrub.Scrubber
+	asm      *assemble.Assembler
+	run      *scrub.MemorySeen
+	seen     layeredSeen // durable, then this run's
+
+	// per run
+	sum       Summary
+	keys      map[string]string // payer \x00 claim id → duplicate key, for held claims
+	held      int               // claims held for all payers
+	heldLines int               // their service lines
+	linesBy   map[string]int    // service lines held per payer
+	unsettled int               // journal records begun and not done
+	policies  map[string]struct{}
+}
+
+// New checks cfg, recovers what a crashed run left (journal replay, temp
+// files) and returns a Pipeline.
+func New(ctx context.Context, cfg Config) (*Pipeline, error) {
+	if cfg.Numbers == nil || cfg.Output == nil || cfg.Journal == nil || cfg.Seen == nil {
+		return nil, errors.New("pipeline: Numbers, Seen, Output and Journal are required")
+	}
+	if cfg.MaxClaimsPerFile <= 0 {
+		cfg.MaxClaimsPerFile = DefaultMaxClaimsPerFile
+	}
+	if cfg.MaxClaimsHeld <= 0 {
+		cfg.MaxClaimsHeld = DefaultMaxClaimsHeld
+	}
+	cfg.MaxClaimsHeld = max(cfg.MaxClaimsHeld, cfg.MaxClaimsPerFile)
+	if cfg.MaxLinesHeld <= 0 {
+		cfg.MaxLinesHeld = LinesPerClaimHeld * cfg.MaxClaimsHeld
+	}
+	p := &Pipeline{cfg: cfg, run: scrub.NewMemorySeen()}
+	if err := p.Recover(ctx); err != nil {
+		return nil, err
+	}
+	sc := cfg.Scrub
+	p.seen = layeredSeen{durable: cfg.Seen, run: p.run}
+	sc.Seen = p.seen
+	var err error
+	if p.scrubber, err = scrub.New(sc); err != nil {
+		return nil, err
+	}
+	if p.asm, err = assemble.New(cfg.Assemble, cfg.Numbers); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Recover replays the journal: a file that was published has its claims'
+// keys recorded as sent; a record whose file is absent is dropped. Then
+// temporary files are removed.
+func (p *Pipeline) Recover(ctx context.Context) error {
+	recs, err := p.cfg.Journal.Pending(ctx)
+	if err != nil {
+		return fmt.Errorf("pipeline: recovery: %w", err)
+	}
+	for _, r := range recs {
+		ok, err := p.cfg.Output.Published(ctx, r.Name, r.Digest)
+		if err != nil {
+			return fmt.Errorf("pipeline: recovery of %s: %w", r.Name, err)
+		}
+		if ok {
+			if err := p.recordKeys(ctx, r.Keys); err != nil {
+				return fmt.Errorf("pipeline: recovery of %s: %w", r.Name, err)
+			}
+		}
+		if err := p.cfg.Journal.Done(ctx, r.ID); err != nil {
+			return err
+		}
+	}
+	if err := p.cfg.Output.Clean(ctx); err != nil {
+		return fmt.Errorf("pipeline: removing temporary files: %w", err)
+	}
+	return p.cfg.Journal.Compact(ctx)
+}
+
+func (p *Pipeline) recordKeys(ctx context.Context, keys []string) error {
+	for _, k := range keys {
+		if err := p.cfg.Seen.Remember(ctx, k); err != nil && !errors.Is(err, scrub.ErrDuplicate) {
+			return err
+		}
+	}
+	if s, ok := p.cfg.Seen.(interface{ Sync() error }); ok {
+		return s.Sync()
+	}
+	return nil
+}
+
+// ErrNotABatch is wrapped by Run's error when the input is no batch it
+// can read (not JSON, CSV or X12; an X12 file without 837P sets).
+var ErrNotABatch = errors.New("not a claims batch")
+
+// Run reads one batch from r (once, front to back: a pipe will do) and
+// writes its claims. name names the batch in messages. The error is for
+// input that is no batch at all and for failures that stop the run
+// (reading the input, the journal); rejected claims and files that could
+// not be written are in the Summary and the events.
+func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, error) {
+	p.sum = Summary{Batch: name}
+	p.keys = map[string]string{}
+	p.held, p.heldLines = 0, 0
+	p.linesBy = map[string]int{}
+	p.policies = map[string]struct{}{}
+	p.unsettled = 0
+	// Whatever happens, no temporary file is left behind.
+	defer p.cfg.Output.Clean(ctx)
+
+	// A buffer large enough to peek at a JSON batch's envelope.
+	format, br, err := ingest.Detect(bufio.NewReaderSize(r, headerPeek))
+	if err != nil {
+		return p.sum, fmt.Errorf("%s: %w", name, err)
+	}
+	p.sum.Format = format.String()
+	if format == ingest.FormatJSON && p.cfg.BatchSubmitter {
+		if b, ok := br.(*bufio.Reader); ok {
+			if sub, ok := peekSubmitter(b); ok {
+				p.asm.SetSubmitter(sub)
+			}
+		}
+	}
+	var runErr error
+	switch format {
+	case ingest.FormatJSON, ingest.FormatCSV:
+		runErr = p.runClaims(ctx, format, br, name)
+	case ingest.FormatX12:
+		runErr = p.run837(ctx, br, name)
+	default:
+		return p.sum, fmt.Errorf("%s: %w: not JSON, CSV or X12", name, ErrNotABatch)
+	}
+	if runErr != nil && errors.Is(runErr, ErrNotABatch) {
+		return p.sum, runErr
+	}
+	if ctx.Err() != nil {
+		// Stopped: what was published stands; what is held is not
+		// written (the deferred Clean removes nothing published).
+		p.sum.NotWritten += p.held
+		return p.sum, fmt.Errorf("%s: stopped: %w", name, ctx.Err())
+	}
+	if ferr := p.flushAll(ctx); runErr == nil {
+		runErr = ferr
+	}
+	// Every record settled: the journal need not keep them (it would grow
+	// by the keys of every claim written).
+	if p.unsettled == 0 {
+		if err := p.cfg.Journal.Compact(ctx); err != nil && runErr == nil {
+			runErr = fmt.Errorf("pipeline: journal: %w", err)
+		}
+	}
+	return p.sum, runErr
+}
+
+// decoded is one claim or one decoding problem, in batch order.
+type decoded struct {
+	res    ingest.Result
+	rowErr *ingest.RowError
+}
+
+// decodeChunk is how many decoded claims travel together from the decoder
+// to the rest of the pipeline; chunks in flight are capped by decodeAhead,
+// so at most decodeChunk*(decodeAhead+2) claims wait.
+const (
+	decodeChunk = 64
+	decodeAhead = 4
+)
+
+var errStopped = errors.New("pipeline: stopped")
+
+// runClaims decodes a JSON or CSV batch in one goroutine and scrubs,
+// assembles and writes in this one: the two halves cost about the same,
+// so on two cores the batch goes through in half the time. Claims and
+// decoding problems keep their batch order; every event is raised here.
+func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Reader, name string) error {
+	chunks := make(chan []decoded, decodeAhead)
+	stop := make(chan struct{})
+	var (
+		sum    ingest.Summary
+		decErr error
+	)
+	go func() {
+		defer close(chunks)
+		buf := make([]decoded, 0, decodeChunk)
+		stopped := false
+		send := func() {
+			if stopped {
+				buf = buf[:0]
+				return
+			}
+			select {
+			case chunks <- buf:
+				buf = make([]decoded, 0, decodeChunk)
+			case <-stop:
+				stopped = true
+				buf = buf[:0]
+			}
+		}
+		dec := ingest.Decoder{MaxErrors: 1, ShowValues: p.cfg.ShowValues, OnError: func(e *ingest.RowError) {
+			buf = append(buf, decoded{rowErr: e})
+			if len(buf) == decodeChunk {
+				send()
+			}
+		}}
+		emit := func(res ingest.Result) error {
+			buf = append(buf, decoded{res: res})
+			if len(buf) == decodeChunk {
+				send()
+			}
+			if stopped {
+				return errStopped
+			}
+			return nil
+		}
+		if format == ingest.FormatJSON {
+			sum, decErr = dec.DecodeJSON(r, name, emit)
+		} else {
+			sum, decErr = dec.DecodeCSV(r, name, emit)
+		}
+		if len(buf) > 0 {
+			send()
+		}
+	}()
+	var fatal error
+	for chunk := range chunks {
+		if fatal != nil {
+			continue // drain, so the decoder can finish
+		}
+		for _, d := range chunk {
+			if d.rowErr != nil {
+				p.rowError(d.rowErr)
+				continue
+			}
+			if err := p.addClaim(ctx, d.res); err != nil {
+				fatal = err
+				close(stop)
+				break
+			}
+		}
+	}
+	// chunks is closed: the decoder is done and sum is set.
+	// Claims refused while decoding were read and rejected.
+	p.sum.Read += sum.Rejected
+	p.sum.Rejected += sum.Rejected
+	p.sum.Unread += sum.Unread
+	if fatal != nil {
+		return fatal
+	}
+	if decErr != nil {
+		p.sum.BatchErrors = append(p.sum.BatchErrors, decErr.Error())
+	}
+	return nil
+}
+
+func (p *Pipeline) rowError(e *ingest.RowError) {
+	where := "row " + strconv.Itoa(e.Row)
+	if e.Row == 0 {
+		where = "claims[" + strconv.Itoa(e.Index) + "]"
+	}
+	field := e.Field
+	if field == "" {
+		field = "claim"
+	}
+	p.reject(Problem{ClaimID: e.ClaimID, Where: where, Rule: "batch." + field, Message: e.Reason})
+}
+
+func (p *Pipeline) reject(pr Problem) {
+	// A claim id is input: escape control bytes before anyone prints it.
+	pr.ClaimID = x12.Printable(pr.ClaimID)
+	if p.cfg.Events.Rejected != nil {
+		p.cfg.Events.Rejected(pr)
+	}
+}
+
+func (p *Pipeline) warn(pr Problem) {
+	pr.ClaimID = x12.Printable(pr.ClaimID)
+	if p.cfg.Events.Warning != nil {
+		p.cfg.Events.Warning(pr)
+	}
+}
+
+// where names the row (CSV) or array index (JSON) of a claim, or of its
+// service line line (1-based; 0 for the claim).
+func where(src ingest.Source, line int) string {
+	if len(src.Rows) > 0 {
+		if line > 0 && line <= len(src.Rows) {
+			return "row " + strconv.Itoa(src.Rows[line-1])
+		}
+		return "row " + strconv.Itoa(src.Rows[0])
+	}
+	w := "claims[" + strconv.Itoa(src.Index) + "]"
+	if line > 0 {
+		w += " line " + strconv.Itoa(line)
+	}
+	return w
+}
+
+func (p *Pipeline) notePolicy(c *claim.Claim) {
+	k := c.Payer.ID + "\x00" + c.Subscriber.FilingCode
+	if _, ok := p.policies[k]; ok || len(p.policies) > 10000 {
+		return
+	}
+	p.policies[k] = struct{}{}
+	if p.cfg.Events.Policy != nil {
+		p.cfg.Events.Policy(PayerPolicy{PayerID: c.Payer.ID, Policy: PolicyName(p.scrubber.PolicyFor(c)), Source: p.scrubber.PolicySource(c)})
+	}
+}
+
+// PolicyName names a policy by the preset it equals: medicare,
+// commercial, none, or custom.
+func PolicyName(pol scrub.Policy) string {
+	switch {
+	case reflect.DeepEqual(pol, scrub.MedicarePolicy()):
+		return "medicare"
+	case reflect.DeepEqual(pol, scrub.CommercialPolicy()):
+		return "commercial"
+	case reflect.DeepEqual(pol, scrub.Policy{}):
+		return "none"
+	}
+	return "custom"
+}
+
+func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result) error {
+	if err := ctx.Err(); err != nil {
+		return err // stop between claims; Run counts what is held
+	}
+	c := res.Claim
+	p.sum.Read++
+	if p.cfg.Events.Claim != nil {
+		p.cfg.Events.Claim(p.sum.Read)
+	}
+	p.notePolicy(c)
+	rejected := false
+	for _, e := range p.scrubber.Scrub(c) {
+		pr := Problem{ClaimID: c.ID, Where: where(res.Source, e.Line), Rule: e.ID, Message: e.Message}
+		if e.Severity == scrub.Reject {
+			rejected = true
+			p.reject(pr)
+		} else {
+			p.warn(pr)
+		}
+	}
+	if rejected {
+		p.sum.Rejected++
+		return nil
+	}
+	if err := p.ensureReceiver(c.Payer.ID, c.Payer.Name); err != nil {
+		p.sum.Rejected++
+		p.reject(Problem{ClaimID: c.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
+		return nil
+	}
+	if err := p.asm.Add(c); err != nil {
+		p.sum.Rejected++
+		p.reject(Problem{ClaimID: c.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
+		return nil
+	}
+	if key, ok := p.scrubber.DuplicateKey(c); ok {
+		p.run.Remember(ctx, key)
+		p.keys[c.Payer.ID+"\x00"+c.ID] = key
+	}
+	return p.held1(ctx, c.Payer.ID, len(c.Lines))
+}
+
+func (p *Pipeline) ensureReceiver(payerID, payerName string) error {
+	if !p.cfg.AutoPayers || p.asm.HasReceiver(payerID) || payerID == "" {
+		return nil
+	}
+	if payerName == "" {
+		payerName = payerID
+	}
+	return p.asm.AddReceiver(payerID, assemble.Receiver{Name: payerName, ID: payerID})
+}
+
+// held1 counts one more claim (of lines service lines) held for payerID
+// and writes files when a limit is reached.
+func (p *Pipeline) held1(ctx context.Context, payerID string, lines int) error {
+	p.held++
+	p.heldLines += lines
+	p.linesBy[payerID] += lines
+	if p.asm.PendingFor(payerID) >= p.cfg.MaxClaimsPerFile {
+		if err := p.flush(ctx, payerID); err != nil {
+			return err
+		}
+	}
+	for p.held >= p.cfg.MaxClaimsHeld || p.heldLines >= p.cfg.MaxLinesHeld {
+		id, n := p.asm.Fullest()
+		if n == 0 {
+			p.held, p.heldLines = 0, 0
+			break
+		}
+		if err := p.flush(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flushAll writes every payer's held claims; a payer whose file fails
+// does not keep the others from being written.
+func (p *Pipeline) flushAll(ctx context.Context) error {
+	var first error
+	for _, id := range p.asm.PendingPayers() {
+		if err := p.flush(ctx, id); err != nil && first == nil {
+			first = err
+		}
+	}
+	p.held, p.heldLines = 0, 0
+	return first
+}
+
+// flush writes and publishes the file of one payer's held claims. A file
+// that cannot be written counts its claims as not written; only a journal
+// or duplicate-store failure (which would risk doubles) stops the run.
+func (p *Pipeline) flush(ctx context.Context, payerID string) error {
+	var tf TempFile
+	open := func(string) (io.WriteCloser, error) {
+		t, err := p.cfg.Output.Create(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tf = t
+		return t, nil // the assembler calls its Abort when writing fails
+	}
+	fi, ok, err := p.asm.FlushPayer(ctx, payerID, open)
+	if !ok && err == nil {
+		return nil
+	}
+	p.heldLines -= p.linesBy[payerID]
+	delete(p.linesBy, payerID)
+	if err != nil {
+		var fe *assemble.FlushError
+		n := 0
+		if errors.As(err, &fe) {
+			n = len(fe.ClaimIDs)
+			p.forget(ctx, payerID, fe.ClaimIDs)
+		}
+		p.held -= n
+		p.fail(payerID, n, err)
+		if tf != nil {
+			tf.Abort()
+		}
+		return nil
+	}
+	p.held -= fi.Claims
+	return p.publish(ctx, fi, tf)
+}
+
+func (p *Pipeline) fail(payerID string, n int, err error) {
+	p.sum.NotWritten += n
+	if p.cfg.Events.Failed != nil {
+		p.cfg.Events.Failed(Failure{PayerID: payerID, Claims: n, Err: err.Error()})
+	}
+}
+
+// forget drops the run keys of claims that were not written, so a later
+// claim equal to one of them is not taken for a duplicate.
+func (p *Pipeline) forget(ctx context.Context, payerID string, ids []string) {
+	for _, id := range ids {
+		k := payerID + "\x00" + id
+		if key, ok := p.keys[k]; ok {
+			p.run.Forget(ctx, key)
+			delete(p.keys, k)
+		}
+	}
+}
+
+func (p *Pipeline) publish(ctx context.Context, fi assemble.FileInfo, tf TempFile) error {
+	ids := make([]string, 0, fi.Claims)
+	for _, s := range fi.Sets {
+		ids = append(ids, s.ClaimIDs...)
+	}
+	rec := Record{ID: randomID(), Temp: tf.Name(), Digest: tf.Digest(), Claims: fi.Claims}
+	for _, id := range ids {
+		if key, ok := p.keys[fi.PayerID+"\x00"+id]; ok {
+			rec.Keys = append(rec.Keys, key)
+		}
+	}
+	var path string
+	var pubErr error
+	p.unsettled++
+	for attempt := 0; ; attempt++ {
+		rec.Name = FileName(fi.PayerID, fi.Sender, fi.Receiver, fi.Interchange, attempt)
+		if err := p.cfg.Journal.Begin(ctx, rec); err != nil {
+			tf.Abort()
+			p.forget(ctx, fi.PayerID, ids)
+			p.fail(fi.PayerID, fi.Claims, err)
+			return fmt.Errorf("pipeline: journal: %w", err)
+		}
+		crash("journaled")
+		var err error
+		path, err = tf.Publish(ctx, rec.Name)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, os.ErrExist) && attempt < 100 {
+			continue
+		}
+		if path == "" {
+			// Not published: the record is void.
+			tf.Abort()
+			if p.cfg.Journal.Done(ctx, rec.ID) == nil {
+				p.unsettled--
+			}
+			p.forget(ctx, fi.PayerID, ids)
+			p.fail(fi.PayerID, fi.Claims, err)
+			return nil
+		}
+		// Linked but not made durable: the file is out there; the journal
+		// keeps the record for the next run to settle.
+		pubErr = fmt.Errorf("pipeline: publishing %s: %w", path, err)
+		break
+	}
+	// The file is in place: it is written, whatever happens next.
+	p.sum.Written += fi.Claims
+	p.sum.Files++
+	if p.cfg.Events.File != nil {
+		p.cfg.Events.File(File{Path: path, PayerID: fi.PayerID, Interchange: fmt.Sprintf("%09d", fi.Interchange), Sets: len(fi.Sets), Claims: fi.Claims, Info: fi})
+	}
+	if pubErr != nil {
+		return pubErr
+	}
+	if err := p.recordKeys(ctx, rec.Keys); err != nil {
+		return fmt.Errorf("pipeline: recording the claims of %s as sent (the next run will): %w", path, err)
+	}
+	crash("keys-recorded")
+	if err := p.cfg.Journal.Done(ctx, rec.ID); err != nil {
+		return fmt.Errorf("pipeline: journal: %w", err)
+	}
+	p.unsettled--
+	crash("done")
+	for _, id := range ids {
+		k := fi.PayerID + "\x00" + id
+		if key, ok := p.keys[k]; ok {
+			// The durable store answers for it now: keep memory flat.
+			p.run.Forget(ctx, key)
+			delete(p.keys, k)
+		}
+	}
+	return nil
+}
+
+// layeredSeen answers for claims written by earlier runs (durable) and
+// claims accepted earlier in this run (run); only the pipeline makes a
+// key durable, once its claim's file is published.
+type layeredSeen struct{ durable, run scrub.Seen }
+
+func (l layeredSeen) SeenBefore(ctx context.Context, key string) (bool, error) {
+	if ok, err := l.durable.SeenBefore(ctx, key); ok || err != nil {
+		return ok, err
+	}
+	return l.run.SeenBefore(ctx, key)
+}
+
+func (l layeredSeen) Remember(ctx context.Context, key string) error {
+	return l.run.Remember(ctx, key)
+}
+
+func (l layeredSeen) Forget(ctx context.Context, key string) error {
+	l.run.Forget(ctx, key)
+	return l.durable.Forget(ctx, key)
+}
