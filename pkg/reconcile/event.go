@@ -158,12 +158,23 @@ func (rec *Record) Has(id string) bool {
 	return slices.ContainsFunc(rec.Timeline, func(e Event) bool { return e.ID == id })
 }
 
+// isIngestState reports whether s is a state ingest gives a claim before
+// any response: a claim's record may start with one of them.
+func isIngestState(s claim.State) bool {
+	switch s {
+	case claim.Received, claim.ScrubRejected, claim.Queued, claim.Submitted:
+		return true
+	}
+	return false
+}
+
 // Apply decides what ev does to the record and applies it: Duplicate
 // when ev.ID is in the timeline; Recorded for an event without a state,
 // for the claim's own state again, and for a state earlier in the
 // lifecycle than the claim's (a late 999 or 277CA); Moved when
 // claim.State.CanMove allows it; otherwise Refused. A record without a
-// state is a submitted claim. Recorded and moved events join the timeline
+// state starts at the ingest state an event names (received, queued...),
+// else it is a submitted claim. Recorded and moved events join the timeline
 // (ev.Previous and ev.Effect set); a refused one changes nothing. It
 // returns the change and the event as stored.
 func (rec *Record) Apply(ev Event, now time.Time) (Change, Event) {
@@ -171,11 +182,16 @@ func (rec *Record) Apply(ev Event, now time.Time) (Change, Event) {
 		return Duplicate, ev
 	}
 	cur := rec.State
-	if cur == "" {
+	first := cur == "" && isIngestState(ev.State)
+	if cur == "" && !first {
+		// A response for a claim the store has not seen: it was sent.
 		cur = claim.Submitted
 	}
 	ev.Previous = cur
 	switch {
+	case first:
+		// The claim's first event, from ingest.
+		ev.Effect = Moved
 	case ev.State == "" || ev.State == cur:
 		ev.Effect = Recorded
 	case cur.CanMove(ev.State):

@@ -453,3 +453,24 @@ func TestStoreErrorStops(t *testing.T) {
 		}
 	}
 }
+
+// ApplyAll on a plain Store applies every item in order and stops at the
+// first error.
+func TestApplyAllFallsBackToApply(t *testing.T) {
+	st := NewMemoryStore()
+	ctx := context.Background()
+	mk := func(id string, state claim.State, n int) Item {
+		return Item{ClaimID: id, Event: Event{ID: fmt.Sprintf("%s-%d", id, n), ClaimID: id, PayerID: "P", State: state}}
+	}
+	res, err := ApplyAll(ctx, st, []Item{mk("A", claim.Received, 1), mk("A", claim.Queued, 2), mk("B", claim.Received, 1), mk("A", claim.Queued, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 4 || res[3].Change != Duplicate {
+		t.Fatalf("results %+v: want 4, the last a duplicate", res)
+	}
+	rec, _ := st.Get(ctx, "A")
+	if rec == nil || rec.State != claim.Queued {
+		t.Fatalf("claim A: %+v, want queued", rec)
+	}
+}
