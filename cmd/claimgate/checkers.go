@@ -32,8 +32,3 @@ func setCheckers() func(h x12.SetHeader) x12.SetChecker {
 		return nil
 	}
 }
-
-// setChecker is the validator for one set on its own, sharing nothing
-// with other sets (no duplicate-payment check across them); commands that
-// check whole files use setCheckers.
-func setChecker(h x12.SetHeader) x12.SetChecker { return setCheckers()(h) }

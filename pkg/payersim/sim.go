@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -672,5 +671,3 @@ func (s *Simulator) nextClaimNumber(p *PayerConfig, now time.Time) string {
 	s.claimSeq++
 	return fmt.Sprintf("%s%02d%03d%07d", p.ClaimNumberPrefix, now.Year()%100, now.YearDay(), s.claimSeq%10000000)
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

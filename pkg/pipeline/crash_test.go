@@ -338,7 +338,7 @@ func TestCrash837PInput(t *testing.T) {
 			if ws, ok := ps.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 				t.Fatalf("not killed: %v\n%s", ps, msg)
 			}
-			ps, msg = convertRun(t, names[0], out, state, "", "--claims-per-file", "4")
+			_, msg = convertRun(t, names[0], out, state, "", "--claims-per-file", "4")
 			claims, isa, _ := filesIn(t, out)
 			if len(claims) != n {
 				t.Errorf("%d claims in the files, want %d\n%s", len(claims), n, msg)

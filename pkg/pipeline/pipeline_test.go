@@ -274,7 +274,7 @@ func TestSubscriberLoopErrorRejectsOnlyItsClaims(t *testing.T) {
 	broken := bytes.Join(parts, nil)
 	// The claim of that subscriber is the next CLM.
 	clm := parts[5][bytes.Index(parts[5], []byte("CLM*"))+4:]
-	victim := string(clm[:bytes.IndexByte(clm, '*')])
+	victim := clm[:bytes.IndexByte(clm, '*')]
 	sum, ev2, err := runBatch(t, broken, t.TempDir(), t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +286,7 @@ func TestSubscriberLoopErrorRejectsOnlyItsClaims(t *testing.T) {
 		t.Fatalf("rejections %+v", ev2.rejected)
 	}
 	claims, _, _ := filesIn(t, filepath.Dir(ev2.files[0].Path))
-	if len(claims) != 11 || claims[victim] != 0 {
+	if len(claims) != 11 || claims[string(victim)] != 0 {
 		t.Fatalf("written claims %v", claims)
 	}
 }
