@@ -29,7 +29,7 @@ run: build
 	@./$(BIN) validate --summary $(SAMPLES); rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
 	@echo; echo "== 2. convert the sample PT charge batch to 837P (scrubbed; one claim is rejected on purpose)"
 	@rm -rf $(RUNDIR) && mkdir -p $(RUNDIR)
-	@./$(BIN) convert --to 837p testdata/batches/pt_batch.json -o $(RUNDIR) --config deploy/claimgate.example.json; rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
+	@./$(BIN) convert --to 837p testdata/batches/pt_batch.json -o $(RUNDIR) --state $(RUNDIR)/.state --config deploy/claimgate.example.json; rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
 	@echo; echo "== 3. validate the 837P files claimgate wrote"
 	@./$(BIN) validate --summary $(RUNDIR)/*.837
 
