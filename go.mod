@@ -2,4 +2,12 @@ module github.com/claimgate/claimgate
 
 go 1.26.8
 
-require github.com/moov-io/x12 v0.1.0
+require (
+	github.com/moov-io/x12 v0.1.0
+	golang.org/x/crypto v0.59.0
+)
+
+require (
+	github.com/stretchr/testify v1.11.1 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
