@@ -204,6 +204,9 @@ func (c *Client) op(ctx context.Context, cn *conn, f func() error) error {
 // guard runs f and closes cn when ctx ends or when no progress was made
 // for limit (progress, when not nil, is kicked by f's reads and writes).
 func (c *Client) guard(ctx context.Context, cn *conn, limit time.Duration, progress *atomic.Int64, f func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if progress == nil {
 		progress = new(atomic.Int64)
 	}
