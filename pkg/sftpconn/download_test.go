@@ -96,7 +96,7 @@ func TestFetchCrashPoints(t *testing.T) {
 				t.Fatal("crashed fetch reported no error")
 			}
 			assertOnlyFiles(t, e.in, "277CA.x12") // never deleted before the crash
-			c = e.client(t)                        // restart: ledger reopened
+			c = e.client(t)                       // restart: ledger reopened
 			res, err := c.Fetch(bg, col.handle)
 			if err != nil {
 				t.Fatalf("fetch after restart: %v\n%s", err, e.logText())
