@@ -90,6 +90,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		err = cmdConvert(args[1:], stdout, stderr)
 	case "parse":
 		err = cmdParse(args[1:], stdout, stderr)
+	case "sftp":
+		err = cmdSFTP(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "claimgate", version())
 	case "help", "-h", "--help":
