@@ -47,6 +47,14 @@ type SFTP struct {
 	// MaxTransfers caps the files in flight at once on the payer's one
 	// connection (default 8).
 	MaxTransfers int `json:"max_transfers,omitempty"`
+	// Sessions is the number of SFTP sessions (channels) on the one SSH
+	// connection, so one slow request does not hold up the other files
+	// (default 4).
+	Sessions int `json:"sessions,omitempty"`
+	// MaxPacket is the data bytes per read or write request: 0 (the
+	// default) picks 128 KiB for OpenSSH 8.6+ servers and 32768 (which
+	// every server accepts) otherwise.
+	MaxPacket int `json:"max_packet,omitempty"`
 	// ConnectTimeout bounds the TCP connect and SSH handshake (default
 	// 30s); OperationTimeout each remote operation such as a listing,
 	// rename or delete (default 60s); TransferTimeout how long a transfer
@@ -131,8 +139,11 @@ func (s *SFTP) Check() error {
 	default:
 		errs = append(errs, fmt.Errorf(`sftp after_download must be "delete" or "move", got %q`, s.AfterDownload))
 	}
-	if s.MaxTransfers < 0 || s.Attempts < 0 {
-		errs = append(errs, errors.New("sftp max_transfers and attempts must not be negative"))
+	if s.MaxTransfers < 0 || s.Attempts < 0 || s.Sessions < 0 {
+		errs = append(errs, errors.New("sftp max_transfers, sessions and attempts must not be negative"))
+	}
+	if s.MaxPacket != 0 && (s.MaxPacket < 4096 || s.MaxPacket > 261120) {
+		errs = append(errs, fmt.Errorf("sftp max_packet %d: use 0 (automatic) or 4096 to 261120 bytes", s.MaxPacket))
 	}
 	if _, err := s.Times(); err != nil {
 		errs = append(errs, fmt.Errorf("sftp %w", err))

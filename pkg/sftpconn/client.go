@@ -55,18 +55,29 @@ type Client struct {
 	cur *conn
 }
 
-// conn is one SSH connection and its SFTP session.
+// conn is one SSH connection and its SFTP sessions. Several sessions
+// (channels) share the connection because an SFTP server answers one
+// session's requests in order: an fsync or a slow open in one session
+// would hold up every other file in flight.
 type conn struct {
 	ssh         *ssh.Client
-	sftp        *sftp.Client
+	sessions    []*sftp.Client
+	next        atomic.Uint32
 	fsync       bool // fsync@openssh.com offered
 	posixRename bool // posix-rename@openssh.com offered
 	closed      atomic.Bool
 }
 
+// sftp returns the next session, round robin.
+func (cn *conn) sftp() *sftp.Client {
+	return cn.sessions[int(cn.next.Add(1))%len(cn.sessions)]
+}
+
 func (cn *conn) close() {
 	if cn.closed.CompareAndSwap(false, true) {
-		cn.sftp.Close()
+		for _, s := range cn.sessions {
+			s.Close()
+		}
 		cn.ssh.Close()
 	}
 }
@@ -177,21 +188,45 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		return nil, fmt.Errorf("payer %s: ssh handshake with %s: %w", c.p.ID, c.p.Addr, err)
 	}
 	client := ssh.NewClient(sc, chans, reqs)
-	sc2, err := sftp.NewClient(client,
-		sftp.UseConcurrentWrites(true),
-		sftp.UseConcurrentReads(true),
-		sftp.UseFstat(true),
-		sftp.MaxConcurrentRequestsPerFile(64),
-	)
-	if err != nil {
-		client.Close()
-		return nil, fmt.Errorf("payer %s: start sftp on %s: %w", c.p.ID, c.p.Addr, err)
+	cn := &conn{ssh: client}
+	packet := c.p.MaxPacket
+	for i := 0; i < c.p.Sessions; i++ {
+		pk := packet
+		if pk == 0 {
+			pk = 32768 // every server takes this much
+		}
+		s, err := sftp.NewClient(client,
+			sftp.UseConcurrentWrites(true),
+			sftp.UseConcurrentReads(true),
+			sftp.UseFstat(true),
+			sftp.MaxPacketUnchecked(pk),
+			sftp.MaxConcurrentRequestsPerFile(max(1, c.p.WindowBytes/pk)),
+		)
+		if err != nil && i > 0 {
+			break // the server limits sessions: use those it gave
+		}
+		if err != nil {
+			client.Close()
+			return nil, fmt.Errorf("payer %s: start sftp on %s: %w", c.p.ID, c.p.Addr, err)
+		}
+		if packet == 0 {
+			// Automatic: a server offering limits@openssh.com is OpenSSH
+			// 8.6 or later, whose sftp-server takes reads and writes of
+			// up to 261120 bytes; larger requests halve the round trips.
+			packet = 32768
+			if _, ok := s.HasExtension("limits@openssh.com"); ok {
+				packet = 128 << 10
+				s.Close()
+				i--
+				continue
+			}
+		}
+		cn.sessions = append(cn.sessions, s)
 	}
 	nc.SetDeadline(time.Time{})
-	cn := &conn{ssh: client, sftp: sc2}
-	_, cn.fsync = sc2.HasExtension("fsync@openssh.com")
-	_, cn.posixRename = sc2.HasExtension("posix-rename@openssh.com")
-	c.log.Debug("sftp connected", "fsync", cn.fsync, "posix_rename", cn.posixRename)
+	_, cn.fsync = cn.sessions[0].HasExtension("fsync@openssh.com")
+	_, cn.posixRename = cn.sessions[0].HasExtension("posix-rename@openssh.com")
+	c.log.Debug("sftp connected", "sessions", len(cn.sessions), "fsync", cn.fsync, "posix_rename", cn.posixRename)
 	return cn, nil
 }
 

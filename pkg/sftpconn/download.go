@@ -130,7 +130,7 @@ func (c *Client) stable(ctx context.Context, res *FetchResult) ([]fs.FileInfo, e
 		var ents []fs.FileInfo
 		err = c.op(ctx, cn, func() error {
 			var err error
-			ents, err = cn.sftp.ReadDirContext(ctx, c.p.InboundDir)
+			ents, err = cn.sftp().ReadDirContext(ctx, c.p.InboundDir)
 			return noPath(err)
 		})
 		c.drop(cn, err)
@@ -274,12 +274,12 @@ func (c *Client) download(ctx context.Context, fi fs.FileInfo) (d Delivery, err 
 	var n int64
 	var progress atomic.Int64
 	err = c.guard(ctx, cn, c.p.TransferTimeout, &progress, func() error {
-		f, err := cn.sftp.Open(path.Join(c.p.InboundDir, fi.Name()))
+		f, err := cn.sftp().Open(path.Join(c.p.InboundDir, fi.Name()))
 		if err != nil {
 			return noPath(err)
 		}
 		defer f.Close()
-		n, err = f.WriteTo(progressWriter{io.MultiWriter(tmp, h), &progress})
+		n, err = f.WriteTo(progressWriter{io.MultiWriter(&writeBehind{f: tmp}, h), &progress})
 		return noPath(err)
 	})
 	if err != nil {
@@ -315,20 +315,20 @@ func (c *Client) removeRemote(ctx context.Context, name, digest string) (err err
 	src := path.Join(c.p.InboundDir, name)
 	return c.op(ctx, cn, func() error {
 		if c.p.ArchiveDir == "" {
-			err := cn.sftp.Remove(src)
+			err := cn.sftp().Remove(src)
 			if errors.Is(err, os.ErrNotExist) {
 				return nil // removed by an earlier attempt whose answer was lost
 			}
 			return noPath(err)
 		}
 		dst := path.Join(c.p.ArchiveDir, name)
-		if _, err := cn.sftp.Lstat(dst); err == nil {
+		if _, err := cn.sftp().Lstat(dst); err == nil {
 			dst += "." + short(digest)
 		}
 		// Plain rename: OpenSSH refuses to replace an existing file.
-		err := cn.sftp.Rename(src, dst)
+		err := cn.sftp().Rename(src, dst)
 		if errors.Is(err, os.ErrNotExist) {
-			if _, serr := cn.sftp.Lstat(src); errors.Is(serr, os.ErrNotExist) {
+			if _, serr := cn.sftp().Lstat(src); errors.Is(serr, os.ErrNotExist) {
 				return nil
 			}
 		}

@@ -41,6 +41,14 @@ type Payer struct {
 	RetryMax         time.Duration // backoff cap (default 5m)
 	// Attempts bounds the tries per file in Send and Fetch (0: 5).
 	Attempts int
+	// Sessions is the number of SFTP sessions on the one SSH connection
+	// (default 4); MaxPacket the data bytes per read or write request
+	// (0: 128 KiB where the server offers limits@openssh.com, as OpenSSH
+	// 8.6+ does, else 32768, which every server must accept);
+	// WindowBytes the bytes in flight per file (default 2 MiB).
+	Sessions    int
+	MaxPacket   int
+	WindowBytes int
 }
 
 func (p *Payer) defaults() {
@@ -71,6 +79,15 @@ func (p *Payer) defaults() {
 	if p.PollInterval <= 0 {
 		p.PollInterval = 5 * time.Minute
 	}
+	if p.Sessions <= 0 {
+		p.Sessions = 4
+	}
+	if p.MaxPacket < 0 {
+		p.MaxPacket = 0
+	}
+	if p.WindowBytes <= 0 {
+		p.WindowBytes = 2 << 20
+	}
 	if p.Collect == "" {
 		p.Collect = "*"
 	}
@@ -97,7 +114,7 @@ func FromConfig(cp *config.Payer) (Payer, error) {
 		OutboundDir:    s.OutboundDir, InboundDir: s.InboundDir, Collect: s.Collect,
 		PollInterval: t.PollInterval, SettleTime: t.SettleTime, MaxTransfers: s.MaxTransfers,
 		ConnectTimeout: t.ConnectTimeout, OperationTimeout: t.OperationTimeout, TransferTimeout: t.TransferTimeout,
-		RetryMax: t.RetryMax, Attempts: s.Attempts,
+		RetryMax: t.RetryMax, Attempts: s.Attempts, Sessions: s.Sessions, MaxPacket: s.MaxPacket,
 	}
 	if s.AfterDownload == "move" {
 		p.ArchiveDir = s.ArchiveDir

@@ -149,7 +149,7 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 	}
 	var progress atomic.Int64
 	err = c.guard(ctx, cn, c.p.TransferTimeout, &progress, func() error {
-		f, err := cn.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+		f, err := cn.sftp().OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 		if err != nil {
 			return noPath(err)
 		}
@@ -187,9 +187,9 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 func (c *Client) rename(ctx context.Context, cn *conn, rec ledger.Record, tmp, final string) error {
 	err := c.op(ctx, cn, func() error {
 		if cn.posixRename {
-			return noPath(cn.sftp.PosixRename(tmp, final))
+			return noPath(cn.sftp().PosixRename(tmp, final))
 		}
-		return noPath(cn.sftp.Rename(tmp, final))
+		return noPath(cn.sftp().Rename(tmp, final))
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", errRenaming, err)
@@ -200,7 +200,7 @@ func (c *Client) rename(ctx context.Context, cn *conn, rec ledger.Record, tmp, f
 func (c *Client) statSize(ctx context.Context, cn *conn, p string) (int64, error) {
 	var size int64
 	err := c.op(ctx, cn, func() error {
-		st, err := cn.sftp.Stat(p)
+		st, err := cn.sftp().Stat(p)
 		if err != nil {
 			return noPath(err)
 		}
@@ -219,7 +219,7 @@ func (c *Client) cleanup(ctx context.Context, cn *conn, tmp string) {
 	if cn.closed.Load() {
 		return
 	}
-	c.op(ctx, cn, func() error { return cn.sftp.Remove(tmp) })
+	c.op(ctx, cn, func() error { return cn.sftp().Remove(tmp) })
 }
 
 // record puts a state in the ledger and calls the hook.
