@@ -42,9 +42,11 @@ type Client struct {
 	// Inbox is the local directory downloads are stored in, each under
 	// its SHA-256 (hex). Fetch needs it.
 	Inbox string
-	// Hook, when set, is called at named points ("renaming", "uploaded",
-	// "downloaded", "handed-on") after the ledger recorded that state; it
-	// exists so tests can crash the process exactly there.
+	// Hook, when set, is called at named points: after the ledger
+	// recorded a state ("uploading", "renaming", "uploaded",
+	// "downloaded", "handed-on", "remote-removed") and after Fetch chose
+	// the files to collect ("listed"). It exists so tests can crash the
+	// process, or change the remote folder, exactly there.
 	Hook func(stage string)
 
 	hostKeyCB ssh.HostKeyCallback

@@ -85,6 +85,9 @@ func (c *Client) Fetch(ctx context.Context, h Handler) (FetchResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("payer %s: list inbound folder: %w", c.p.ID, err)
 	}
+	if c.Hook != nil && len(files) > 0 {
+		c.Hook("listed")
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, fi := range files {

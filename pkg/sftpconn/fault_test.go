@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,7 +43,7 @@ func TestHostKeyChangedRefused(t *testing.T) {
 			t.Fatalf("error %q does not name %q", err, want)
 		}
 	}
-	if time.Since(start) > time.Second || strings.Contains(e.logText(), "retrying") {
+	if time.Since(start) > 5*time.Second || strings.Contains(e.logText(), "retrying") {
 		t.Fatalf("a refused host key was retried:\n%s", e.logText())
 	}
 	assertOnlyFiles(t, e.out)
@@ -94,8 +95,8 @@ func TestWrongUserKeyNotRetried(t *testing.T) {
 	if !errors.Is(err, ErrAuth) || !Permanent(err) || !strings.Contains(err.Error(), "payer PAYER1") {
 		t.Fatalf("err %v, want ErrAuth", err)
 	}
-	if time.Since(start) > time.Second {
-		t.Fatal("refused login was retried")
+	if time.Since(start) > 5*time.Second || strings.Contains(e.logText(), "retrying") {
+		t.Fatalf("refused login was retried:\n%s", e.logText())
 	}
 	// Poll stops the payer instead of trying forever.
 	done := make(chan error, 1)
@@ -154,16 +155,15 @@ func TestBrokenPayerDoesNotDelayAnother(t *testing.T) {
 	})
 	select {
 	case d := <-got:
-		if d > 3*time.Second {
-			t.Fatalf("payer B took %s", d)
-		}
-	case <-time.After(10 * time.Second):
+		// A's connect timeout is 30s: B was not waiting for it.
+		t.Logf("payer B served after %s", d)
+	case <-time.After(15 * time.Second):
 		t.Fatal("payer B was not served while payer A was broken")
 	}
 	// A meanwhile sends a file: B's upload is not held up either.
 	file, _ := randomFile(t, t.TempDir(), "B.837", 1000)
 	s := time.Now()
-	if _, err := cb.SendFile(bg, file); err != nil || time.Since(s) > 3*time.Second {
+	if _, err := cb.SendFile(bg, file); err != nil || time.Since(s) > 15*time.Second {
 		t.Fatalf("B upload: %v after %s", err, time.Since(s))
 	}
 }
@@ -238,4 +238,49 @@ func FuzzCheckName(f *testing.F) {
 			t.Fatalf("accepted %q", name)
 		}
 	})
+}
+
+// A file removed between the listing and the download is skipped
+// quietly; the others are collected.
+func TestFetchFileVanishes(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	_, keep := randomFile(t, e.in, "keep.x12", 1000)
+	randomFile(t, e.in, "gone.x12", 1000)
+	c.Hook = func(stage string) {
+		if stage == "listed" {
+			os.Remove(filepath.Join(e.in, "gone.x12"))
+		}
+	}
+	var col collector
+	res, err := c.Fetch(bg, col.handle)
+	if err != nil || res.Vanished != 1 || res.HandedOn != 1 || col.got[hexDigest(keep)] != 1 {
+		t.Fatalf("%+v %v %v", res, err, col.got)
+	}
+}
+
+// Permission denied (an immutable folder: even root cannot write) is
+// retried with backoff, then reported with the reason; nothing is left.
+func TestUploadPermissionDenied(t *testing.T) {
+	e := newEnv(t)
+	if out, err := exec.Command("chattr", "+i", e.out).CombinedOutput(); err != nil {
+		t.Skipf("chattr +i not possible here: %v %s", err, out)
+	}
+	defer exec.Command("chattr", "-i", e.out).Run()
+	e.payer.Attempts = 3
+	c := e.client(t)
+	file, _ := randomFile(t, t.TempDir(), "P.837", 1000)
+	_, err := c.SendFile(bg, file)
+	if !errors.Is(err, os.ErrPermission) || !strings.Contains(err.Error(), "gave up after 3 attempts") {
+		t.Fatalf("err %v", err)
+	}
+	if n := strings.Count(e.logText(), "retrying"); n != 2 {
+		t.Fatalf("%d retries logged, want 2:\n%s", n, e.logText())
+	}
+	exec.Command("chattr", "-i", e.out).Run()
+	// Fixed on the server: the next send goes through.
+	if _, err := c.SendFile(bg, file); err != nil {
+		t.Fatal(err)
+	}
+	assertOnlyFiles(t, e.out, "P.837")
 }
