@@ -159,6 +159,8 @@ Subsystem sftp internal-sftp
 	s.once = sync.Once{}
 	cmd := exec.Command(SSHD, "-D", "-e", "-f", conf)
 	cmd.Stderr = s.stderr
+	// If the test binary dies without cleaning up, sshd goes with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
