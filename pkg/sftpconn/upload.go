@@ -118,11 +118,11 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 	final := path.Join(c.p.OutboundDir, rec.Name)
 	tmp := path.Join(c.p.OutboundDir, tempName(rec.Name, rec.Digest))
 
-	finalSize, finalErr := c.statSize(ctx, cn, final)
-	if finalErr != nil && !answered(finalErr) {
-		return false, finalErr
-	}
 	if renaming {
+		finalSize, finalErr := c.statSize(ctx, cn, final)
+		if finalErr != nil && !answered(finalErr) {
+			return false, finalErr
+		}
 		// After a crash between the Renaming record and the Uploaded one,
 		// the server tells whether the rename happened.
 		tmpSize, tmpErr := c.statSize(ctx, cn, tmp)
@@ -138,13 +138,20 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 			// Renamed, and the payer already took the file away.
 			c.log.Info("sftp upload was renamed before a restart and has been collected by the payer", "sha256", short(rec.Digest))
 			return true, c.record(ctx, rec, ledger.Uploaded)
+		case finalErr == nil:
+			return false, permanent(ErrExists)
 		}
 		// Anything else: send again under the temporary name.
 	}
-	if finalErr == nil {
-		return false, permanent(ErrExists)
-	}
+	// The final name must be free (the rename would replace a file):
+	// asked on another session while the bytes travel.
+	finalCheck := make(chan error, 1)
+	go func() {
+		_, err := c.statSize(ctx, cn, final)
+		finalCheck <- err
+	}()
 	if err := c.record(ctx, rec, ledger.Uploading); err != nil {
+		<-finalCheck
 		return false, err
 	}
 	var progress atomic.Int64
@@ -166,6 +173,12 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 		}
 		return noPath(err)
 	})
+	ferr := <-finalCheck
+	if err == nil && ferr == nil {
+		err = permanent(ErrExists)
+	} else if err == nil && !answered(ferr) {
+		err = ferr
+	}
 	if err != nil {
 		c.cleanup(ctx, cn, tmp)
 		return false, err
