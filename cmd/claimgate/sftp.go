@@ -163,10 +163,7 @@ func sftpContext() (context.Context, context.CancelFunc) {
 }
 
 // fatalConn reports errors that end the whole run: no file can succeed.
-func fatalConn(err error) bool {
-	var he *sftpconn.HostKeyError
-	return errors.As(err, &he) || errors.Is(err, sftpconn.ErrAuth)
-}
+func fatalConn(err error) bool { return sftpconn.Refused(err) }
 
 func cmdSFTPSend(args []string, stdout, stderr io.Writer) error {
 	c := &sftpSendCmd

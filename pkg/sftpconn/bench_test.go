@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +31,7 @@ type benchEnv struct {
 	names    []string
 	total    int64
 	batchDir string
+	cpu      time.Duration // OpenSSH client CPU time
 }
 
 func newBenchEnv(b *testing.B, n, size int) *benchEnv {
@@ -60,9 +62,24 @@ func (e *benchEnv) openssh(b *testing.B, batch string, extra ...string) {
 	args := append([]string{"-q", "-b", bf, "-i", e.srv.UserKeyFile, "-o", "UserKnownHostsFile=" + e.srv.KnownHostsFile,
 		"-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-P", fmt.Sprint(e.srv.Port)}, extra...)
 	args = append(args, "root@127.0.0.1")
-	if out, err := exec.Command("sftp", args...).CombinedOutput(); err != nil {
+	cmd := exec.Command("sftp", args...)
+	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("sftp: %v\n%s", err, out)
 	}
+	e.cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// selfCPU is this process's user+system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the client's CPU time per operation: less disturbed
+// by other load on the machine than the wall-clock figures.
+func reportCPU(b *testing.B, d time.Duration) {
+	b.ReportMetric(float64(d.Milliseconds())/float64(b.N), "client-cpu-ms/op")
 }
 
 func (e *benchEnv) clearRemote(b *testing.B) {
@@ -88,6 +105,7 @@ func benchUpload(b *testing.B, n, size int) {
 	e := newBenchEnv(b, n, size)
 	b.Run("claimgate", func(b *testing.B) {
 		b.SetBytes(e.total)
+		var cpu time.Duration
 		for b.Loop() {
 			b.StopTimer()
 			e.clearRemote(b)
@@ -96,6 +114,7 @@ func benchUpload(b *testing.B, n, size int) {
 				b.Fatal(err)
 			}
 			b.StartTimer()
+			t0 := selfCPU()
 			c, err := New(e.payer(e.remote), led, nil)
 			if err != nil {
 				b.Fatal(err)
@@ -114,9 +133,11 @@ func benchUpload(b *testing.B, n, size int) {
 			}
 			c.Close()
 			b.StopTimer()
+			cpu += selfCPU() - t0
 			led.Close()
 			b.StartTimer()
 		}
+		reportCPU(b, cpu)
 	})
 	for _, v := range []struct{ name, flag string }{{"openssh", ""}, {"openssh-fsync", "-f"}} {
 		b.Run(v.name, func(b *testing.B) {
@@ -125,12 +146,14 @@ func benchUpload(b *testing.B, n, size int) {
 			if v.flag != "" {
 				batch = fmt.Sprintf("put -f %s %s\n", filepath.Join(e.src, "*"), e.remote+"/")
 			}
+			e.cpu = 0
 			for b.Loop() {
 				b.StopTimer()
 				e.clearRemote(b)
 				b.StartTimer()
 				e.openssh(b, batch)
 			}
+			reportCPU(b, e.cpu)
 		})
 	}
 }
@@ -139,6 +162,7 @@ func benchDownload(b *testing.B, n, size int) {
 	e := newBenchEnv(b, n, size)
 	b.Run("claimgate", func(b *testing.B) {
 		b.SetBytes(e.total)
+		var cpu time.Duration
 		for b.Loop() {
 			b.StopTimer()
 			e.fillRemote(b)
@@ -148,6 +172,7 @@ func benchDownload(b *testing.B, n, size int) {
 				b.Fatal(err)
 			}
 			b.StartTimer()
+			t0 := selfCPU()
 			c, err := New(e.payer(e.remote), led, nil)
 			if err != nil {
 				b.Fatal(err)
@@ -159,12 +184,15 @@ func benchDownload(b *testing.B, n, size int) {
 			}
 			c.Close()
 			b.StopTimer()
+			cpu += selfCPU() - t0
 			led.Close()
 			b.StartTimer()
 		}
+		reportCPU(b, cpu)
 	})
 	b.Run("openssh", func(b *testing.B) {
 		b.SetBytes(e.total)
+		e.cpu = 0
 		for b.Loop() {
 			b.StopTimer()
 			e.fillRemote(b)
@@ -172,6 +200,7 @@ func benchDownload(b *testing.B, n, size int) {
 			b.StartTimer()
 			e.openssh(b, fmt.Sprintf("get %s %s\n", e.remote+"/*", dst+"/"))
 		}
+		reportCPU(b, e.cpu)
 	})
 }
 

@@ -311,6 +311,13 @@ func Permanent(err error) bool {
 	return errors.As(err, &he) || errors.Is(err, ErrAuth) || errors.As(err, &pe) || errors.Is(err, context.Canceled)
 }
 
+// Refused reports whether the server refused us (host key or login):
+// nothing for this payer can succeed until the configuration changes.
+func Refused(err error) bool {
+	var he *HostKeyError
+	return errors.As(err, &he) || errors.Is(err, ErrAuth)
+}
+
 // permanentError wraps a per-file problem that no retry fixes.
 type permanentError struct{ err error }
 

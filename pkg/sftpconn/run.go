@@ -19,7 +19,7 @@ func (c *Client) Poll(ctx context.Context, h Handler) error {
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case err != nil && Permanent(err):
+		case err != nil && Refused(err):
 			c.log.Error("sftp payer stopped: this cannot succeed without a configuration change", "err", err)
 			return err
 		case err != nil:
