@@ -119,13 +119,21 @@ func benchUpload(b *testing.B, n, size int) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			// As claimgate sftp send does: max_transfers workers.
+			next := make(chan string)
 			errs := make(chan error, len(e.names))
-			for _, name := range e.names {
+			for range c.Payer().MaxTransfers {
 				go func() {
-					_, err := c.SendFile(context.Background(), filepath.Join(e.src, name))
-					errs <- err
+					for name := range next {
+						_, err := c.SendFile(context.Background(), filepath.Join(e.src, name))
+						errs <- err
+					}
 				}()
 			}
+			for _, name := range e.names {
+				next <- name
+			}
+			close(next)
 			for range e.names {
 				if err := <-errs; err != nil {
 					b.Fatal(err)

@@ -65,6 +65,7 @@ type conn struct {
 	ssh         *ssh.Client
 	sessions    []*sftp.Client
 	next        atomic.Uint32
+	packet      int  // data bytes per read or write request
 	fsync       bool // fsync@openssh.com offered
 	posixRename bool // posix-rename@openssh.com offered
 	closed      atomic.Bool
@@ -226,6 +227,7 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		cn.sessions = append(cn.sessions, s)
 	}
 	nc.SetDeadline(time.Time{})
+	cn.packet = packet
 	_, cn.fsync = cn.sessions[0].HasExtension("fsync@openssh.com")
 	_, cn.posixRename = cn.sessions[0].HasExtension("posix-rename@openssh.com")
 	c.log.Debug("sftp connected", "sessions", len(cn.sessions), "fsync", cn.fsync, "posix_rename", cn.posixRename)

@@ -282,7 +282,22 @@ func (c *Client) download(ctx context.Context, fi fs.FileInfo) (d Delivery, err 
 			return noPath(err)
 		}
 		defer f.Close()
-		n, err = f.WriteTo(progressWriter{io.MultiWriter(&writeBehind{f: tmp}, h), &progress})
+		w := progressWriter{io.MultiWriter(&writeBehind{f: tmp}, h), &progress}
+		if fi.Size() < int64(cn.packet) {
+			// Small file: one read (and one that finds the end) instead of
+			// WriteTo's fstat and read workers.
+			buf := make([]byte, fi.Size()+1)
+			m, err := io.ReadFull(f, buf)
+			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+				return noPath(err)
+			}
+			if _, err := w.Write(buf[:m]); err != nil {
+				return permanent(fmt.Errorf("inbox: %w", noPath(err)))
+			}
+			n = int64(m)
+			return nil
+		}
+		n, err = f.WriteTo(w)
 		return noPath(err)
 	})
 	if err != nil {

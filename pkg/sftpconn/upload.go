@@ -160,8 +160,22 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 		if err != nil {
 			return noPath(err)
 		}
-		r := progressReader{io.NewSectionReader(content, 0, rec.Size), &progress}
-		n, err := f.ReadFromWithConcurrency(r, 0)
+		var n int64
+		if rec.Size <= int64(cn.packet) {
+			// One write request: no worker goroutines, no packet buffer.
+			buf := make([]byte, rec.Size)
+			if _, err := content.ReadAt(buf, 0); err != nil && !(errors.Is(err, io.EOF) && rec.Size == 0) {
+				f.Close()
+				return permanent(fmt.Errorf("read: %w", noPath(err)))
+			}
+			var w int
+			w, err = f.Write(buf)
+			n = int64(w)
+		} else {
+			r := progressReader{io.NewSectionReader(content, 0, rec.Size), &progress}
+			chunks := int((rec.Size + int64(cn.packet) - 1) / int64(cn.packet))
+			n, err = f.ReadFromWithConcurrency(r, chunks) // capped by the window
+		}
 		if err == nil && n != rec.Size {
 			err = errSizeMismatch
 		}
