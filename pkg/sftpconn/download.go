@@ -265,14 +265,11 @@ func (c *Client) download(ctx context.Context, fi fs.FileInfo) (d Delivery, err 
 		return d, err
 	}
 	defer func() { c.drop(cn, err) }()
-	tmp, err := os.CreateTemp(c.Inbox, ".part-*")
+	tmp, publish, done, err := inboxFile(c.Inbox)
 	if err != nil {
 		return d, permanent(fmt.Errorf("inbox: %w", noPath(err)))
 	}
-	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}()
+	defer done()
 	h := sha256.New()
 	var n int64
 	var progress atomic.Int64
@@ -312,7 +309,7 @@ func (c *Client) download(ctx context.Context, fi fs.FileInfo) (d Delivery, err 
 	digest := hex.EncodeToString(h.Sum(nil))
 	dst := filepath.Join(c.Inbox, digest)
 	// Content-addressed: an existing file of that name has these bytes.
-	if err := os.Link(tmp.Name(), dst); err != nil && !errors.Is(err, os.ErrExist) {
+	if err := publish(dst); err != nil && !errors.Is(err, os.ErrExist) {
 		return d, permanent(fmt.Errorf("inbox: %w", noPath(err)))
 	}
 	if err := syncDir(c.Inbox); err != nil {
@@ -352,6 +349,16 @@ func (c *Client) removeRemote(ctx context.Context, name, digest string) (err err
 		}
 		return noPath(err)
 	})
+}
+
+// namedInboxFile is a temporary file with a name, which done closes and
+// removes; publish hard-links it to its final name.
+func namedInboxFile(dir string) (f *os.File, publish func(dst string) error, done func(), err error) {
+	f, err = os.CreateTemp(dir, ".part-*")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return f, func(dst string) error { return os.Link(f.Name(), dst) }, func() { f.Close(); os.Remove(f.Name()) }, nil
 }
 
 func syncDir(dir string) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -59,6 +60,10 @@ func TestFetchHandsOnOnce(t *testing.T) {
 			t.Fatalf("inbox copy: %v", err)
 		}
 	}
+	// Nothing but the content-addressed copies: no temporary files left.
+	names := []string{hexDigest(a), hexDigest(b)}
+	sort.Strings(names)
+	assertOnlyFiles(t, e.inbox, names...)
 	// The same content again under another name: removed, not handed on.
 	os.WriteFile(filepath.Join(e.in, "999-A-again.x12"), a, 0o644)
 	res, err = c.Fetch(bg, col.handle)

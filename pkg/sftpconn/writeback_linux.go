@@ -2,6 +2,8 @@ package sftpconn
 
 import (
 	"os"
+	"path/filepath"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,4 +28,24 @@ func (w *writeBehind) Write(b []byte) (int, error) {
 		w.flushed = w.off
 	}
 	return n, err
+}
+
+// inboxFile opens a file for a download in dir: an unnamed one
+// (O_TMPFILE) where the file system supports it, so a crash leaves no
+// temporary name behind and no name is created and removed per file;
+// otherwise a named temporary file. publish links it to dst, failing with
+// os.ErrExist rather than replace; done closes (and removes) it.
+func inboxFile(dir string) (f *os.File, publish func(dst string) error, done func(), err error) {
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return namedInboxFile(dir)
+	}
+	f = os.NewFile(uintptr(fd), filepath.Join(dir, "(download)"))
+	return f, func(dst string) error {
+		err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, dst, unix.AT_SYMLINK_FOLLOW)
+		if err != nil {
+			return &os.LinkError{Op: "link", Old: f.Name(), New: dst, Err: err}
+		}
+		return nil
+	}, func() { f.Close() }, nil
 }

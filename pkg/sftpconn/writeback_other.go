@@ -8,3 +8,8 @@ import "os"
 type writeBehind struct{ f *os.File }
 
 func (w *writeBehind) Write(b []byte) (int, error) { return w.f.Write(b) }
+
+// inboxFile opens a named temporary file for a download in dir.
+func inboxFile(dir string) (*os.File, func(dst string) error, func(), error) {
+	return namedInboxFile(dir)
+}

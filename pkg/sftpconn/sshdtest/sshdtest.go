@@ -160,7 +160,7 @@ Subsystem sftp internal-sftp
 	cmd := exec.Command(SSHD, "-D", "-e", "-f", conf)
 	cmd.Stderr = s.stderr
 	// If the test binary dies without cleaning up, sshd goes with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		return err
 	}
