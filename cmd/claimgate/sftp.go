@@ -126,6 +126,12 @@ func sftpSetup(f *sftpFlags, stderr io.Writer) (*sftpconn.Client, *ledger.Dir, s
 	if err != nil {
 		return nil, nil, "", &exitError{code: 2, err: err}
 	}
+	// Take the payer's journal (and its lock) now: a second run for the
+	// same payer stops here with a clear error.
+	if _, err := led.Pending(context.Background(), p.ID); err != nil {
+		led.Close()
+		return nil, nil, "", &exitError{code: 2, err: err}
+	}
 	level := slog.LevelWarn
 	if *f.verbose {
 		level = slog.LevelInfo

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/claimgate/claimgate/pkg/config"
+	"github.com/claimgate/claimgate/pkg/ledger"
 	"github.com/claimgate/claimgate/pkg/sftpconn/sshdtest"
 )
 
@@ -109,6 +111,17 @@ func TestSFTPSendAndFetch(t *testing.T) {
 	}
 	if code, _, _ := runCLI("sftp", "fetch", "--payer", "MCR01"); code != 2 {
 		t.Fatalf("no -o: exit %d", code)
+	}
+	// A second run for the same payer while one holds the ledger.
+	led, err := ledger.OpenDir(filepath.Join(e.state, "sftp-ledger"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	led.Pending(context.Background(), "MCR01")
+	code, _, errs = runCLI(e.args("send", a)...)
+	led.Close()
+	if code != 2 || !strings.Contains(errs, "in use by another claimgate process") {
+		t.Fatalf("locked ledger: exit %d %s", code, errs)
 	}
 	if code, _, errs := runCLI("sftp", "send", "--payer", "NOPE", "--config", e.cfg, "--state", e.state, a); code != 2 || !strings.Contains(errs, `no payer "NOPE"`) {
 		t.Fatalf("unknown payer: exit %d %s", code, errs)
