@@ -52,7 +52,7 @@ func (e *benchEnv) payer(remote string) Payer {
 	return Payer{ID: "BENCH", Addr: e.srv.Addr, User: "root",
 		Auth:     []ssh.AuthMethod{ssh.PublicKeys(e.srv.UserSigner)},
 		HostKeys: []ssh.PublicKey{e.srv.HostKey}, OutboundDir: remote, InboundDir: remote,
-		MaxTransfers: benchInt("XMT", 32), Sessions: benchInt("XSESS", 8), MaxPacket: benchInt("XPKT", 0), Attempts: 1}
+		MaxTransfers: benchInt("XMT", 32), Sessions: benchInt("XSESS", 8), MaxPacket: benchInt("XPKT", 0), WindowBytes: benchInt("XWIN", 0), Attempts: 1}
 }
 
 // openssh runs OpenSSH's sftp client on a batch file.

@@ -49,6 +49,8 @@ type Client struct {
 	// process, or change the remote folder, exactly there.
 	Hook func(stage string)
 
+	inboxSync dirSyncer
+
 	hostKeyCB ssh.HostKeyCallback
 	algos     []string
 	sem       chan struct{}

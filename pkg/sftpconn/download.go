@@ -312,7 +312,7 @@ func (c *Client) download(ctx context.Context, fi fs.FileInfo) (d Delivery, err 
 	if err := publish(dst); err != nil && !errors.Is(err, os.ErrExist) {
 		return d, permanent(fmt.Errorf("inbox: %w", noPath(err)))
 	}
-	if err := syncDir(c.Inbox); err != nil {
+	if err := c.inboxSync.sync(c.Inbox); err != nil {
 		return d, permanent(err)
 	}
 	return Delivery{Payer: c.p.ID, Digest: digest, Path: dst, RemoteName: fi.Name(), Size: n}, nil
@@ -359,6 +359,30 @@ func namedInboxFile(dir string) (f *os.File, publish func(dst string) error, don
 		return nil, nil, nil, err
 	}
 	return f, func(dst string) error { return os.Link(f.Name(), dst) }, func() { f.Close(); os.Remove(f.Name()) }, nil
+}
+
+// dirSyncer fsyncs a directory for many goroutines at once: each caller
+// returns once an fsync that started after its call has finished, so the
+// links of concurrent downloads share one fsync (group commit).
+type dirSyncer struct {
+	mu      sync.Mutex // one fsync at a time
+	calls   atomic.Int64
+	covered int64 // calls made before the last finished fsync started
+}
+
+func (d *dirSyncer) sync(dir string) error {
+	me := d.calls.Add(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.covered >= me {
+		return nil
+	}
+	upto := d.calls.Load()
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	d.covered = upto
+	return nil
 }
 
 func syncDir(dir string) error {
