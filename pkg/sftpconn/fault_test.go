@@ -1,6 +1,7 @@
 package sftpconn
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -283,4 +284,32 @@ func TestUploadPermissionDenied(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertOnlyFiles(t, e.out, "P.837")
+}
+
+// The payer's disk is full (a 1 MiB tmpfs): the upload fails with the
+// server's reason after its attempts, no partial or temporary file is
+// left, and a file that fits still goes through.
+func TestUploadDiskFull(t *testing.T) {
+	e := newEnv(t)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", e.out).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", e.out).Run() })
+	e.payer.Attempts = 2
+	c := e.client(t)
+	big, _ := randomFile(t, t.TempDir(), "BIG.837", 3<<20)
+	_, err := c.SendFile(bg, big)
+	if err == nil || !strings.Contains(err.Error(), "gave up after 2 attempts") {
+		t.Fatalf("err %v", err)
+	}
+	t.Logf("disk full: %v", err)
+	assertOnlyFiles(t, e.out)
+	small, want := randomFile(t, t.TempDir(), "SMALL.837", 100<<10)
+	if _, err := c.SendFile(bg, small); err != nil {
+		t.Fatal(err)
+	}
+	assertOnlyFiles(t, e.out, "SMALL.837")
+	if got, _ := os.ReadFile(filepath.Join(e.out, "SMALL.837")); !bytes.Equal(got, want) {
+		t.Fatal("content differs")
+	}
 }
