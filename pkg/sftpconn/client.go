@@ -373,8 +373,14 @@ func short(digest string) string {
 }
 
 // noPath strips file names from errors of os and sftp calls, so an error
-// can be logged without leaking a name.
+// can be logged without leaking a name: os path errors lose the path, and
+// an SFTP status keeps its code but not the server's message, which some
+// servers fill with the path.
 func noPath(err error) error {
+	var se *sftp.StatusError
+	if errors.As(err, &se) {
+		return &serverStatus{se}
+	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
@@ -385,3 +391,18 @@ func noPath(err error) error {
 	}
 	return err
 }
+
+// serverStatus is an SFTP status answer without the server's text.
+type serverStatus struct{ se *sftp.StatusError }
+
+func (e *serverStatus) Error() string {
+	names := map[uint32]string{1: "SSH_FX_EOF", 2: "SSH_FX_NO_SUCH_FILE", 3: "SSH_FX_PERMISSION_DENIED",
+		4: "SSH_FX_FAILURE", 5: "SSH_FX_BAD_MESSAGE", 6: "SSH_FX_NO_CONNECTION", 7: "SSH_FX_CONNECTION_LOST",
+		8: "SSH_FX_OP_UNSUPPORTED"}
+	if n, ok := names[e.se.Code]; ok {
+		return "sftp server answered " + n
+	}
+	return fmt.Sprintf("sftp server answered status %d", e.se.Code)
+}
+
+func (e *serverStatus) Unwrap() error { return e.se }
