@@ -77,6 +77,20 @@ func (d *Dir) Put(_ context.Context, r Record) error {
 	return j.put(r)
 }
 
+// Note implements Ledger: the line is appended (visible to Get at once,
+// and to other processes after a crash of this one) but not fsynced.
+func (d *Dir) Note(_ context.Context, r Record) error {
+	if r.Time.IsZero() {
+		r.Time = time.Now().UTC()
+	}
+	j, err := d.journal(r.Payer)
+	if err != nil {
+		return err
+	}
+	_, err = j.append(r, true)
+	return err
+}
+
 // Pending implements Ledger.
 func (d *Dir) Pending(_ context.Context, payer string) ([]Record, error) {
 	j, err := d.journal(payer)
@@ -226,29 +240,10 @@ func (j *journal) apply(r Record) bool {
 }
 
 func (j *journal) put(r Record) error {
-	line, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
+	seq, err := j.append(r, false)
+	if err != nil || seq == 0 {
+		return err
 	}
-	line = append(line, '\n')
-	j.mu.Lock()
-	if j.err != nil {
-		j.mu.Unlock()
-		return j.err
-	}
-	k := r.Key()
-	if old, ok := j.recs[k]; ok && old.State.rank() >= r.State.rank() {
-		j.mu.Unlock()
-		return nil
-	}
-	if _, err := j.f.Write(line); err != nil {
-		j.err = fmt.Errorf("ledger: append to %s: %w", j.path, err)
-		j.mu.Unlock()
-		return j.err
-	}
-	j.written++
-	seq := j.written
-	j.mu.Unlock()
 	if err := j.syncTo(seq); err != nil {
 		return err
 	}
@@ -257,6 +252,33 @@ func (j *journal) put(r Record) error {
 	j.apply(r)
 	j.mu.Unlock()
 	return nil
+}
+
+// append writes r's line (applying it at once when visible) and returns
+// its sequence number, 0 when r would not move its record forward.
+func (j *journal) append(r Record, visible bool) (int64, error) {
+	line, err := json.Marshal(r)
+	if err != nil {
+		return 0, fmt.Errorf("ledger: %w", err)
+	}
+	line = append(line, '\n')
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return 0, j.err
+	}
+	if old, ok := j.recs[r.Key()]; ok && old.State.rank() >= r.State.rank() {
+		return 0, nil
+	}
+	if _, err := j.f.Write(line); err != nil {
+		j.err = fmt.Errorf("ledger: append to %s: %w", j.path, err)
+		return 0, j.err
+	}
+	j.written++
+	if visible {
+		j.apply(r)
+	}
+	return j.written, nil
 }
 
 // syncTo returns once append seq is durable. Goroutines that queue behind

@@ -134,3 +134,32 @@ func splitLines(b []byte) [][]byte {
 	}
 	return out
 }
+
+func TestDirNote(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := OpenDir(dir)
+	r := Record{Payer: "P", Dir: In, Name: "x", Digest: "d1", State: Downloaded}
+	if err := d.Note(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, _ := d.Get(ctx, r); !ok || got.State != Downloaded {
+		t.Fatal("noted record not visible")
+	}
+	// A later Put moves it on; both lines are in the journal.
+	r.State = HandedOn
+	if err := d.Put(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	r.State = RemoteRemoved
+	d.Note(ctx, r)
+	d.Close()
+	d, _ = OpenDir(dir)
+	defer d.Close()
+	if got, _, _ := d.Get(ctx, r); got.State != RemoteRemoved {
+		t.Fatalf("after reopen: %s", got.State)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "P.journal"))
+	if n := len(splitLines(b)); n != 3 {
+		t.Fatalf("%d lines, want 3", n)
+	}
+}

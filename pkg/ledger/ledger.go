@@ -85,9 +85,14 @@ type Ledger interface {
 	// Get returns the record with r's key (payer, direction, digest and,
 	// outbound, name), and whether there is one.
 	Get(ctx context.Context, r Record) (Record, bool, error)
-	// Put stores r; it returns only once r is durable. A state that would
-	// move a record backwards is ignored.
+	// Put stores r; it returns only once r (and every record noted
+	// before it) is durable. A state that would move a record backwards
+	// is ignored.
 	Put(ctx context.Context, r Record) error
+	// Note stores r like Put without waiting for it to be durable: a
+	// crash may lose it until a later Put returns. For states whose loss
+	// the next run recovers from (see pkg/sftpconn).
+	Note(ctx context.Context, r Record) error
 	// Pending returns the payer's inbound records that were downloaded but
 	// not yet handed on.
 	Pending(ctx context.Context, payer string) ([]Record, error)

@@ -249,10 +249,23 @@ func (c *Client) cleanup(ctx context.Context, cn *conn, tmp string) {
 	c.op(ctx, cn, func() error { return cn.sftp().Remove(tmp) })
 }
 
+// durable reports the states that must be on disk before the next step:
+// the rename waits for Renaming, the remote delete for HandedOn. Every
+// other state is noted without waiting for an fsync, because a run after
+// a crash that lost it recovers: Uploading decides nothing; a lost
+// Uploaded leaves Renaming, whose recovery asks the server; a lost
+// Downloaded means the remote file (removed only after HandedOn) is
+// downloaded again; a lost RemoteRemoved leaves nothing to remove.
+func durable(s ledger.State) bool { return s == ledger.Renaming || s == ledger.HandedOn }
+
 // record puts a state in the ledger and calls the hook.
 func (c *Client) record(ctx context.Context, rec ledger.Record, s ledger.State) error {
 	rec.State = s
-	if err := c.ledger.Put(ctx, rec); err != nil {
+	put := c.ledger.Note
+	if durable(s) {
+		put = c.ledger.Put
+	}
+	if err := put(ctx, rec); err != nil {
 		return permanent(err)
 	}
 	if c.Hook != nil {
