@@ -1,13 +1,17 @@
 // Command claimgate is the claimgate X12 claims gateway: it validates,
-// converts and parses X12 files, and (in later releases) runs the whole
-// gateway.
+// converts and parses X12 files, exchanges them with payers over SFTP,
+// simulates a payer, and (in later releases) runs the whole gateway.
 //
 // Usage:
 //
-//	claimgate validate [--json] [--summary] FILE...
-//	claimgate convert --to 837p BATCH -o DIR [--config FILE] [--json]
-//	claimgate parse FILE --json | --csv
+//	claimgate validate [flags] FILE...
+//	claimgate convert [flags] --to 837p BATCH -o DIR
+//	claimgate parse [flags] FILE (--json | --csv)
+//	claimgate sftp send|fetch --payer ID [flags] ...
+//	claimgate payer-sim [flags]
 //	claimgate version
+//
+// Every subcommand answers --help.
 package main
 
 import (
@@ -39,15 +43,19 @@ func usageErr(format string, args ...any) error {
 const usage = `claimgate: an X12 EDI claims gateway for physical-therapy billing
 
 Usage:
-  claimgate validate [--json] [--summary] FILE...   check X12 files (envelopes and transaction rules)
-  claimgate convert --to 837p BATCH -o DIR          decode, scrub and write 837P files per payer
-        [--config FILE] [--json]                    (BATCH: JSON or CSV charge batch, or a PM system's 837P)
-  claimgate parse FILE --json | --csv               print a 999, 277CA or 835 as JSON (835 also as
+  claimgate validate [flags] FILE...                check X12 files (envelopes and transaction rules)
+  claimgate convert [flags] --to 837p BATCH -o DIR  decode, scrub and write 837P files per payer
+                                                    (BATCH: JSON or CSV charge batch, or a PM system's 837P)
+  claimgate parse [flags] FILE (--json | --csv)     print a 999, 277CA or 835 as JSON (835 also as
                                                     posting CSV, one row per service line)
+  claimgate sftp send --payer ID FILE...            upload 837P files to a payer's SFTP drop folder, once
+  claimgate sftp fetch --payer ID -o DIR            collect a payer's responses, each handed on once
+  claimgate payer-sim [flags]                       run a simulated payer (SFTP server answering 837P
+                                                    files with 999, 277CA and 835)
   claimgate version                                 print the version
 
-Exit status of validate: 0 no file has an error (warnings allowed), 1 some file has an error,
-2 usage or I/O error.
+Every subcommand answers --help with its flags and exit statuses. Exit status: 0 success,
+1 the input has errors or some claims or files were not processed, 2 usage or I/O error.
 `
 
 func main() {
