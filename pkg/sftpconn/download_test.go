@@ -38,13 +38,12 @@ func (c *collector) handle(_ context.Context, d Delivery) error {
 
 func TestFetchHandsOnOnce(t *testing.T) {
 	e := newEnv(t)
-	c := e.client(t)
 	_, a := randomFile(t, e.in, "999-A.x12", 5000)
 	_, b := randomFile(t, e.in, "835-B.x12", 300<<10)
 	randomFile(t, e.in, "notes.txt", 10)
 	os.WriteFile(filepath.Join(e.in, "..\x1b[2J"), []byte("x"), 0o644) // hostile name
 	e.payer.Collect = "*.x12"
-	c = e.client(t)
+	c := e.client(t)
 	var col collector
 	res, err := c.Fetch(bg, col.handle)
 	if err != nil {
