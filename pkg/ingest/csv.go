@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
+	"unsafe"
 
 	"github.com/claimgate/claimgate/pkg/claim"
 )
@@ -362,7 +362,10 @@ func (b *csvBatch) row(rec []string, row int) error {
 	if p.c == nil {
 		p.c = new(claim.Claim)
 		p.first = make([]string, len(b.claimCols))
-		cv := reflect.ValueOf(p.c).Elem()
+		// Most claims have a few lines: one allocation for them.
+		p.c.Lines = make([]claim.Line, 0, 4)
+		p.rows = make([]int, 0, 4)
+		cv := unsafe.Pointer(p.c)
 		for k, i := range b.claimCols {
 			v := strings.TrimSpace(rec[i])
 			p.first[k] = v
@@ -382,7 +385,7 @@ func (b *csvBatch) row(rec []string, row int) error {
 	n := len(p.c.Lines)
 	p.c.Lines = append(p.c.Lines, claim.Line{})
 	p.rows = append(p.rows, row)
-	lv := reflect.ValueOf(&p.c.Lines[n]).Elem()
+	lv := unsafe.Pointer(&p.c.Lines[n])
 	for _, i := range b.lineCols {
 		v := strings.TrimSpace(rec[i])
 		if v == "" {
