@@ -173,10 +173,16 @@ func WriteFile(ctx context.Context, w *x12.Writer, ic x12.InterchangeHeader, g x
 
 // Scratch finds the claims the writer would refuse by encoding each one
 // alone into a discarded buffer, so that a real file is only written from
-// claims known to encode. It is not safe for concurrent use.
+// claims known to encode. It is not safe for concurrent use; Try on
+// Scratches of their own lets several goroutines encode, and Apply then
+// accounts the results on one Scratch in order, as Encode would have.
 type Scratch struct {
 	opts x12.WriterOptions
 	w    *x12.Writer
+	// segs counts the segments encoded since the last refusal: a refusal
+	// names its segment by this count, as a writer that encoded every
+	// claim in turn would.
+	segs int
 }
 
 // NewScratch returns a Scratch encoding with delimiters d (the zero value
@@ -188,16 +194,47 @@ func NewScratch(d x12.Delimiters) *Scratch {
 // Encode writes it (its 2000A, 2000B, 2000C and 2300 loops) into the
 // scratch buffer and returns the error the writer met, wrOr nil.
 func (s *Scratch) Encode(it *Item) error {
+	return s.Apply(s.Try(it))
+}
+
+// Trial is the outcome of encoding one item alone (Scratch.Try).
+type Trial struct {
+	segs int
+	err  error
+}
+
+// Try encodes it alone, counting its segments from 1; Apply turns the
+// outcome into what Encode returns.
+func (s *Scratch) Try(it *Item) Trial {
 	if s.w == nil {
 		s.w = x12.NewWriter(io.Discard, s.opts)
+	} else {
+		s.w.Reset(io.Discard)
 	}
 	one := [1]Item{*it}
 	sw := wrSet{w: s.w}
 	err := sw.item(one[:], 0)
-	if err != nil {
-		// The x12.Writer's error is sticky: start afresh next time.
-		s.w = nil
+	return Trial{segs: s.w.Segments(), err: err}
+}
+
+// Apply accounts a Trial (made on this or another Scratch) as if its item
+// had been encoded here after the ones before, and returns its error with
+// the segment numbered as Encode numbers it.
+func (s *Scratch) Apply(t Trial) error {
+	if t.err == nil {
+		s.segs += t.segs
+		return nil
 	}
+	err := t.err
+	var ce *ClaimError
+	if errors.As(err, &ce) {
+		if f, ok := ce.Err.(*x12.Finding); ok && f.Segment > 0 {
+			g := *f
+			g.Segment += s.segs
+			err = &ClaimError{ClaimID: ce.ClaimID, Err: &g}
+		}
+	}
+	s.segs = 0
 	return err
 }
 

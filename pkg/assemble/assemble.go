@@ -272,6 +272,12 @@ func (a *Assembler) AddItem(it x837p.Item) error {
 }
 
 func (a *Assembler) add(payerID string, it x837p.Item) error {
+	return a.addTried(payerID, it, nil)
+}
+
+// addTried queues it; trial, when not nil, is its encoding tried ahead
+// (Preparer) and stands in for encoding it here.
+func (a *Assembler) addTried(payerID string, it x837p.Item, trial *x837p.Trial) error {
 	reject := func(err error) error { return &RejectError{ClaimID: it.Claim.ID, PayerID: payerID, Err: err} }
 	a.mu.Lock()
 	r := a.cfg.Receivers[payerID]
@@ -280,6 +286,7 @@ func (a *Assembler) add(payerID string, it x837p.Item) error {
 		s := *it.Subscriber // a copy: the subscriber may be shared
 		s.FilingCode = r.FilingCode
 		it.Subscriber = &s
+		trial = nil // what was tried is not what is written
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -289,7 +296,13 @@ func (a *Assembler) add(payerID string, it x837p.Item) error {
 			return reject(ErrDuplicate)
 		}
 	}
-	if err := a.scratch.Encode(&it); err != nil {
+	var err error
+	if trial != nil {
+		err = a.scratch.Apply(*trial)
+	} else {
+		err = a.scratch.Encode(&it)
+	}
+	if err != nil {
 		return reject(err)
 	}
 	if b == nil {
@@ -299,6 +312,50 @@ func (a *Assembler) add(payerID string, it x837p.Item) error {
 	b.items = append(b.items, it)
 	b.ids[it.Claim.ID] = struct{}{}
 	return nil
+}
+
+// Prepared is a claim mapped and trial-encoded by a Preparer, for
+// AddPrepared.
+type Prepared struct {
+	claimID, payerID string
+	it               x837p.Item
+	err              error // from ToItem
+	trial            x837p.Trial
+}
+
+// Preparer does the per-claim work of Add (mapping, encoding into a
+// scratch buffer) ahead of it, on a goroutine of its own: a Preparer is
+// not safe for concurrent use, but each goroutine may have one.
+type Preparer struct {
+	scratch *x837p.Scratch
+}
+
+// NewPreparer returns a Preparer for a's claims.
+func (a *Assembler) NewPreparer() *Preparer {
+	return &Preparer{scratch: x837p.NewScratch(a.cfg.Delimiters)}
+}
+
+// Prepare maps c and encodes it alone. It does not touch the Assembler.
+func (p *Preparer) Prepare(c *claim.Claim) Prepared {
+	pr := Prepared{claimID: c.ID, payerID: c.Payer.ID}
+	pr.it, pr.err = ToItem(c)
+	if pr.err == nil {
+		pr.trial = p.scratch.Try(&pr.it)
+	}
+	return pr
+}
+
+// AddPrepared is Add for a claim prepared by a Preparer: it queues the
+// claim, or rejects it with the error Add would have returned, had the
+// claims been added with Add in the order they are given here.
+func (a *Assembler) AddPrepared(pr *Prepared) error {
+	if !a.HasReceiver(pr.payerID) {
+		return &RejectError{ClaimID: pr.claimID, PayerID: pr.payerID, Err: ErrUnknownPayer}
+	}
+	if pr.err != nil {
+		return &RejectError{ClaimID: pr.claimID, PayerID: pr.payerID, Err: pr.err}
+	}
+	return a.addTried(pr.payerID, pr.it, &pr.trial)
 }
 
 // AddReceiver adds the trading partner of a payer not in Config.Receivers,

@@ -313,6 +313,12 @@ func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, 
 type decoded struct {
 	res    ingest.Result
 	rowErr *ingest.RowError
+	// Work done ahead on the prepare goroutine: the scrub edits short of
+	// the duplicate check, and (unless those reject it) the claim mapped
+	// and trial-encoded.
+	pre      scrub.Prechecked
+	prep     assemble.Prepared
+	prepared bool
 }
 
 // decodeChunk is how many decoded claims travel together from the decoder
@@ -325,11 +331,14 @@ const (
 
 var errStopped = errors.New("pipeline: stopped")
 
-// runClaims decodes a JSON or CSV batch in one goroutine and scrubs,
-// assembles and writes in this one: the two halves cost about the same,
-// so on two cores the batch goes through in half the time. Claims and
-// decoding problems keep their batch order; every event is raised here.
+// runClaims decodes a JSON or CSV batch in one goroutine, does the
+// per-claim work that depends on nothing before the claim (scrub edits but
+// the duplicate check, mapping to the 837P model, trial encoding) in a
+// second, and checks duplicates, assembles and writes in this one, so the
+// stages share the cores. Claims and decoding problems keep their batch
+// order through both hand-overs; every event is raised here.
 func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Reader, name string) error {
+	raw := make(chan []decoded, decodeAhead)
 	chunks := make(chan []decoded, decodeAhead)
 	stop := make(chan struct{})
 	var (
@@ -338,6 +347,28 @@ func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Rea
 	)
 	go func() {
 		defer close(chunks)
+		prep := p.asm.NewPreparer()
+		for chunk := range raw {
+			for i := range chunk {
+				d := &chunk[i]
+				if d.rowErr != nil {
+					continue
+				}
+				d.pre = p.scrubber.Precheck(d.res.Claim)
+				if !d.pre.Rejected() {
+					d.prep = prep.Prepare(d.res.Claim)
+					d.prepared = true
+				}
+			}
+			// Stopped: drop the chunk, so the decoder can finish.
+			select {
+			case chunks <- chunk:
+			case <-stop:
+			}
+		}
+	}()
+	go func() {
+		defer close(raw)
 		buf := make([]decoded, 0, decodeChunk)
 		stopped := false
 		send := func() {
@@ -346,7 +377,7 @@ func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Rea
 				return
 			}
 			select {
-			case chunks <- buf:
+			case raw <- buf:
 				buf = make([]decoded, 0, decodeChunk)
 			case <-stop:
 				stopped = true
@@ -383,19 +414,21 @@ func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Rea
 		if fatal != nil {
 			continue // drain, so the decoder can finish
 		}
-		for _, d := range chunk {
+		for i := range chunk {
+			d := &chunk[i]
 			if d.rowErr != nil {
 				p.rowError(d.rowErr)
 				continue
 			}
-			if err := p.addClaim(ctx, d.res); err != nil {
+			if err := p.addClaim(ctx, d.res, d); err != nil {
 				fatal = err
 				close(stop)
 				break
 			}
 		}
 	}
-	// chunks is closed: the decoder is done and sum is set.
+	// chunks is closed: the preparer is done, after the decoder, so sum
+	// is set.
 	// Claims refused while decoding were read and rejected.
 	p.sum.Read += sum.Rejected
 	p.sum.Rejected += sum.Rejected
@@ -477,7 +510,9 @@ func PolicyName(pol scrub.Policy) string {
 	return "custom"
 }
 
-func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result) error {
+// addClaim scrubs, assembles and holds one claim; ahead, when not nil,
+// carries the work done for it on the prepare goroutine.
+func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decoded) error {
 	if err := ctx.Err(); err != nil {
 		return err // stop between claims; Run counts what is held
 	}
@@ -488,7 +523,13 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result) error {
 	}
 	p.notePolicy(c)
 	rejected := false
-	for _, e := range p.scrubber.Scrub(c) {
+	var edits []scrub.Edit
+	if ahead != nil {
+		edits = p.scrubber.FinishScrub(c, ahead.pre)
+	} else {
+		edits = p.scrubber.Scrub(c)
+	}
+	for _, e := range edits {
 		pr := Problem{ClaimID: c.ID, Where: where(res.Source, e.Line), Rule: e.ID, Message: e.Message}
 		if e.Severity == scrub.Reject {
 			rejected = true
@@ -506,12 +547,24 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result) error {
 		p.reject(Problem{ClaimID: c.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
 		return nil
 	}
-	if err := p.asm.Add(c); err != nil {
+	var err error
+	if ahead != nil && ahead.prepared {
+		err = p.asm.AddPrepared(&ahead.prep)
+	} else {
+		err = p.asm.Add(c)
+	}
+	if err != nil {
 		p.sum.Rejected++
 		p.reject(Problem{ClaimID: c.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
 		return nil
 	}
-	if key, ok := p.scrubber.DuplicateKey(c); ok {
+	key, ok := "", false
+	if ahead != nil && ahead.pre.HasKey {
+		key, ok = ahead.pre.Key, true
+	} else {
+		key, ok = p.scrubber.DuplicateKey(c)
+	}
+	if ok {
 		p.run.Remember(ctx, key)
 		p.keys[c.Payer.ID+"\x00"+c.ID] = key
 	}
