@@ -1,6 +1,7 @@
 package x837p
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -179,6 +180,7 @@ func WriteFile(ctx context.Context, w *x12.Writer, ic x12.InterchangeHeader, g x
 type Scratch struct {
 	opts x12.WriterOptions
 	w    *x12.Writer
+	buf  bytes.Buffer // what TryKeep encodes
 	// segs counts the segments encoded since the last refusal: a refusal
 	// names its segment by this count, as a writer that encoded every
 	// claim in turn would.
@@ -189,6 +191,13 @@ type Scratch struct {
 // means x12.DefaultDelimiters), which must be those of the real file.
 func NewScratch(d x12.Delimiters) *Scratch {
 	return &Scratch{opts: x12.WriterOptions{Delimiters: d}}
+}
+
+// NewScratchFor returns a Scratch for files written with opts: its
+// Delimiters and Newline (which TryKeep's encodings must match to be
+// reused).
+func NewScratchFor(opts x12.WriterOptions) *Scratch {
+	return &Scratch{opts: x12.WriterOptions{Delimiters: opts.Delimiters, Newline: opts.Newline}}
 }
 
 // Encode writes it (its 2000A, 2000B, 2000C and 2300 loops) into the
@@ -206,13 +215,33 @@ type Trial struct {
 // Try encodes it alone, counting its segments from 1; Apply turns the
 // outcome into what Encode returns.
 func (s *Scratch) Try(it *Item) Trial {
+	return s.try(it, false)
+}
+
+// TryKeep is Try that also keeps the claim's encoded 2300 loop on
+// it.Claim, for a writer with the same delimiters and newline setting to
+// copy instead of encoding the claim again. it.Claim must not change
+// afterwards.
+func (s *Scratch) TryKeep(it *Item) Trial {
+	return s.try(it, true)
+}
+
+func (s *Scratch) try(it *Item, keep bool) Trial {
+	var dst io.Writer = io.Discard
+	if keep {
+		s.buf.Reset()
+		dst = &s.buf
+	}
 	if s.w == nil {
-		s.w = x12.NewWriter(io.Discard, s.opts)
+		s.w = x12.NewWriter(dst, s.opts)
 	} else {
-		s.w.Reset(io.Discard)
+		s.w.Reset(dst)
 	}
 	one := [1]Item{*it}
 	sw := wrSet{w: s.w}
+	if keep {
+		sw.keep = &s.buf
+	}
 	err := sw.item(one[:], 0)
 	return Trial{segs: s.w.Segments(), err: err}
 }
@@ -238,9 +267,18 @@ func (s *Scratch) Apply(t Trial) error {
 	return err
 }
 
+// encodedClaim is a claim's 2300 loop encoded by a Scratch.
+type encodedClaim struct {
+	d    x12.Delimiters
+	nl   bool
+	b    []byte
+	segs int
+}
+
 // wrSet tracks the open hierarchical levels of a set.
 type wrSet struct {
 	w      *x12.Writer
+	keep   *bytes.Buffer // the Writer's destination, when keeping claims' encodings
 	hl     int64
 	billHL int64
 	subHL  int64
@@ -298,11 +336,33 @@ func (s *wrSet) item(items []Item, i int) error {
 		writePatient(w, s.hl, s.subHL, it.Patient)
 		s.pat = it.Patient
 	}
-	writeClaim(w, it.Claim)
+	s.claim(it.Claim)
 	if err := w.Err(); err != nil {
 		return &ClaimError{ClaimID: it.Claim.ID, Err: err}
 	}
 	return nil
+}
+
+// claim writes the 2300 loop: a copy of its encoding when a Scratch kept
+// one for these delimiters, else encoded (and kept when s.keep is set).
+func (s *wrSet) claim(c *Claim) {
+	w := s.w
+	if e := c.enc; e != nil && s.keep == nil && e.d == w.Delimiters() && e.nl == w.Newline() {
+		w.Raw(e.b, e.segs)
+		return
+	}
+	if s.keep == nil {
+		writeClaim(w, c)
+		return
+	}
+	if w.Flush() != nil {
+		return
+	}
+	mark, n := s.keep.Len(), w.Segments()
+	writeClaim(w, c)
+	if w.Flush() == nil {
+		c.enc = &encodedClaim{d: w.Delimiters(), nl: w.Newline(), b: bytes.Clone(s.keep.Bytes()[mark:]), segs: w.Segments() - n}
+	}
 }
 
 // wrK appends a constant element of this package (letters and digits,

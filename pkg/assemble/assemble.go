@@ -332,7 +332,7 @@ type Preparer struct {
 
 // NewPreparer returns a Preparer for a's claims.
 func (a *Assembler) NewPreparer() *Preparer {
-	return &Preparer{scratch: x837p.NewScratch(a.cfg.Delimiters)}
+	return &Preparer{scratch: x837p.NewScratchFor(x12.WriterOptions{Delimiters: a.cfg.Delimiters, Newline: a.cfg.Newline})}
 }
 
 // Prepare maps c and encodes it alone. It does not touch the Assembler.
@@ -340,7 +340,8 @@ func (p *Preparer) Prepare(c *claim.Claim) Prepared {
 	pr := Prepared{claimID: c.ID, payerID: c.Payer.ID}
 	pr.it, pr.err = ToItem(c)
 	if pr.err == nil {
-		pr.trial = p.scratch.Try(&pr.it)
+		// The claim's encoding is kept: the file copies it.
+		pr.trial = p.scratch.TryKeep(&pr.it)
 	}
 	return pr
 }

@@ -169,8 +169,8 @@ func (b *csvBatch) run(r io.Reader) error {
 			continue // encoding/csv would take an empty feed for the end
 		}
 		row := lr.num
-		rec, rerr, ok := b.plainRecord(line)
-		if !ok {
+		rec, rerr, plain := b.plainRecord(line)
+		if !plain {
 			feed.line = line
 			rec, rerr = cr.Read()
 		}
@@ -187,7 +187,11 @@ func (b *csvBatch) run(r io.Reader) error {
 			}
 			continue
 		}
-		if q := brokenField(rec); q >= 0 {
+		q := -1
+		if !plain { // a plain line has no line break in any field
+			q = brokenField(rec)
+		}
+		if q >= 0 {
 			// Line breaks are not allowed in any field: an unclosed quote
 			// ran to the end of the line.
 			reason := fmt.Sprintf("field %d has an opening quote that is not closed on its line; the row is skipped", q+1)
@@ -429,8 +433,18 @@ func (b *csvBatch) row(rec []string, row int) error {
 	p.c.Lines = append(p.c.Lines, claim.Line{})
 	p.rows = append(p.rows, row)
 	lv := unsafe.Pointer(&p.c.Lines[n])
+	// The cells of a record share one string: a later row's line cells
+	// are copied out together, so that the claim does not hold the whole
+	// row (mostly a repeat of the first) for a few short values.
+	var cells string
+	if n > 0 {
+		cells = b.lineCells(rec)
+	}
 	for _, i := range b.lineCols {
 		v := strings.TrimSpace(rec[i])
+		if n > 0 {
+			v, cells = cells[:len(v)], cells[len(v):]
+		}
 		if v == "" {
 			// A blank charge would otherwise be $0, which is valid.
 			if b.cols[i].required {
@@ -443,6 +457,20 @@ func (b *csvBatch) row(rec []string, row int) error {
 		}
 	}
 	return nil
+}
+
+// lineCells returns the trimmed line cells of rec, in b.lineCols order,
+// in one new string.
+func (b *csvBatch) lineCells(rec []string) string {
+	total := 0
+	for _, i := range b.lineCols {
+		total += len(strings.TrimSpace(rec[i]))
+	}
+	buf := make([]byte, 0, total)
+	for _, i := range b.lineCols {
+		buf = append(buf, strings.TrimSpace(rec[i])...)
+	}
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
 }
 
 // sameClaim compares a later row's claim-level cells with the claim's

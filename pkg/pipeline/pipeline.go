@@ -322,11 +322,13 @@ type decoded struct {
 }
 
 // decodeChunk is how many decoded claims travel together from the decoder
-// to the rest of the pipeline; chunks in flight are capped by decodeAhead,
-// so at most decodeChunk*(decodeAhead+2) claims wait.
+// to the rest of the pipeline; chunks in flight are capped by decodeAhead
+// on each of the two hand-overs, so at most decodeChunk*(2*decodeAhead+3)
+// claims wait (fewer than before the prepare stage: what is held counts
+// against the 64 MiB).
 const (
 	decodeChunk = 64
-	decodeAhead = 4
+	decodeAhead = 2
 )
 
 var errStopped = errors.New("pipeline: stopped")
