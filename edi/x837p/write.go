@@ -181,6 +181,11 @@ type Scratch struct {
 	opts x12.WriterOptions
 	w    *x12.Writer
 	buf  bytes.Buffer // what TryKeep encodes
+	// bill is the billing provider of the last item encoded whole, and
+	// billSegs its segments: the next item of an equal provider (most
+	// often the case) counts them instead of encoding it again.
+	bill     BillingProvider
+	billSegs int
 	// segs counts the segments encoded since the last refusal: a refusal
 	// names its segment by this count, as a writer that encoded every
 	// claim in turn would.
@@ -242,7 +247,15 @@ func (s *Scratch) try(it *Item, keep bool) Trial {
 	if keep {
 		sw.keep = &s.buf
 	}
+	if s.billSegs > 0 && it.Billing != nil && *it.Billing == s.bill {
+		// As if writeBilling had written them: HL 1, then its segments.
+		sw.hl, sw.billHL, sw.bill = 1, 1, it.Billing
+		s.w.Raw(nil, s.billSegs)
+	}
 	err := sw.item(one[:], 0)
+	if err == nil && sw.billSegs > 0 {
+		s.bill, s.billSegs = *it.Billing, sw.billSegs
+	}
 	return Trial{segs: s.w.Segments(), err: err}
 }
 
@@ -279,6 +292,9 @@ type encodedClaim struct {
 type wrSet struct {
 	w      *x12.Writer
 	keep   *bytes.Buffer // the Writer's destination, when keeping claims' encodings
+	// billSegs is the number of segments the last billing provider
+	// written took.
+	billSegs int
 	hl     int64
 	billHL int64
 	subHL  int64
@@ -322,7 +338,9 @@ func (s *wrSet) item(items []Item, i int) error {
 	if s.bill == nil || !wrSameBilling(it.Billing, s.bill) {
 		s.hl++
 		s.billHL = s.hl
+		n := w.Segments()
 		writeBilling(w, s.hl, it.Billing)
+		s.billSegs = w.Segments() - n
 		s.bill, s.sub, s.pat = it.Billing, nil, nil
 	}
 	if s.sub == nil || !wrSameSubscriber(it.Subscriber, s.sub) || (it.Patient == nil && s.pat != nil) {

@@ -592,6 +592,9 @@ func (a *Assembler) writeFile(ctx context.Context, b *batch, open func(string) (
 	return fi, nil
 }
 
+// patKey indexes a subscriber's patients.
+type patKey struct{ last, first, birth string }
+
 // group orders a payer's claims so that claims of one billing provider
 // are together, within it those of one subscriber (the subscriber's own
 // claims first, as the TR3 puts them before the patient loops), within
@@ -607,37 +610,67 @@ func group(items []x837p.Item) []x837p.Item {
 		sub    *x837p.Subscriber
 		own    []*x837p.Claim
 		pats   []*patGroup
-		patIdx map[x837p.Patient]*patGroup
+		patIdx map[patKey][]*patGroup
 	}
 	type billGroup struct {
 		bill   *x837p.BillingProvider
 		subs   []*subGroup
-		subIdx map[x837p.Subscriber]*subGroup
+		subIdx map[string][]*subGroup // by member id, then compared whole
 	}
+	// The indexes are keyed by a few fields and the candidates compared
+	// whole: hashing whole structs of thirty strings per claim cost more
+	// than the rest of grouping.
 	var bills []*billGroup
-	billIdx := map[x837p.BillingProvider]*billGroup{}
+	billIdx := map[string][]*billGroup{} // by NPI
+	var lastBill *billGroup
 	for i := range items {
 		it := &items[i]
-		bg := billIdx[*it.Billing]
-		if bg == nil {
-			bg = &billGroup{bill: it.Billing, subIdx: map[x837p.Subscriber]*subGroup{}}
-			billIdx[*it.Billing] = bg
-			bills = append(bills, bg)
+		bg := lastBill // claims of one provider usually come together
+		if bg == nil || (bg.bill != it.Billing && *bg.bill != *it.Billing) {
+			bg = nil
+			for _, g := range billIdx[it.Billing.NPI] {
+				if *g.bill == *it.Billing {
+					bg = g
+					break
+				}
+			}
+			if bg == nil {
+				bg = &billGroup{bill: it.Billing, subIdx: map[string][]*subGroup{}}
+				billIdx[it.Billing.NPI] = append(billIdx[it.Billing.NPI], bg)
+				bills = append(bills, bg)
+			}
+			lastBill = bg
 		}
-		sg := bg.subIdx[*it.Subscriber]
+		var sg *subGroup
+		for _, g := range bg.subIdx[it.Subscriber.ID] {
+			if g.sub == it.Subscriber || *g.sub == *it.Subscriber {
+				sg = g
+				break
+			}
+		}
 		if sg == nil {
-			sg = &subGroup{sub: it.Subscriber, patIdx: map[x837p.Patient]*patGroup{}}
-			bg.subIdx[*it.Subscriber] = sg
+			sg = &subGroup{sub: it.Subscriber}
+			bg.subIdx[it.Subscriber.ID] = append(bg.subIdx[it.Subscriber.ID], sg)
 			bg.subs = append(bg.subs, sg)
 		}
 		if it.Patient == nil {
 			sg.own = append(sg.own, it.Claim)
 			continue
 		}
-		pg := sg.patIdx[*it.Patient]
+		k := patKey{it.Patient.Name.Last, it.Patient.Name.First, it.Patient.Birth}
+		var pg *patGroup
+		for _, g := range sg.patIdx[k] {
+			if *g.pat == *it.Patient {
+				pg = g
+				break
+			}
+		}
 		if pg == nil {
 			pg = &patGroup{pat: it.Patient}
-			sg.patIdx[*it.Patient] = pg
+			if sg.patIdx == nil {
+				sg.patIdx = map[patKey][]*patGroup{}
+			}
+			sg.patIdx[k] = append(sg.patIdx[k], pg)
 			sg.pats = append(sg.pats, pg)
 		}
 		pg.claims = append(pg.claims, it.Claim)
