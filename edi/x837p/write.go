@@ -290,17 +290,17 @@ type encodedClaim struct {
 
 // wrSet tracks the open hierarchical levels of a set.
 type wrSet struct {
-	w      *x12.Writer
-	keep   *bytes.Buffer // the Writer's destination, when keeping claims' encodings
+	w    *x12.Writer
+	keep *bytes.Buffer // the Writer's destination, when keeping claims' encodings
 	// billSegs is the number of segments the last billing provider
 	// written took.
 	billSegs int
-	hl     int64
-	billHL int64
-	subHL  int64
-	bill   *BillingProvider
-	sub    *Subscriber
-	pat    *Patient
+	hl       int64
+	billHL   int64
+	subHL    int64
+	bill     *BillingProvider
+	sub      *Subscriber
+	pat      *Patient
 }
 
 func wrSameBilling(a, b *BillingProvider) bool { return a == b || (a != nil && b != nil && *a == *b) }
