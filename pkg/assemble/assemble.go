@@ -605,72 +605,92 @@ func group(items []x837p.Item) []x837p.Item {
 	type patGroup struct {
 		pat    *x837p.Patient
 		claims []*x837p.Claim
+		one    [1]*x837p.Claim // claims' first storage: most have one
+		next   *patGroup       // another with the same patKey
 	}
 	type subGroup struct {
-		sub    *x837p.Subscriber
-		own    []*x837p.Claim
-		pats   []*patGroup
-		patIdx map[patKey][]*patGroup
+		sub  *x837p.Subscriber
+		own  []*x837p.Claim
+		one  [1]*x837p.Claim
+		pats []*patGroup
+		next *subGroup // another with the same member id
 	}
 	type billGroup struct {
-		bill   *x837p.BillingProvider
-		subs   []*subGroup
-		subIdx map[string][]*subGroup // by member id, then compared whole
+		bill *x837p.BillingProvider
+		subs []*subGroup
+		next *billGroup // another with the same NPI
+	}
+	type subKey struct {
+		bill *billGroup
+		id   string
+	}
+	type patIdxKey struct {
+		sub *subGroup
+		patKey
 	}
 	// The indexes are keyed by a few fields and the candidates compared
 	// whole: hashing whole structs of thirty strings per claim cost more
-	// than the rest of grouping.
-	var bills []*billGroup
-	billIdx := map[string][]*billGroup{} // by NPI
-	var lastBill *billGroup
+	// than the rest of grouping. Groups come from slabs of len(items),
+	// which no more groups than items can outgrow.
+	var (
+		billSlab = make([]billGroup, 0, 1)
+		subSlab  = make([]subGroup, 0, len(items))
+		patSlab  []patGroup
+		bills    []*billGroup
+		billIdx  = map[string]*billGroup{} // by NPI
+		subIdx   = make(map[subKey]*subGroup, len(items))
+		patIdx   map[patIdxKey]*patGroup
+		lastBill *billGroup
+	)
 	for i := range items {
 		it := &items[i]
 		bg := lastBill // claims of one provider usually come together
 		if bg == nil || (bg.bill != it.Billing && *bg.bill != *it.Billing) {
-			bg = nil
-			for _, g := range billIdx[it.Billing.NPI] {
-				if *g.bill == *it.Billing {
-					bg = g
-					break
-				}
+			bg = billIdx[it.Billing.NPI]
+			for bg != nil && *bg.bill != *it.Billing {
+				bg = bg.next
 			}
 			if bg == nil {
-				bg = &billGroup{bill: it.Billing, subIdx: map[string][]*subGroup{}}
-				billIdx[it.Billing.NPI] = append(billIdx[it.Billing.NPI], bg)
+				if len(billSlab) == cap(billSlab) {
+					billSlab = make([]billGroup, 0, min(2*cap(billSlab), len(items)))
+				}
+				billSlab = append(billSlab, billGroup{bill: it.Billing, next: billIdx[it.Billing.NPI]})
+				bg = &billSlab[len(billSlab)-1]
+				billIdx[it.Billing.NPI] = bg
 				bills = append(bills, bg)
 			}
 			lastBill = bg
 		}
-		var sg *subGroup
-		for _, g := range bg.subIdx[it.Subscriber.ID] {
-			if g.sub == it.Subscriber || *g.sub == *it.Subscriber {
-				sg = g
-				break
-			}
+		sk := subKey{bg, it.Subscriber.ID}
+		sg := subIdx[sk]
+		for sg != nil && sg.sub != it.Subscriber && *sg.sub != *it.Subscriber {
+			sg = sg.next
 		}
 		if sg == nil {
-			sg = &subGroup{sub: it.Subscriber}
-			bg.subIdx[it.Subscriber.ID] = append(bg.subIdx[it.Subscriber.ID], sg)
+			subSlab = append(subSlab, subGroup{sub: it.Subscriber, next: subIdx[sk]})
+			sg = &subSlab[len(subSlab)-1]
+			sg.own = sg.one[:0]
+			subIdx[sk] = sg
 			bg.subs = append(bg.subs, sg)
 		}
 		if it.Patient == nil {
 			sg.own = append(sg.own, it.Claim)
 			continue
 		}
-		k := patKey{it.Patient.Name.Last, it.Patient.Name.First, it.Patient.Birth}
-		var pg *patGroup
-		for _, g := range sg.patIdx[k] {
-			if *g.pat == *it.Patient {
-				pg = g
-				break
-			}
+		if patIdx == nil {
+			patSlab = make([]patGroup, 0, len(items))
+			patIdx = map[patIdxKey]*patGroup{}
+		}
+		pk := patIdxKey{sg, patKey{it.Patient.Name.Last, it.Patient.Name.First, it.Patient.Birth}}
+		pg := patIdx[pk]
+		for pg != nil && *pg.pat != *it.Patient {
+			pg = pg.next
 		}
 		if pg == nil {
-			pg = &patGroup{pat: it.Patient}
-			if sg.patIdx == nil {
-				sg.patIdx = map[patKey][]*patGroup{}
-			}
-			sg.patIdx[k] = append(sg.patIdx[k], pg)
+			patSlab = append(patSlab, patGroup{pat: it.Patient, next: patIdx[pk]})
+			pg = &patSlab[len(patSlab)-1]
+			pg.claims = pg.one[:0]
+			patIdx[pk] = pg
 			sg.pats = append(sg.pats, pg)
 		}
 		pg.claims = append(pg.claims, it.Claim)

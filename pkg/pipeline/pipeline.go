@@ -170,7 +170,7 @@ type Pipeline struct {
 	heldLines int               // their service lines
 	linesBy   map[string]int    // service lines held per payer
 	unsettled int               // journal records begun and not done
-	policies  map[string]struct{}
+	policies  map[[2]string]struct{} // payer id, filing code
 }
 
 // New checks cfg, recovers what a crashed run left (journal replay, temp
@@ -260,7 +260,7 @@ func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, 
 	p.keys = map[string]string{}
 	p.held, p.heldLines = 0, 0
 	p.linesBy = map[string]int{}
-	p.policies = map[string]struct{}{}
+	p.policies = map[[2]string]struct{}{}
 	p.unsettled = 0
 	// Whatever happens, no temporary file is left behind.
 	defer p.cfg.Output.Clean(ctx)
@@ -488,7 +488,7 @@ func where(src ingest.Source, line int) string {
 }
 
 func (p *Pipeline) notePolicy(c *claim.Claim) {
-	k := c.Payer.ID + "\x00" + c.Subscriber.FilingCode
+	k := [2]string{c.Payer.ID, c.Subscriber.FilingCode}
 	if _, ok := p.policies[k]; ok || len(p.policies) > 10000 {
 		return
 	}
