@@ -165,11 +165,11 @@ type Pipeline struct {
 
 	// per run
 	sum       Summary
-	keys      map[string]string // payer \x00 claim id → duplicate key, for held claims
-	held      int               // claims held for all payers
-	heldLines int               // their service lines
-	linesBy   map[string]int    // service lines held per payer
-	unsettled int               // journal records begun and not done
+	keys      map[string]string      // payer \x00 claim id → duplicate key, for held claims
+	held      int                    // claims held for all payers
+	heldLines int                    // their service lines
+	linesBy   map[string]int         // service lines held per payer
+	unsettled int                    // journal records begun and not done
 	policies  map[[2]string]struct{} // payer id, filing code
 }
 
