@@ -328,6 +328,7 @@ type Prepared struct {
 // not safe for concurrent use, but each goroutine may have one.
 type Preparer struct {
 	scratch *x837p.Scratch
+	bill    *x837p.BillingProvider // the last claim's, shared by equal ones
 }
 
 // NewPreparer returns a Preparer for a's claims.
@@ -338,8 +339,9 @@ func (a *Assembler) NewPreparer() *Preparer {
 // Prepare maps c and encodes it alone. It does not touch the Assembler.
 func (p *Preparer) Prepare(c *claim.Claim) Prepared {
 	pr := Prepared{claimID: c.ID, payerID: c.Payer.ID}
-	pr.it, pr.err = ToItem(c)
+	pr.it, pr.err = toItem(c, p.bill)
 	if pr.err == nil {
+		p.bill = pr.it.Billing
 		// The claim's encoding is kept: the file copies it.
 		pr.trial = p.scratch.TryKeep(&pr.it)
 	}
