@@ -93,6 +93,7 @@ type csvBatch struct {
 
 	cols      []*csvColumn // by position in the header
 	rec       []string     // plainRecord's fields, reused
+	first     []string     // the pending claim's first cells (pendingClaim.first)
 	idCol     int
 	claimCols []int // positions of the claim-level columns
 	lineCols  []int
@@ -408,7 +409,12 @@ func (b *csvBatch) row(rec []string, row int) error {
 	}
 	if p.c == nil {
 		p.c = new(claim.Claim)
-		p.first = make([]string, len(b.claimCols))
+		// One claim is pending at a time: its first row's cells reuse
+		// the buffer of the claim before.
+		if cap(b.first) < len(b.claimCols) {
+			b.first = make([]string, len(b.claimCols))
+		}
+		p.first = b.first[:len(b.claimCols)]
 		// Most claims have a few lines: one allocation for them.
 		p.c.Lines = make([]claim.Line, 0, 4)
 		p.rows = make([]int, 0, 4)

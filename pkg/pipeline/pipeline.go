@@ -342,6 +342,8 @@ var errStopped = errors.New("pipeline: stopped")
 func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Reader, name string) error {
 	raw := make(chan []decoded, decodeAhead)
 	chunks := make(chan []decoded, decodeAhead)
+	// free recycles chunks from the consumer to the decoder.
+	free := make(chan []decoded, 2*decodeAhead+3)
 	stop := make(chan struct{})
 	var (
 		sum    ingest.Summary
@@ -380,7 +382,11 @@ func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Rea
 			}
 			select {
 			case raw <- buf:
-				buf = make([]decoded, 0, decodeChunk)
+				select {
+				case buf = <-free: // a chunk the consumer is done with
+				default:
+					buf = make([]decoded, 0, decodeChunk)
+				}
 			case <-stop:
 				stopped = true
 				buf = buf[:0]
@@ -427,6 +433,11 @@ func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Rea
 				close(stop)
 				break
 			}
+		}
+		clear(chunk) // hold no claim
+		select {
+		case free <- chunk[:0]:
+		default:
 		}
 	}
 	// chunks is closed: the preparer is done, after the decoder, so sum
