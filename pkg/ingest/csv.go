@@ -485,7 +485,8 @@ func (b *csvBatch) lineCells(rec []string) string {
 func (b *csvBatch) sameClaim(p *pendingClaim, rec []string, row int) (issue, bool) {
 	var diff []int // indices into b.claimCols
 	for k, i := range b.claimCols {
-		if strings.TrimSpace(rec[i]) != p.first[k] {
+		// p.first holds trimmed cells: an exact match needs no trimming.
+		if rec[i] != p.first[k] && strings.TrimSpace(rec[i]) != p.first[k] {
 			diff = append(diff, k)
 		}
 	}
