@@ -253,17 +253,10 @@ func TestStateDirLocked(t *testing.T) {
 	}
 }
 
-// convertPeakRSS streams a generated n-claim CSV batch into claimgate
+// convertStats streams a generated n-claim CSV batch into claimgate
 // convert through a pipe (standard input: read once, never reopened) and
-// returns the child's peak resident set size and its output.
-func convertPeakRSS(t testing.TB, n int) (int64, string) {
-	t.Helper()
-	rss, _, out := convertStats(t, n)
-	return rss, out
-}
-
-// convertStats is convertPeakRSS that also returns the CPU time (user and
-// system) of the convert process.
+// returns the child's peak resident set size, its CPU time (user and
+// system) and its output.
 func convertStats(t testing.TB, n int) (rss int64, cpu time.Duration, report string) {
 	t.Helper()
 	cmd := exec.Command(claimgateBin(t), "convert", "-", "-o", t.TempDir(), "--state", t.TempDir())
