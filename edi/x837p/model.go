@@ -273,6 +273,10 @@ type Claim struct {
 
 	OtherSubscribers []OtherSubscriber // 2320/2330A/2330B, at most 10
 	Lines            []Line            // 2400, 1 to 50
+
+	// enc is the claim's 2300 loop as Scratch.TryKeep encoded it, which
+	// the writer copies instead of encoding the claim again.
+	enc *encodedClaim
 }
 
 // Item is one claim with the hierarchy it sits in. The writer groups

@@ -1,6 +1,7 @@
 package x837p
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -173,10 +174,22 @@ func WriteFile(ctx context.Context, w *x12.Writer, ic x12.InterchangeHeader, g x
 
 // Scratch finds the claims the writer would refuse by encoding each one
 // alone into a discarded buffer, so that a real file is only written from
-// claims known to encode. It is not safe for concurrent use.
+// claims known to encode. It is not safe for concurrent use; Try on
+// Scratches of their own lets several goroutines encode, and Apply then
+// accounts the results on one Scratch in order, as Encode would have.
 type Scratch struct {
 	opts x12.WriterOptions
 	w    *x12.Writer
+	buf  bytes.Buffer // what TryKeep encodes
+	// bill is the billing provider of the last item encoded whole, and
+	// billSegs its segments: the next item of an equal provider (most
+	// often the case) counts them instead of encoding it again.
+	bill     BillingProvider
+	billSegs int
+	// segs counts the segments encoded since the last refusal: a refusal
+	// names its segment by this count, as a writer that encoded every
+	// claim in turn would.
+	segs int
 }
 
 // NewScratch returns a Scratch encoding with delimiters d (the zero value
@@ -185,31 +198,109 @@ func NewScratch(d x12.Delimiters) *Scratch {
 	return &Scratch{opts: x12.WriterOptions{Delimiters: d}}
 }
 
+// NewScratchFor returns a Scratch for files written with opts: its
+// Delimiters and Newline (which TryKeep's encodings must match to be
+// reused).
+func NewScratchFor(opts x12.WriterOptions) *Scratch {
+	return &Scratch{opts: x12.WriterOptions{Delimiters: opts.Delimiters, Newline: opts.Newline}}
+}
+
 // Encode writes it (its 2000A, 2000B, 2000C and 2300 loops) into the
 // scratch buffer and returns the error the writer met, wrOr nil.
 func (s *Scratch) Encode(it *Item) error {
+	return s.Apply(s.Try(it))
+}
+
+// Trial is the outcome of encoding one item alone (Scratch.Try).
+type Trial struct {
+	segs int
+	err  error
+}
+
+// Try encodes it alone, counting its segments from 1; Apply turns the
+// outcome into what Encode returns.
+func (s *Scratch) Try(it *Item) Trial {
+	return s.try(it, false)
+}
+
+// TryKeep is Try that also keeps the claim's encoded 2300 loop on
+// it.Claim, for a writer with the same delimiters and newline setting to
+// copy instead of encoding the claim again. it.Claim must not change
+// afterwards.
+func (s *Scratch) TryKeep(it *Item) Trial {
+	return s.try(it, true)
+}
+
+func (s *Scratch) try(it *Item, keep bool) Trial {
+	var dst io.Writer = io.Discard
+	if keep {
+		s.buf.Reset()
+		dst = &s.buf
+	}
 	if s.w == nil {
-		s.w = x12.NewWriter(io.Discard, s.opts)
+		s.w = x12.NewWriter(dst, s.opts)
+	} else {
+		s.w.Reset(dst)
 	}
 	one := [1]Item{*it}
 	sw := wrSet{w: s.w}
-	err := sw.item(one[:], 0)
-	if err != nil {
-		// The x12.Writer's error is sticky: start afresh next time.
-		s.w = nil
+	if keep {
+		sw.keep = &s.buf
 	}
+	if s.billSegs > 0 && it.Billing != nil && *it.Billing == s.bill {
+		// As if writeBilling had written them: HL 1, then its segments.
+		sw.hl, sw.billHL, sw.bill = 1, 1, it.Billing
+		s.w.Raw(nil, s.billSegs)
+	}
+	err := sw.item(one[:], 0)
+	if err == nil && sw.billSegs > 0 {
+		s.bill, s.billSegs = *it.Billing, sw.billSegs
+	}
+	return Trial{segs: s.w.Segments(), err: err}
+}
+
+// Apply accounts a Trial (made on this or another Scratch) as if its item
+// had been encoded here after the ones before, and returns its error with
+// the segment numbered as Encode numbers it.
+func (s *Scratch) Apply(t Trial) error {
+	if t.err == nil {
+		s.segs += t.segs
+		return nil
+	}
+	err := t.err
+	var ce *ClaimError
+	if errors.As(err, &ce) {
+		if f, ok := ce.Err.(*x12.Finding); ok && f.Segment > 0 {
+			g := *f
+			g.Segment += s.segs
+			err = &ClaimError{ClaimID: ce.ClaimID, Err: &g}
+		}
+	}
+	s.segs = 0
 	return err
+}
+
+// encodedClaim is a claim's 2300 loop encoded by a Scratch.
+type encodedClaim struct {
+	d    x12.Delimiters
+	nl   bool
+	b    []byte
+	segs int
 }
 
 // wrSet tracks the open hierarchical levels of a set.
 type wrSet struct {
-	w      *x12.Writer
-	hl     int64
-	billHL int64
-	subHL  int64
-	bill   *BillingProvider
-	sub    *Subscriber
-	pat    *Patient
+	w    *x12.Writer
+	keep *bytes.Buffer // the Writer's destination, when keeping claims' encodings
+	// billSegs is the number of segments the last billing provider
+	// written took.
+	billSegs int
+	hl       int64
+	billHL   int64
+	subHL    int64
+	bill     *BillingProvider
+	sub      *Subscriber
+	pat      *Patient
 }
 
 func wrSameBilling(a, b *BillingProvider) bool { return a == b || (a != nil && b != nil && *a == *b) }
@@ -247,7 +338,9 @@ func (s *wrSet) item(items []Item, i int) error {
 	if s.bill == nil || !wrSameBilling(it.Billing, s.bill) {
 		s.hl++
 		s.billHL = s.hl
+		n := w.Segments()
 		writeBilling(w, s.hl, it.Billing)
+		s.billSegs = w.Segments() - n
 		s.bill, s.sub, s.pat = it.Billing, nil, nil
 	}
 	if s.sub == nil || !wrSameSubscriber(it.Subscriber, s.sub) || (it.Patient == nil && s.pat != nil) {
@@ -261,11 +354,33 @@ func (s *wrSet) item(items []Item, i int) error {
 		writePatient(w, s.hl, s.subHL, it.Patient)
 		s.pat = it.Patient
 	}
-	writeClaim(w, it.Claim)
+	s.claim(it.Claim)
 	if err := w.Err(); err != nil {
 		return &ClaimError{ClaimID: it.Claim.ID, Err: err}
 	}
 	return nil
+}
+
+// claim writes the 2300 loop: a copy of its encoding when a Scratch kept
+// one for these delimiters, else encoded (and kept when s.keep is set).
+func (s *wrSet) claim(c *Claim) {
+	w := s.w
+	if e := c.enc; e != nil && s.keep == nil && e.d == w.Delimiters() && e.nl == w.Newline() {
+		w.Raw(e.b, e.segs)
+		return
+	}
+	if s.keep == nil {
+		writeClaim(w, c)
+		return
+	}
+	if w.Flush() != nil {
+		return
+	}
+	mark, n := s.keep.Len(), w.Segments()
+	writeClaim(w, c)
+	if w.Flush() == nil {
+		c.enc = &encodedClaim{d: w.Delimiters(), nl: w.Newline(), b: bytes.Clone(s.keep.Bytes()[mark:]), segs: w.Segments() - n}
+	}
 }
 
 // wrK appends a constant element of this package (letters and digits,

@@ -272,6 +272,12 @@ func (a *Assembler) AddItem(it x837p.Item) error {
 }
 
 func (a *Assembler) add(payerID string, it x837p.Item) error {
+	return a.addTried(payerID, it, nil)
+}
+
+// addTried queues it; trial, when not nil, is its encoding tried ahead
+// (Preparer) and stands in for encoding it here.
+func (a *Assembler) addTried(payerID string, it x837p.Item, trial *x837p.Trial) error {
 	reject := func(err error) error { return &RejectError{ClaimID: it.Claim.ID, PayerID: payerID, Err: err} }
 	a.mu.Lock()
 	r := a.cfg.Receivers[payerID]
@@ -280,6 +286,7 @@ func (a *Assembler) add(payerID string, it x837p.Item) error {
 		s := *it.Subscriber // a copy: the subscriber may be shared
 		s.FilingCode = r.FilingCode
 		it.Subscriber = &s
+		trial = nil // what was tried is not what is written
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -289,7 +296,13 @@ func (a *Assembler) add(payerID string, it x837p.Item) error {
 			return reject(ErrDuplicate)
 		}
 	}
-	if err := a.scratch.Encode(&it); err != nil {
+	var err error
+	if trial != nil {
+		err = a.scratch.Apply(*trial)
+	} else {
+		err = a.scratch.Encode(&it)
+	}
+	if err != nil {
 		return reject(err)
 	}
 	if b == nil {
@@ -299,6 +312,53 @@ func (a *Assembler) add(payerID string, it x837p.Item) error {
 	b.items = append(b.items, it)
 	b.ids[it.Claim.ID] = struct{}{}
 	return nil
+}
+
+// Prepared is a claim mapped and trial-encoded by a Preparer, for
+// AddPrepared.
+type Prepared struct {
+	claimID, payerID string
+	it               x837p.Item
+	err              error // from ToItem
+	trial            x837p.Trial
+}
+
+// Preparer does the per-claim work of Add (mapping, encoding into a
+// scratch buffer) ahead of it, on a goroutine of its own: a Preparer is
+// not safe for concurrent use, but each goroutine may have one.
+type Preparer struct {
+	scratch *x837p.Scratch
+	bill    *x837p.BillingProvider // the last claim's, shared by equal ones
+}
+
+// NewPreparer returns a Preparer for a's claims.
+func (a *Assembler) NewPreparer() *Preparer {
+	return &Preparer{scratch: x837p.NewScratchFor(x12.WriterOptions{Delimiters: a.cfg.Delimiters, Newline: a.cfg.Newline})}
+}
+
+// Prepare maps c and encodes it alone. It does not touch the Assembler.
+func (p *Preparer) Prepare(c *claim.Claim) Prepared {
+	pr := Prepared{claimID: c.ID, payerID: c.Payer.ID}
+	pr.it, pr.err = toItem(c, p.bill)
+	if pr.err == nil {
+		p.bill = pr.it.Billing
+		// The claim's encoding is kept: the file copies it.
+		pr.trial = p.scratch.TryKeep(&pr.it)
+	}
+	return pr
+}
+
+// AddPrepared is Add for a claim prepared by a Preparer: it queues the
+// claim, or rejects it with the error Add would have returned, had the
+// claims been added with Add in the order they are given here.
+func (a *Assembler) AddPrepared(pr *Prepared) error {
+	if !a.HasReceiver(pr.payerID) {
+		return &RejectError{ClaimID: pr.claimID, PayerID: pr.payerID, Err: ErrUnknownPayer}
+	}
+	if pr.err != nil {
+		return &RejectError{ClaimID: pr.claimID, PayerID: pr.payerID, Err: pr.err}
+	}
+	return a.addTried(pr.payerID, pr.it, &pr.trial)
 }
 
 // AddReceiver adds the trading partner of a payer not in Config.Receivers,
@@ -534,6 +594,9 @@ func (a *Assembler) writeFile(ctx context.Context, b *batch, open func(string) (
 	return fi, nil
 }
 
+// patKey indexes a subscriber's patients.
+type patKey struct{ last, first, birth string }
+
 // group orders a payer's claims so that claims of one billing provider
 // are together, within it those of one subscriber (the subscriber's own
 // claims first, as the TR3 puts them before the patient loops), within
@@ -544,42 +607,92 @@ func group(items []x837p.Item) []x837p.Item {
 	type patGroup struct {
 		pat    *x837p.Patient
 		claims []*x837p.Claim
+		one    [1]*x837p.Claim // claims' first storage: most have one
+		next   *patGroup       // another with the same patKey
 	}
 	type subGroup struct {
-		sub    *x837p.Subscriber
-		own    []*x837p.Claim
-		pats   []*patGroup
-		patIdx map[x837p.Patient]*patGroup
+		sub  *x837p.Subscriber
+		own  []*x837p.Claim
+		one  [1]*x837p.Claim
+		pats []*patGroup
+		next *subGroup // another with the same member id
 	}
 	type billGroup struct {
-		bill   *x837p.BillingProvider
-		subs   []*subGroup
-		subIdx map[x837p.Subscriber]*subGroup
+		bill *x837p.BillingProvider
+		subs []*subGroup
+		next *billGroup // another with the same NPI
 	}
-	var bills []*billGroup
-	billIdx := map[x837p.BillingProvider]*billGroup{}
+	type subKey struct {
+		bill *billGroup
+		id   string
+	}
+	type patIdxKey struct {
+		sub *subGroup
+		patKey
+	}
+	// The indexes are keyed by a few fields and the candidates compared
+	// whole: hashing whole structs of thirty strings per claim cost more
+	// than the rest of grouping. Groups come from slabs of len(items),
+	// which no more groups than items can outgrow.
+	var (
+		billSlab = make([]billGroup, 0, 1)
+		subSlab  = make([]subGroup, 0, len(items))
+		patSlab  []patGroup
+		bills    []*billGroup
+		billIdx  = map[string]*billGroup{} // by NPI
+		subIdx   = make(map[subKey]*subGroup, len(items))
+		patIdx   map[patIdxKey]*patGroup
+		lastBill *billGroup
+	)
 	for i := range items {
 		it := &items[i]
-		bg := billIdx[*it.Billing]
-		if bg == nil {
-			bg = &billGroup{bill: it.Billing, subIdx: map[x837p.Subscriber]*subGroup{}}
-			billIdx[*it.Billing] = bg
-			bills = append(bills, bg)
+		bg := lastBill // claims of one provider usually come together
+		if bg == nil || (bg.bill != it.Billing && *bg.bill != *it.Billing) {
+			bg = billIdx[it.Billing.NPI]
+			for bg != nil && *bg.bill != *it.Billing {
+				bg = bg.next
+			}
+			if bg == nil {
+				if len(billSlab) == cap(billSlab) {
+					billSlab = make([]billGroup, 0, min(2*cap(billSlab), len(items)))
+				}
+				billSlab = append(billSlab, billGroup{bill: it.Billing, next: billIdx[it.Billing.NPI]})
+				bg = &billSlab[len(billSlab)-1]
+				billIdx[it.Billing.NPI] = bg
+				bills = append(bills, bg)
+			}
+			lastBill = bg
 		}
-		sg := bg.subIdx[*it.Subscriber]
+		sk := subKey{bg, it.Subscriber.ID}
+		sg := subIdx[sk]
+		for sg != nil && sg.sub != it.Subscriber && *sg.sub != *it.Subscriber {
+			sg = sg.next
+		}
 		if sg == nil {
-			sg = &subGroup{sub: it.Subscriber, patIdx: map[x837p.Patient]*patGroup{}}
-			bg.subIdx[*it.Subscriber] = sg
+			subSlab = append(subSlab, subGroup{sub: it.Subscriber, next: subIdx[sk]})
+			sg = &subSlab[len(subSlab)-1]
+			sg.own = sg.one[:0]
+			subIdx[sk] = sg
 			bg.subs = append(bg.subs, sg)
 		}
 		if it.Patient == nil {
 			sg.own = append(sg.own, it.Claim)
 			continue
 		}
-		pg := sg.patIdx[*it.Patient]
+		if patIdx == nil {
+			patSlab = make([]patGroup, 0, len(items))
+			patIdx = map[patIdxKey]*patGroup{}
+		}
+		pk := patIdxKey{sg, patKey{it.Patient.Name.Last, it.Patient.Name.First, it.Patient.Birth}}
+		pg := patIdx[pk]
+		for pg != nil && *pg.pat != *it.Patient {
+			pg = pg.next
+		}
 		if pg == nil {
-			pg = &patGroup{pat: it.Patient}
-			sg.patIdx[*it.Patient] = pg
+			patSlab = append(patSlab, patGroup{pat: it.Patient, next: patIdx[pk]})
+			pg = &patSlab[len(patSlab)-1]
+			pg.claims = pg.one[:0]
+			patIdx[pk] = pg
 			sg.pats = append(sg.pats, pg)
 		}
 		pg.claims = append(pg.claims, it.Claim)

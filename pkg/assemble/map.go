@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/claimgate/claimgate/edi/x837p"
 	"github.com/claimgate/claimgate/pkg/claim"
@@ -19,20 +20,36 @@ import (
 // or diagnosis pointers on a line, or a pointer outside 1..12. Everything
 // else (missing NPIs, bad codes) is the validator's to report.
 func ToItem(c *claim.Claim) (x837p.Item, error) {
-	it := x837p.Item{
-		Billing:    billing(c),
-		Subscriber: subscriber(c),
+	return toItem(c, nil)
+}
+
+// toItem is ToItem sharing same, when not nil and equal, as the item's
+// billing provider instead of a new one: a batch's claims mostly share
+// theirs, and each copy is some 600 bytes held until the file is written.
+func toItem(c *claim.Claim, same *x837p.BillingProvider) (x837p.Item, error) {
+	// Room for every date (two births, three claim dates, one per line)
+	// and the diagnosis codes: one allocation of just what is needed.
+	need := 8 * (5 + len(c.Lines))
+	for _, d := range c.Diagnoses {
+		need += len(d)
+	}
+	ar := texts{buf: make([]byte, 0, need)}
+	it := x837p.Item{Subscriber: subscriber(c, &ar)}
+	if b := billingValue(c); same != nil && *same == b {
+		it.Billing = same
+	} else {
+		it.Billing = &b
 	}
 	if c.Patient != nil {
 		it.Patient = &x837p.Patient{
 			Relationship: c.Patient.Relationship,
 			Name:         name(claim.Person, c.Patient.Name),
 			Address:      address(c.Patient.Address),
-			Birth:        d8(c.Patient.Birth),
+			Birth:        ar.d8(c.Patient.Birth),
 			Gender:       c.Patient.Gender,
 		}
 	}
-	cl, err := claimLoop(c)
+	cl, err := claimLoop(c, &ar)
 	if err != nil {
 		return x837p.Item{}, err
 	}
@@ -77,9 +94,60 @@ func d8(d claim.Date) string {
 	return string(b[:])
 }
 
-func billing(c *claim.Claim) *x837p.BillingProvider {
+// texts holds the short strings ToItem makes for one claim (dates,
+// diagnosis codes without their point) in one allocation or a few
+// instead of one each: bytes once written are never changed, so the
+// strings stay valid when a new block is started.
+type texts struct{ buf []byte }
+
+// grab returns n bytes of room at the end of t.buf.
+func (t *texts) grab(n int) {
+	if cap(t.buf)-len(t.buf) < n {
+		t.buf = make([]byte, 0, max(64, n))
+	}
+}
+
+// last returns the last n bytes of t.buf as a string.
+func (t *texts) last(n int) string {
+	return unsafe.String(&t.buf[len(t.buf)-n], n)
+}
+
+// d8 is d8(d) in t.
+func (t *texts) d8(d claim.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	y, m, day := d.Year, int(d.Month), d.Day
+	if y < 0 || y > 9999 || m < 0 || m > 99 || day < 0 || day > 99 {
+		return d8(d)
+	}
+	t.grab(8)
+	t.buf = append(t.buf, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10),
+		byte('0'+m/10), byte('0'+m%10), byte('0'+day/10), byte('0'+day%10))
+	return t.last(8)
+}
+
+// noDots is strings.ReplaceAll(s, ".", "") in t.
+func (t *texts) noDots(s string) string {
+	if strings.IndexByte(s, '.') < 0 {
+		return s
+	}
+	t.grab(len(s))
+	n := len(t.buf)
+	for i := 0; i < len(s); i++ {
+		if s[i] != '.' {
+			t.buf = append(t.buf, s[i])
+		}
+	}
+	if len(t.buf) == n {
+		return ""
+	}
+	return t.last(len(t.buf) - n)
+}
+
+func billingValue(c *claim.Claim) x837p.BillingProvider {
 	p := &c.Billing
-	b := &x837p.BillingProvider{
+	b := x837p.BillingProvider{
 		Taxonomy: p.Taxonomy,
 		Name:     name(p.Entity, p.Name),
 		NPI:      p.NPI,
@@ -105,7 +173,7 @@ func payer(p claim.Payer) x837p.Payer {
 	return out
 }
 
-func subscriber(c *claim.Claim) *x837p.Subscriber {
+func subscriber(c *claim.Claim, ar *texts) *x837p.Subscriber {
 	s := &c.Subscriber
 	out := &x837p.Subscriber{
 		Sequence:    or(s.Sequence, "P"),
@@ -114,7 +182,7 @@ func subscriber(c *claim.Claim) *x837p.Subscriber {
 		Name:        name(claim.Person, s.Name),
 		ID:          s.MemberID,
 		Address:     address(s.Address),
-		Birth:       d8(s.Birth),
+		Birth:       ar.d8(s.Birth),
 		Gender:      s.Gender,
 		Payer:       payer(c.Payer),
 	}
@@ -140,7 +208,7 @@ func errLine(c *claim.Claim, i int, format string, args ...any) error {
 	return fmt.Errorf("claim %q line %d: %s", c.ID, i+1, fmt.Sprintf(format, args...))
 }
 
-func claimLoop(c *claim.Claim) (*x837p.Claim, error) {
+func claimLoop(c *claim.Claim, ar *texts) (*x837p.Claim, error) {
 	out := &x837p.Claim{
 		ID:                   c.ID,
 		Charge:               int64(c.Total()),
@@ -150,9 +218,9 @@ func claimLoop(c *claim.Claim) (*x837p.Claim, error) {
 		Assignment:           or(c.Assignment, "A"),
 		BenefitsAssigned:     or(c.BenefitsAssigned, "Y"),
 		ReleaseOfInfo:        or(c.ReleaseOfInfo, "Y"),
-		OnsetDate:            d8(c.OnsetDate),
-		InitialTreatmentDate: d8(c.InitialTreatmentDate),
-		LastSeenDate:         d8(c.LastSeenDate),
+		OnsetDate:            ar.d8(c.OnsetDate),
+		InitialTreatmentDate: ar.d8(c.InitialTreatmentDate),
+		LastSeenDate:         ar.d8(c.LastSeenDate),
 		Referral:             c.Referral,
 		PriorAuth:            c.PriorAuth,
 		OriginalRef:          c.OriginalRef,
@@ -169,7 +237,7 @@ func claimLoop(c *claim.Claim) (*x837p.Claim, error) {
 				q = "ABK"
 			}
 			// ICD-10-CM is transmitted without its decimal point.
-			out.Diagnoses[i] = x837p.Diagnosis{Qualifier: q, Code: strings.ReplaceAll(d, ".", "")}
+			out.Diagnoses[i] = x837p.Diagnosis{Qualifier: q, Code: ar.noDots(d)}
 		}
 	}
 	if c.Referring != nil {
@@ -200,7 +268,7 @@ func claimLoop(c *claim.Claim) (*x837p.Claim, error) {
 			Charge:        int64(l.Charge),
 			Unit:          "UN",
 			Units:         x837p.Units(int64(l.Units)),
-			ServiceDate:   d8(l.ServiceDate),
+			ServiceDate:   ar.d8(l.ServiceDate),
 			PriorAuth:     l.PriorAuth,
 			ControlNumber: l.ControlNumber,
 			Note:          l.Note,

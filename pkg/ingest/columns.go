@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
+	"unsafe"
 
 	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/pkg/claim"
@@ -22,6 +24,68 @@ type csvColumn struct {
 	index    []int // reflect field indices along path, from claim.Claim or claim.Line
 	typ      reflect.Type
 	phi      bool // the column may hold patient data (isPHIField)
+	// steps and kind let set reach and fill the field through pointers
+	// computed once, instead of walking reflect values per cell (which
+	// cost an allocation or two per cell in a 100-column format).
+	steps []fieldStep
+	kind  cellKind
+}
+
+// fieldStep moves from a struct to one of its fields: first through a
+// pointer when elem is set (allocating an elem when nil), then by off.
+type fieldStep struct {
+	elem reflect.Type
+	off  uintptr
+}
+
+// cellKind is how a cell's text becomes its field's value.
+type cellKind uint8
+
+const (
+	cellString cellKind = iota
+	cellInt
+	cellDate
+	cellMoney
+	cellStrings
+	cellInts
+)
+
+// fieldSteps turns reflect field indices from root into fieldSteps.
+func fieldSteps(root reflect.Type, index []int) []fieldStep {
+	var steps []fieldStep
+	t := root
+	for _, i := range index {
+		var st fieldStep
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+			st.elem = t
+		}
+		f := t.Field(i)
+		st.off = f.Offset
+		t = f.Type
+		steps = append(steps, st)
+	}
+	return steps
+}
+
+func kindOf(name string, typ reflect.Type) cellKind {
+	switch typ {
+	case dateType:
+		return cellDate
+	case moneyType:
+		return cellMoney
+	case stringList:
+		return cellStrings
+	case intList:
+		return cellInts
+	}
+	switch typ.Kind() {
+	case reflect.String:
+		return cellString
+	case reflect.Int:
+		return cellInt
+	}
+	panic("ingest: CSV column " + name + " has an unsupported type " + typ.String())
 }
 
 var (
@@ -151,7 +215,8 @@ var csvColumns = func() []*csvColumn {
 	}{{claimCols, false, claimType}, {lineCols, true, lineType}} {
 		for _, c := range group.cols {
 			index, typ := resolvePath(group.root, c.path)
-			all = append(all, &csvColumn{name: c.name, line: group.line, required: c.required, path: c.path, index: index, typ: typ, phi: isPHIField(c.path)})
+			all = append(all, &csvColumn{name: c.name, line: group.line, required: c.required, path: c.path, index: index, typ: typ, phi: isPHIField(c.path),
+				steps: fieldSteps(group.root, index), kind: kindOf(c.name, typ)})
 		}
 	}
 	return all
@@ -208,34 +273,35 @@ func resolvePath(root reflect.Type, path string) ([]int, reflect.Type) {
 	return index, t
 }
 
-// set parses the non-empty cell value v into the column's field of c (a
-// *claim.Claim or *claim.Line), allocating optional parts (patient,
-// rendering provider...) on the way. It returns a reason when v does not
-// parse, which withholds v when the column may hold PHI and show is not
-// set (Decoder.ShowValues).
-func (col *csvColumn) set(root reflect.Value, v string, show bool) string {
+// set parses the non-empty cell value v into the column's field of the
+// struct at root (a *claim.Claim or *claim.Line, as the column's line
+// says), allocating optional parts (patient, rendering provider...) on the
+// way. It returns a reason when v does not parse, which withholds v when
+// the column may hold PHI and show is not set (Decoder.ShowValues).
+func (col *csvColumn) set(root unsafe.Pointer, v string, show bool) string {
 	phi := !show && col.phi
 	f := root
-	for _, i := range col.index {
-		if f.Kind() == reflect.Pointer {
-			if f.IsNil() {
-				f.Set(reflect.New(f.Type().Elem()))
+	for _, st := range col.steps {
+		if st.elem != nil {
+			pp := (*unsafe.Pointer)(f)
+			if *pp == nil {
+				*pp = reflect.New(st.elem).UnsafePointer()
 			}
-			f = f.Elem()
+			f = *pp
 		}
-		f = f.Field(i)
+		f = unsafe.Add(f, st.off)
 	}
-	switch col.typ {
-	case dateType:
-		d, err := claim.ParseDate(v)
+	switch col.kind {
+	case cellDate:
+		d, err := parseDate(v)
 		if err != nil {
 			if phi { // the claim package's message quotes the value
 				return x12.Withheld + " is not a valid YYYY-MM-DD date"
 			}
 			return err.Error()
 		}
-		f.Set(reflect.ValueOf(d))
-	case moneyType:
+		*(*claim.Date)(f) = d
+	case cellMoney:
 		m, err := claim.ParseMoney(v)
 		if err != nil {
 			if phi {
@@ -243,42 +309,107 @@ func (col *csvColumn) set(root reflect.Value, v string, show bool) string {
 			}
 			return err.Error()
 		}
-		f.SetInt(int64(m))
-	case stringList:
+		*(*claim.Money)(f) = m
+	case cellStrings:
 		parts, reason := splitList(v, phi)
 		if reason != "" {
 			return reason
 		}
-		f.Set(reflect.ValueOf(parts))
-	case intList:
-		parts, reason := splitList(v, phi)
+		*(*[]string)(f) = parts
+	case cellInts:
+		ns, reason := splitInts(v, phi)
 		if reason != "" {
 			return reason
 		}
-		ns := make([]int, len(parts))
-		for i, p := range parts {
-			n, err := strconv.Atoi(p)
-			if err != nil {
-				return fmt.Sprintf("%s is not a list of whole numbers", showValue(v, phi))
-			}
-			ns[i] = n
+		*(*[]int)(f) = ns
+	case cellString:
+		*(*string)(f) = v
+	case cellInt:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Sprintf("%s is not a whole number", showValue(v, phi))
 		}
-		f.Set(reflect.ValueOf(ns))
-	default:
-		switch col.typ.Kind() {
-		case reflect.String:
-			f.SetString(v)
-		case reflect.Int:
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return fmt.Sprintf("%s is not a whole number", showValue(v, phi))
-			}
-			f.SetInt(int64(n))
-		default:
-			panic("ingest: CSV column " + col.name + " has an unsupported type " + col.typ.String())
-		}
+		*(*int)(f) = n
 	}
 	return ""
+}
+
+// parseDate is claim.ParseDate with a fast path for a well-formed
+// YYYY-MM-DD date: every other text (and an impossible date) goes to
+// claim.ParseDate, for its result and its error.
+func parseDate(s string) (claim.Date, error) {
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
+		y, ok1 := digits(s[0:4])
+		m, ok2 := digits(s[5:7])
+		d, ok3 := digits(s[8:10])
+		if ok1 && ok2 && ok3 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(m, y) {
+			return claim.Date{Year: y, Month: time.Month(m), Day: d}, nil
+		}
+	}
+	return claim.ParseDate(s)
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func daysIn(m, y int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// splitInts splits a list cell of whole numbers (diagnosis pointers)
+// without the intermediate list of strings.
+func splitInts(v string, phi bool) ([]int, string) {
+	n := 1
+	for i := 0; i < len(v); i++ {
+		if strings.IndexByte(listSeparators, v[i]) >= 0 {
+			n++
+		}
+	}
+	ns := make([]int, 0, n)
+	bad := false
+	for rest := v; ; {
+		i := strings.IndexAny(rest, listSeparators)
+		p := rest
+		if i >= 0 {
+			p = rest[:i]
+		}
+		if p = strings.TrimSpace(p); p == "" {
+			return nil, fmt.Sprintf("%s has an empty element (separate the values with |, ; or :)", showValue(v, phi))
+		}
+		// An empty element is reported before a bad number, as when the
+		// list was split first.
+		if k, err := strconv.Atoi(p); err != nil {
+			bad = true
+		} else {
+			ns = append(ns, k)
+		}
+		if i < 0 {
+			break
+		}
+		rest = rest[i+1:]
+	}
+	if bad {
+		return nil, fmt.Sprintf("%s is not a list of whole numbers", showValue(v, phi))
+	}
+	return ns, ""
 }
 
 // listSeparators split the list cells (diagnoses, modifiers, pointers):

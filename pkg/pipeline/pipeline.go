@@ -165,12 +165,12 @@ type Pipeline struct {
 
 	// per run
 	sum       Summary
-	keys      map[string]string // payer \x00 claim id → duplicate key, for held claims
-	held      int               // claims held for all payers
-	heldLines int               // their service lines
-	linesBy   map[string]int    // service lines held per payer
-	unsettled int               // journal records begun and not done
-	policies  map[string]struct{}
+	keys      map[string]string      // payer \x00 claim id → duplicate key, for held claims
+	held      int                    // claims held for all payers
+	heldLines int                    // their service lines
+	linesBy   map[string]int         // service lines held per payer
+	unsettled int                    // journal records begun and not done
+	policies  map[[2]string]struct{} // payer id, filing code
 }
 
 // New checks cfg, recovers what a crashed run left (journal replay, temp
@@ -260,7 +260,7 @@ func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, 
 	p.keys = map[string]string{}
 	p.held, p.heldLines = 0, 0
 	p.linesBy = map[string]int{}
-	p.policies = map[string]struct{}{}
+	p.policies = map[[2]string]struct{}{}
 	p.unsettled = 0
 	// Whatever happens, no temporary file is left behind.
 	defer p.cfg.Output.Clean(ctx)
@@ -313,24 +313,37 @@ func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, 
 type decoded struct {
 	res    ingest.Result
 	rowErr *ingest.RowError
+	// Work done ahead on the prepare goroutine: the scrub edits short of
+	// the duplicate check, and (unless those reject it) the claim mapped
+	// and trial-encoded.
+	pre      scrub.Prechecked
+	prep     assemble.Prepared
+	prepared bool
 }
 
 // decodeChunk is how many decoded claims travel together from the decoder
-// to the rest of the pipeline; chunks in flight are capped by decodeAhead,
-// so at most decodeChunk*(decodeAhead+2) claims wait.
+// to the rest of the pipeline; chunks in flight are capped by decodeAhead
+// on each of the two hand-overs, so at most decodeChunk*(2*decodeAhead+3)
+// claims wait (fewer than before the prepare stage: what is held counts
+// against the 64 MiB).
 const (
 	decodeChunk = 64
-	decodeAhead = 4
+	decodeAhead = 2
 )
 
 var errStopped = errors.New("pipeline: stopped")
 
-// runClaims decodes a JSON or CSV batch in one goroutine and scrubs,
-// assembles and writes in this one: the two halves cost about the same,
-// so on two cores the batch goes through in half the time. Claims and
-// decoding problems keep their batch order; every event is raised here.
+// runClaims decodes a JSON or CSV batch in one goroutine, does the
+// per-claim work that depends on nothing before the claim (scrub edits but
+// the duplicate check, mapping to the 837P model, trial encoding) in a
+// second, and checks duplicates, assembles and writes in this one, so the
+// stages share the cores. Claims and decoding problems keep their batch
+// order through both hand-overs; every event is raised here.
 func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Reader, name string) error {
+	raw := make(chan []decoded, decodeAhead)
 	chunks := make(chan []decoded, decodeAhead)
+	// free recycles chunks from the consumer to the decoder.
+	free := make(chan []decoded, 2*decodeAhead+3)
 	stop := make(chan struct{})
 	var (
 		sum    ingest.Summary
@@ -338,6 +351,28 @@ func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Rea
 	)
 	go func() {
 		defer close(chunks)
+		prep := p.asm.NewPreparer()
+		for chunk := range raw {
+			for i := range chunk {
+				d := &chunk[i]
+				if d.rowErr != nil {
+					continue
+				}
+				d.pre = p.scrubber.Precheck(d.res.Claim)
+				if !d.pre.Rejected() {
+					d.prep = prep.Prepare(d.res.Claim)
+					d.prepared = true
+				}
+			}
+			// Stopped: drop the chunk, so the decoder can finish.
+			select {
+			case chunks <- chunk:
+			case <-stop:
+			}
+		}
+	}()
+	go func() {
+		defer close(raw)
 		buf := make([]decoded, 0, decodeChunk)
 		stopped := false
 		send := func() {
@@ -346,8 +381,12 @@ func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Rea
 				return
 			}
 			select {
-			case chunks <- buf:
-				buf = make([]decoded, 0, decodeChunk)
+			case raw <- buf:
+				select {
+				case buf = <-free: // a chunk the consumer is done with
+				default:
+					buf = make([]decoded, 0, decodeChunk)
+				}
 			case <-stop:
 				stopped = true
 				buf = buf[:0]
@@ -383,19 +422,26 @@ func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Rea
 		if fatal != nil {
 			continue // drain, so the decoder can finish
 		}
-		for _, d := range chunk {
+		for i := range chunk {
+			d := &chunk[i]
 			if d.rowErr != nil {
 				p.rowError(d.rowErr)
 				continue
 			}
-			if err := p.addClaim(ctx, d.res); err != nil {
+			if err := p.addClaim(ctx, d.res, d); err != nil {
 				fatal = err
 				close(stop)
 				break
 			}
 		}
+		clear(chunk) // hold no claim
+		select {
+		case free <- chunk[:0]:
+		default:
+		}
 	}
-	// chunks is closed: the decoder is done and sum is set.
+	// chunks is closed: the preparer is done, after the decoder, so sum
+	// is set.
 	// Claims refused while decoding were read and rejected.
 	p.sum.Read += sum.Rejected
 	p.sum.Rejected += sum.Rejected
@@ -453,7 +499,7 @@ func where(src ingest.Source, line int) string {
 }
 
 func (p *Pipeline) notePolicy(c *claim.Claim) {
-	k := c.Payer.ID + "\x00" + c.Subscriber.FilingCode
+	k := [2]string{c.Payer.ID, c.Subscriber.FilingCode}
 	if _, ok := p.policies[k]; ok || len(p.policies) > 10000 {
 		return
 	}
@@ -477,7 +523,9 @@ func PolicyName(pol scrub.Policy) string {
 	return "custom"
 }
 
-func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result) error {
+// addClaim scrubs, assembles and holds one claim; ahead, when not nil,
+// carries the work done for it on the prepare goroutine.
+func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decoded) error {
 	if err := ctx.Err(); err != nil {
 		return err // stop between claims; Run counts what is held
 	}
@@ -488,7 +536,13 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result) error {
 	}
 	p.notePolicy(c)
 	rejected := false
-	for _, e := range p.scrubber.Scrub(c) {
+	var edits []scrub.Edit
+	if ahead != nil {
+		edits = p.scrubber.FinishScrub(c, ahead.pre)
+	} else {
+		edits = p.scrubber.Scrub(c)
+	}
+	for _, e := range edits {
 		pr := Problem{ClaimID: c.ID, Where: where(res.Source, e.Line), Rule: e.ID, Message: e.Message}
 		if e.Severity == scrub.Reject {
 			rejected = true
@@ -506,12 +560,24 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result) error {
 		p.reject(Problem{ClaimID: c.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
 		return nil
 	}
-	if err := p.asm.Add(c); err != nil {
+	var err error
+	if ahead != nil && ahead.prepared {
+		err = p.asm.AddPrepared(&ahead.prep)
+	} else {
+		err = p.asm.Add(c)
+	}
+	if err != nil {
 		p.sum.Rejected++
 		p.reject(Problem{ClaimID: c.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
 		return nil
 	}
-	if key, ok := p.scrubber.DuplicateKey(c); ok {
+	key, ok := "", false
+	if ahead != nil && ahead.pre.HasKey {
+		key, ok = ahead.pre.Key, true
+	} else {
+		key, ok = p.scrubber.DuplicateKey(c)
+	}
+	if ok {
 		p.run.Remember(ctx, key)
 		p.keys[c.Payer.ID+"\x00"+c.ID] = key
 	}

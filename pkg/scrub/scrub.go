@@ -135,6 +135,35 @@ func (s *Scrubber) ScrubContext(ctx context.Context, c *claim.Claim) ([]Edit, er
 	if c == nil {
 		return nil, nil
 	}
+	return s.Finish(ctx, c, s.Precheck(c))
+}
+
+// Prechecked is a claim's scrub result short of the duplicate check:
+// what depends on the claim and the configuration alone, so it can be
+// computed for many claims at once (in any order, on several goroutines)
+// while the duplicate check, which depends on the claims accepted before,
+// is made in batch order by Finish.
+type Prechecked struct {
+	edits []Edit
+	// Key is the claim's duplicate key (DuplicateKey), "" with HasKey
+	// false for a replacement or void, or when the Scrubber has no Seen.
+	Key    string
+	HasKey bool
+}
+
+// Rejected reports whether an edit found so far rejects the claim.
+func (pc *Prechecked) Rejected() bool {
+	for _, e := range pc.edits {
+		if e.Severity == Reject {
+			return true
+		}
+	}
+	return false
+}
+
+// Precheck runs every edit but the duplicate check on c (not nil). It is
+// safe for concurrent use.
+func (s *Scrubber) Precheck(c *claim.Claim) Prechecked {
 	w := s.getWork(len(c.Lines))
 	defer s.putWork(w)
 	r := run{s: s, c: c, p: s.policyFor(c), w: w, today: claim.DateOf(s.now().In(s.loc))}
@@ -145,17 +174,39 @@ func (s *Scrubber) ScrubContext(ctx context.Context, c *claim.Claim) ([]Edit, er
 	if r.p.KX {
 		r.kx()
 	}
-	var err error
+	pc := Prechecked{edits: r.edits}
 	if s.seen != nil && !c.Frequency.IsCorrection() {
-		key := s.duplicateKey(c, w)
+		pc.Key, pc.HasKey = s.duplicateKey(c, w), true
+	}
+	return pc
+}
+
+// Finish completes a Precheck of c with the duplicate check and returns
+// what ScrubContext returns.
+func (s *Scrubber) Finish(ctx context.Context, c *claim.Claim, pc Prechecked) ([]Edit, error) {
+	edits := pc.edits
+	var err error
+	if pc.HasKey {
 		var seen bool
-		if seen, err = s.seen.SeenBefore(ctx, key); err == nil && seen {
-			r.add(Edit{ID: IDDuplicateClaim, Severity: Reject, Field: "id",
+		if seen, err = s.seen.SeenBefore(ctx, pc.Key); err == nil && seen {
+			edits = append(edits, Edit{ID: IDDuplicateClaim, Severity: Reject, Field: "id",
 				Message: "an original claim for the same patient, payer, service dates and procedures was already sent in an earlier batch; send a replacement (frequency 7) with the payer's claim number instead"})
 		}
 	}
-	sortEdits(r.edits)
-	return r.edits, err
+	sortEdits(edits)
+	return edits, err
+}
+
+// FinishScrub is Scrub for a Precheck of c: a failing duplicate store
+// gives a warning.
+func (s *Scrubber) FinishScrub(c *claim.Claim, pc Prechecked) []Edit {
+	edits, err := s.Finish(context.Background(), c, pc)
+	if err != nil {
+		edits = append(edits, Edit{ID: IDDuplicateUnknown, Severity: Warn, Field: "id",
+			Message: "duplicate check could not be made: the duplicate store is unavailable; the claim may have been sent before"})
+		sortEdits(edits)
+	}
+	return edits
 }
 
 // Remember records c as queued, for the duplicate check of later batches.
