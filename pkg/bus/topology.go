@@ -36,6 +36,7 @@ const (
 	BucketControl = "claimgate_control" // last ISA13/GS06 per sender/receiver
 	BucketSeen    = "claimgate_seen"    // duplicate-claim keys
 	BucketLedger  = "claimgate_ledger"  // SFTP file ledger
+	BucketJournal = "claimgate_journal" // pipeline publishing journals, per worker
 	BucketLeases  = "claimgate_leases"  // per-payer poll leases (TTL)
 	ObjectEDI     = "claimgate_edi"     // every raw EDI file, both directions
 )
@@ -71,6 +72,7 @@ func (b *Bus) Setup(ctx context.Context) error {
 		{Bucket: BucketControl, History: 1},
 		{Bucket: BucketSeen, History: 1},
 		{Bucket: BucketLedger, History: 1},
+		{Bucket: BucketJournal, History: 1},
 		{Bucket: BucketLeases, History: 1, TTL: b.leaseTTL},
 	}
 	for _, kc := range buckets {
