@@ -13,6 +13,7 @@ import (
 
 	"github.com/claimgate/claimgate/pkg/assemble"
 	"github.com/claimgate/claimgate/pkg/reconcile"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -49,7 +50,13 @@ func setKey(partner string, gs06 int64, st02 string) string {
 type ClaimStore struct {
 	kv  jetstream.KeyValue
 	js  jetstream.JetStream
+	nc  *nats.Conn
 	now func() time.Time
+
+	// Test hooks: crash stops ApplyBatch at a step; noCAS writes
+	// without the expected-revision check (to show the check matters).
+	crash func(step string) error
+	noCAS bool
 }
 
 var _ reconcile.Store = (*ClaimStore)(nil)
@@ -60,7 +67,7 @@ func (b *Bus) ClaimStore(ctx context.Context) (*ClaimStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: %s: %w", BucketClaims, err)
 	}
-	return &ClaimStore{kv: kv, js: b.JS, now: time.Now}, nil
+	return &ClaimStore{kv: kv, js: b.JS, nc: b.NC, now: time.Now}, nil
 }
 
 // Get returns the claim's record, or nil when there is none.

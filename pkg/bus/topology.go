@@ -57,7 +57,8 @@ func (b *Bus) Setup(ctx context.Context) error {
 		{Name: StreamBatches, Subjects: []string{SubjectBatches}, Retention: jetstream.WorkQueuePolicy},
 		{Name: StreamFilesOut, Subjects: []string{SubjectFilesOut + ".*"}, Retention: jetstream.WorkQueuePolicy},
 		{Name: StreamFilesIn, Subjects: []string{SubjectFilesIn + ".*"}, Retention: jetstream.WorkQueuePolicy},
-		{Name: StreamEvents, Subjects: []string{SubjectEvents + ".*.*"}, Retention: jetstream.LimitsPolicy},
+		// Events are published in atomic batches (ClaimStore.ApplyBatch).
+		{Name: StreamEvents, Subjects: []string{SubjectEvents + ".*.*"}, Retention: jetstream.LimitsPolicy, AllowAtomicPublish: true},
 	}
 	for _, sc := range streams {
 		sc.Storage = jetstream.FileStorage
@@ -81,6 +82,11 @@ func (b *Bus) Setup(ctx context.Context) error {
 		if _, err := b.JS.CreateOrUpdateKeyValue(ctx, kc); err != nil {
 			return fmt.Errorf("bus: bucket %s: %w", kc.Bucket, err)
 		}
+	}
+	// Claim records are written in atomic batches (ClaimStore.ApplyBatch);
+	// KV configs have no such flag, so set it on the bucket's stream.
+	if err := b.allowAtomic(ctx, "KV_"+BucketClaims); err != nil {
+		return err
 	}
 	if _, err := b.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket: ObjectEDI, Storage: jetstream.FileStorage, Replicas: b.replicas,
@@ -123,3 +129,20 @@ func FilesOutSubject(payerID string) string { return SubjectFilesOut + "." + Tok
 
 // FilesInSubject is the subject of a response file from a payer.
 func FilesInSubject(payerID string) string { return SubjectFilesIn + "." + Token(payerID) }
+
+// allowAtomic turns on atomic batch publishing on a stream.
+func (b *Bus) allowAtomic(ctx context.Context, stream string) error {
+	st, err := b.JS.Stream(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("bus: stream %s: %w", stream, err)
+	}
+	cfg := st.CachedInfo().Config
+	if cfg.AllowAtomicPublish {
+		return nil
+	}
+	cfg.AllowAtomicPublish = true
+	if _, err := b.JS.UpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("bus: stream %s: allowing atomic batches: %w", stream, err)
+	}
+	return nil
+}
