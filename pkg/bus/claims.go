@@ -57,6 +57,8 @@ type ClaimStore struct {
 	// without the expected-revision check (to show the check matters).
 	crash func(step string) error
 	noCAS bool
+
+	cache recordCache // records ApplyBatch wrote last
 }
 
 var _ reconcile.Store = (*ClaimStore)(nil)

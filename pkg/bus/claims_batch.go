@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/claimgate/claimgate/pkg/reconcile"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 var _ reconcile.BatchStore = (*ClaimStore)(nil)
@@ -78,6 +79,9 @@ type batchRec struct {
 	rev   uint64
 	work  *reconcile.Record
 	dirty bool
+	// cached: read from this store's cache of its own writes, which
+	// another writer may have made stale.
+	cached bool
 }
 
 func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out []reconcile.Result) error {
@@ -105,6 +109,17 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 			}
 			out[i] = res
 		}
+		// A decision that writes is checked by the compare-and-set; one
+		// that does not (a duplicate, a refusal) is only as good as the
+		// record it read, so a cached record it used is read again.
+		if stale, err := s.staleCached(ctx, order); err != nil {
+			return err
+		} else if stale {
+			for _, r := range order {
+				s.cache.drop(r.key)
+			}
+			continue
+		}
 		var msgs []batchMsg
 		var written []*batchRec
 		for _, r := range order {
@@ -123,6 +138,9 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 			if c := apiCode(err); c == errCodeWrongLastSeq || c == errCodeTooManyInflight || c == errCodeIncomplete {
 				// Another writer moved one of these claims (or the
 				// server is busy): read and decide again.
+				for _, r := range order {
+					s.cache.drop(r.key)
+				}
 				if err := backoff(ctx, attempt); err != nil {
 					return err
 				}
@@ -139,8 +157,37 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 		if err := s.crashAt("stored"); err != nil {
 			return err
 		}
-		return s.flushAll(ctx, order)
+		if err := s.flushAll(ctx, order); err != nil {
+			for _, r := range order {
+				s.cache.drop(r.key)
+			}
+			return err
+		}
+		for _, r := range order {
+			if r.dirty && r.rev != 0 && len(r.work.Pending) == 0 {
+				s.cache.put(r.key, r.work, r.rev)
+			}
+		}
+		return nil
 	}
+}
+
+// staleCached reports whether a cached record that no write will check
+// changed since it was cached.
+func (s *ClaimStore) staleCached(ctx context.Context, order []*batchRec) (bool, error) {
+	for _, r := range order {
+		if !r.cached || r.dirty {
+			continue
+		}
+		e, err := s.kv.Get(ctx, r.key)
+		if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return false, fmt.Errorf("bus: claims: %w", err)
+		}
+		if err != nil || e.Revision() != r.rev {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // readAll reads the chunk's records, in parallel, and returns them by
@@ -161,7 +208,15 @@ func (s *ClaimStore) readAll(ctx context.Context, items []reconcile.Item) (map[s
 	var mu sync.Mutex
 	var first error
 	next := make(chan *batchRec)
-	for range min(readWorkers, len(order)) {
+	var toRead []*batchRec
+	for _, r := range order {
+		if c, ok := s.cache.get(r.key); ok {
+			r.read, r.rev, r.cached = c.rec, c.rev, true
+			continue
+		}
+		toRead = append(toRead, r)
+	}
+	for range min(readWorkers, len(toRead)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -180,7 +235,7 @@ func (s *ClaimStore) readAll(ctx context.Context, items []reconcile.Item) (map[s
 			}
 		}()
 	}
-	for _, r := range order {
+	for _, r := range toRead {
 		next <- r
 	}
 	close(next)
@@ -244,9 +299,19 @@ func (s *ClaimStore) flushAll(ctx context.Context, recs []*batchRec) error {
 		}
 		msgs = append(msgs, batchMsg{subject: claimSubject(r.key), data: b, expect: r.rev, cas: true})
 	}
-	_, err := publishAtomic(ctx, s.nc, msgs)
+	last, err := publishAtomic(ctx, s.nc, msgs)
 	if err == nil {
+		first := last - uint64(len(owners)) + 1
+		for i, r := range owners {
+			if r.dirty {
+				r.work.Pending = nil
+				r.rev = first + uint64(i)
+			}
+		}
 		return nil
+	}
+	for _, r := range owners {
+		r.rev = 0 // unknown now: not cached
 	}
 	if c := apiCode(err); c != errCodeWrongLastSeq && c != errCodeTooManyInflight && c != errCodeIncomplete {
 		return fmt.Errorf("bus: claims: clearing published events: %w", err)
@@ -322,6 +387,51 @@ func (s *ClaimStore) clearPending(ctx context.Context, key string, done map[stri
 			return err
 		}
 	}
+}
+
+// recordCache holds the records this store wrote last, so the next
+// batch moving the same claims (the next state of a file's claims) need
+// not read them back. Bounded; safe because every write is a
+// compare-and-set at the cached revision.
+type recordCache struct {
+	mu sync.Mutex
+	m  map[string]cachedRec
+}
+
+type cachedRec struct {
+	rec *reconcile.Record
+	rev uint64
+}
+
+// cacheRecords bounds the cache (a record is a few KiB).
+const cacheRecords = 8192
+
+func (c *recordCache) get(key string) (cachedRec, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	return e, ok
+}
+
+func (c *recordCache) put(key string, rec *reconcile.Record, rev uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]cachedRec{}
+	}
+	for k := range c.m {
+		if len(c.m) < cacheRecords {
+			break
+		}
+		delete(c.m, k) // an arbitrary one
+	}
+	c.m[key] = cachedRec{rec, rev}
+}
+
+func (c *recordCache) drop(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
 }
 
 // crashAt lets tests stop ApplyBatch between its durable steps, as a
