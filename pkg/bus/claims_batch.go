@@ -60,7 +60,9 @@ func (s *ClaimStore) ApplyBatch(ctx context.Context, items []reconcile.Item) ([]
 		}
 		if i > start {
 			if err := s.applyChunk(ctx, items[start:i], out[start:i]); err != nil {
-				return out, err
+				// Results for the chunks stored before; this chunk's
+				// items may or may not be (applying again is safe).
+				return out[:start], err
 			}
 		}
 		start = i
