@@ -84,6 +84,44 @@ type batchRec struct {
 	// cached: read from this store's cache of its own writes, which
 	// another writer may have made stale.
 	cached bool
+	// base is the record's JSON without its pending events, evJSON
+	// those events': encoded once, they make the record written (base
+	// with the events spliced in), the event messages and the record
+	// written when the marks are cleared (base).
+	base   []byte
+	evJSON [][]byte
+}
+
+// encodeSplit fills r.base and r.evJSON and returns the JSON of the
+// record with its pending events. Only the timeline is trimmed to keep a
+// record under MaxRecordBytes: pending events are never cut.
+func (r *batchRec) encodeSplit() ([]byte, error) {
+	pending := r.work.Pending
+	r.work.Pending = nil
+	base, err := encode(r.work)
+	r.work.Pending = pending
+	if err != nil {
+		return nil, err
+	}
+	r.base = base
+	r.evJSON = r.evJSON[:0]
+	if len(pending) == 0 {
+		return base, nil
+	}
+	full := append(make([]byte, 0, len(base)+len(pending)*512), base[:len(base)-1]...)
+	full = append(full, `,"pending":[`...)
+	for i := range pending {
+		b, err := json.Marshal(&pending[i])
+		if err != nil {
+			return nil, err
+		}
+		r.evJSON = append(r.evJSON, b)
+		if i > 0 {
+			full = append(full, ',')
+		}
+		full = append(full, b...)
+	}
+	return append(full, "]}"...), nil
 }
 
 func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out []reconcile.Result) error {
@@ -128,7 +166,7 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 			if !r.dirty {
 				continue
 			}
-			b, err := encode(r.work)
+			b, err := r.encodeSplit()
 			if err != nil {
 				return err
 			}
@@ -261,7 +299,7 @@ func (s *ClaimStore) readAll(ctx context.Context, items []reconcile.Item) (map[s
 // flushAll publishes the pending events of recs (new moves and leftovers
 // of crashed writers) and clears them from the records.
 func (s *ClaimStore) flushAll(ctx context.Context, recs []*batchRec) error {
-	var evs []*reconcile.Event
+	var evs []eventMsg
 	var owners []*batchRec
 	for _, r := range recs {
 		if !r.dirty {
@@ -270,13 +308,16 @@ func (s *ClaimStore) flushAll(ctx context.Context, recs []*batchRec) error {
 				continue
 			}
 			r.work = r.read
+			if _, err := r.encodeSplit(); err != nil {
+				return err
+			}
 		}
 		if len(r.work.Pending) == 0 {
 			continue
 		}
 		owners = append(owners, r)
 		for i := range r.work.Pending {
-			evs = append(evs, &r.work.Pending[i])
+			evs = append(evs, eventMsg{&r.work.Pending[i], r.evJSON[i]})
 		}
 	}
 	if len(evs) == 0 {
@@ -293,13 +334,7 @@ func (s *ClaimStore) flushAll(ctx context.Context, recs []*batchRec) error {
 	// Clear the marks at the revisions written (or read): one batch.
 	msgs := make([]batchMsg, 0, len(owners))
 	for _, r := range owners {
-		c := *r.work
-		c.Pending = nil
-		b, err := encode(&c)
-		if err != nil {
-			return err
-		}
-		msgs = append(msgs, batchMsg{subject: claimSubject(r.key), data: b, expect: r.rev, cas: true})
+		msgs = append(msgs, batchMsg{subject: claimSubject(r.key), data: r.base, expect: r.rev, cas: true})
 	}
 	last, err := publishAtomic(ctx, s.nc, msgs)
 	if err == nil {
@@ -325,6 +360,7 @@ func (s *ClaimStore) flushAll(ctx context.Context, recs []*batchRec) error {
 		for _, ev := range r.work.Pending {
 			done[ev.ID] = true
 		}
+		r.rev = 0 // not cached: re-read next time
 		if err := s.clearPending(ctx, r.key, done); err != nil {
 			return err
 		}
@@ -332,18 +368,20 @@ func (s *ClaimStore) flushAll(ctx context.Context, recs []*batchRec) error {
 	return nil
 }
 
+// eventMsg is a pending event and its JSON.
+type eventMsg struct {
+	ev   *reconcile.Event
+	data []byte
+}
+
 // publishEvents publishes evs as one atomic batch on the events stream;
 // if JetStream refuses it because some were published before (a retry
 // after a crash), each is published alone and the repeats are dropped
 // by their message ids.
-func (s *ClaimStore) publishEvents(ctx context.Context, evs []*reconcile.Event) error {
+func (s *ClaimStore) publishEvents(ctx context.Context, evs []eventMsg) error {
 	msgs := make([]batchMsg, len(evs))
 	for i, ev := range evs {
-		b, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		msgs[i] = batchMsg{subject: EventSubject(ev.PayerID, string(ev.State)), data: b, msgID: ev.ID}
+		msgs[i] = batchMsg{subject: EventSubject(ev.ev.PayerID, string(ev.ev.State)), data: ev.data, msgID: ev.ev.ID}
 	}
 	for attempt := 0; ; attempt++ {
 		_, err := publishAtomic(ctx, s.nc, msgs)
@@ -355,7 +393,7 @@ func (s *ClaimStore) publishEvents(ctx context.Context, evs []*reconcile.Event) 
 			return nil
 		case errCodeBatchDuplicateID, errCodeDuplicateMsgID:
 			for _, ev := range evs {
-				if err := s.publish(ctx, ev); err != nil {
+				if err := s.publish(ctx, ev.ev); err != nil {
 					return err
 				}
 			}
