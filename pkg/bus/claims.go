@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/claimgate/claimgate/pkg/assemble"
@@ -59,6 +60,7 @@ type ClaimStore struct {
 	noCAS bool
 
 	cache recordCache // records ApplyBatch wrote last
+	swept atomic.Bool // outbox entries of crashed writers published
 }
 
 var _ reconcile.Store = (*ClaimStore)(nil)
@@ -246,17 +248,22 @@ func (s *ClaimStore) publish(ctx context.Context, ev *reconcile.Event) error {
 // Sweep publishes the events left pending by writers that crashed
 // between storing a move and publishing it, for claims no Apply touched
 // since. It reads every claim record: run it at start-up, not per file.
-// It returns how many records had pending events.
+// It returns how many records had pending events. It also publishes
+// the outbox entries ApplyBatch writers left (counted too).
 func (s *ClaimStore) Sweep(ctx context.Context) (int, error) {
+	boxes, err := s.sweepOutbox(ctx)
+	if err != nil {
+		return boxes, err
+	}
 	keys, err := s.kv.ListKeysFiltered(ctx, "c.>")
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoKeysFound) {
-			return 0, nil
+			return boxes, nil
 		}
-		return 0, fmt.Errorf("bus: claims: %w", err)
+		return boxes, fmt.Errorf("bus: claims: %w", err)
 	}
 	defer keys.Stop()
-	n := 0
+	n := boxes
 	for key := range keys.Keys() {
 		rec, rev, err := s.get(ctx, key)
 		if err != nil {

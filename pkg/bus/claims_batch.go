@@ -2,10 +2,12 @@ package bus
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/claimgate/claimgate/pkg/reconcile"
@@ -22,44 +24,54 @@ func claimSubject(key string) string { return "$KV." + BucketClaims + "." + key 
 const readWorkers = 32
 
 // ApplyBatch implements reconcile.BatchStore with the same per-claim
-// semantics as Apply, carrying up to MaxAtomicBatch claims per durable
+// semantics as Apply, carrying up to chunkClaims claims per durable
 // write:
 //
-//  1. read the records of the chunk's claims (in parallel);
-//  2. apply each item in order to its claim's working record, noting
-//     moves as pending;
-//  3. write every changed record in one atomic batch on the bucket's
-//     stream, each message with Nats-Expected-Last-Subject-Sequence =
-//     the revision read (compare-and-set per claim: if any claim
-//     changed meanwhile the batch stores nothing, and the chunk is read
-//     and decided again);
-//  4. publish the pending events (the new moves, and any left by a
-//     writer that crashed) in atomic batches on the events stream, each
+//  1. read the records of the chunk's claims (in parallel; records this
+//     store wrote last come from a bounded cache);
+//  2. apply each item in order to its claim's working record;
+//  3. write, in one atomic batch on the bucket's stream, every changed
+//     record, each with Nats-Expected-Last-Subject-Sequence = the
+//     revision read (compare-and-set per claim: if any claim changed
+//     meanwhile the batch stores nothing, and the chunk is read and
+//     decided again), plus an outbox entry (o.<batch id>.<n>) holding
+//     the chunk's new moves: moves and outbox are stored together or
+//     not at all;
+//  4. publish the moves in atomic batches on the events stream, each
 //     with its event id as message id;
-//  5. clear the pending marks in one more atomic batch at the revisions
-//     step 3 produced.
+//  5. delete the outbox entries.
 //
-// A crash after 3 leaves the moves pending in the records: applying the
-// batch again finds the items Duplicate and publishes what is pending
-// (as Apply does). A batch of events where some were already published
-// is refused whole by JetStream, and then published one message at a
-// time, where the message id de-duplicates the repeats. So every move is
-// published exactly once and no event is published for a move that was
-// not stored.
+// A crash after 3 leaves the outbox: the next ApplyBatch of any store
+// (a new store sweeps once before its first batch) or Sweep publishes
+// it. A batch of events where some were already published is refused
+// whole by JetStream, and is then published one message at a time,
+// where the message id drops the repeats. So every move is published
+// exactly once, and no event is published for a move that was not
+// stored. Moves left pending in a record by Apply are carried over into
+// the outbox the same way.
 func (s *ClaimStore) ApplyBatch(ctx context.Context, items []reconcile.Item) ([]reconcile.Result, error) {
+	if !s.swept.Load() {
+		if _, err := s.sweepOutbox(ctx); err != nil {
+			return nil, err
+		}
+		s.swept.Store(true)
+	}
 	out := make([]reconcile.Result, len(items))
 	start := 0
 	claims := map[string]bool{}
 	for i := 0; i <= len(items); i++ {
 		if i < len(items) {
 			id := items[i].ClaimID
-			if claims[id] || len(claims) < MaxAtomicBatch {
+			if claims[id] || len(claims) < chunkClaims && i-start < chunkItems {
 				claims[id] = true
 				continue
 			}
 		}
 		if i > start {
 			if err := s.applyChunk(ctx, items[start:i], out[start:i]); err != nil {
+				// A failed chunk may have left its outbox: sweep before
+				// the next batch.
+				s.swept.Store(false)
 				// Results for the chunks stored before; this chunk's
 				// items may or may not be (applying again is safe).
 				return out[:start], err
@@ -74,6 +86,16 @@ func (s *ClaimStore) ApplyBatch(ctx context.Context, items []reconcile.Item) ([]
 	return out, nil
 }
 
+// Chunk bounds: the records of chunkClaims claims plus the outbox
+// entries of chunkItems events fit one atomic batch (MaxAtomicBatch).
+const (
+	chunkClaims    = MaxAtomicBatch - 24
+	chunkItems     = 4 * MaxAtomicBatch
+	outboxBytes    = 256 << 10 // one outbox entry's events, at most (about)
+	outboxPrefix   = "o."
+	outboxMaxParts = MaxAtomicBatch - chunkClaims
+)
+
 // batchRec is one claim's record during a chunk.
 type batchRec struct {
 	key   string
@@ -84,44 +106,6 @@ type batchRec struct {
 	// cached: read from this store's cache of its own writes, which
 	// another writer may have made stale.
 	cached bool
-	// base is the record's JSON without its pending events, evJSON
-	// those events': encoded once, they make the record written (base
-	// with the events spliced in), the event messages and the record
-	// written when the marks are cleared (base).
-	base   []byte
-	evJSON [][]byte
-}
-
-// encodeSplit fills r.base and r.evJSON and returns the JSON of the
-// record with its pending events. Only the timeline is trimmed to keep a
-// record under MaxRecordBytes: pending events are never cut.
-func (r *batchRec) encodeSplit() ([]byte, error) {
-	pending := r.work.Pending
-	r.work.Pending = nil
-	base, err := encode(r.work)
-	r.work.Pending = pending
-	if err != nil {
-		return nil, err
-	}
-	r.base = base
-	r.evJSON = r.evJSON[:0]
-	if len(pending) == 0 {
-		return base, nil
-	}
-	full := append(make([]byte, 0, len(base)+len(pending)*512), base[:len(base)-1]...)
-	full = append(full, `,"pending":[`...)
-	for i := range pending {
-		b, err := json.Marshal(&pending[i])
-		if err != nil {
-			return nil, err
-		}
-		r.evJSON = append(r.evJSON, b)
-		if i > 0 {
-			full = append(full, ',')
-		}
-		full = append(full, b...)
-	}
-	return append(full, "]}"...), nil
 }
 
 func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out []reconcile.Result) error {
@@ -131,6 +115,15 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 			return err
 		}
 		now := s.now()
+		var moves []reconcile.Event
+		// Moves a crashed Apply left pending go out with this chunk's.
+		for _, r := range order {
+			if len(r.work.Pending) > 0 {
+				moves = append(moves, r.work.Pending...)
+				r.work.Pending = nil
+				r.dirty = true
+			}
+		}
 		for i, it := range items {
 			r := recs[it.ClaimID]
 			before := r.work.State
@@ -142,7 +135,7 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 			case reconcile.Refused:
 			default:
 				if ch == reconcile.Moved {
-					r.work.Pending = append(r.work.Pending, stored)
+					moves = append(moves, stored)
 				}
 				r.dirty = true
 				res.To = r.work.State
@@ -166,12 +159,26 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 			if !r.dirty {
 				continue
 			}
-			b, err := r.encodeSplit()
+			b, err := encode(r.work)
 			if err != nil {
 				return err
 			}
 			msgs = append(msgs, batchMsg{subject: claimSubject(r.key), data: b, expect: r.rev, cas: !s.noCAS})
 			written = append(written, r)
+		}
+		evs, boxes, err := outbox(moves)
+		if err != nil {
+			return err
+		}
+		if len(boxes) > outboxMaxParts {
+			return fmt.Errorf("bus: claims: a chunk's %d events need %d outbox entries (at most %d)", len(moves), len(boxes), outboxMaxParts)
+		}
+		id := rand.Text()
+		var boxKeys []string
+		for n, b := range boxes {
+			k := outboxPrefix + id + "." + strconv.Itoa(n)
+			boxKeys = append(boxKeys, k)
+			msgs = append(msgs, batchMsg{subject: claimSubject(k), data: b})
 		}
 		if len(msgs) > 0 {
 			last, err := publishAtomic(ctx, s.nc, msgs)
@@ -189,27 +196,97 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 			if err != nil {
 				return fmt.Errorf("bus: claims: %w", err)
 			}
-			first := last - uint64(len(written)) + 1
+			first := last - uint64(len(msgs)) + 1
 			for i, r := range written {
 				r.rev = first + uint64(i)
+				s.cache.put(r.key, r.work, r.rev)
 			}
 		}
 		if err := s.crashAt("stored"); err != nil {
 			return err
 		}
-		if err := s.flushAll(ctx, order); err != nil {
-			for _, r := range order {
-				s.cache.drop(r.key)
+		for chunk := range slices.Chunk(evs, MaxAtomicBatch) {
+			if err := s.publishEvents(ctx, chunk); err != nil {
+				return err
 			}
+		}
+		if err := s.crashAt("published"); err != nil {
 			return err
 		}
-		for _, r := range order {
-			if r.dirty && r.rev != 0 && len(r.work.Pending) == 0 {
-				s.cache.put(r.key, r.work, r.rev)
+		for _, k := range boxKeys {
+			if err := s.kv.Purge(ctx, k); err != nil {
+				return fmt.Errorf("bus: claims: clearing outbox: %w", err)
 			}
 		}
 		return nil
 	}
+}
+
+// outbox encodes moves once: the event messages, and outbox entries
+// (JSON arrays of the same bytes) of about outboxBytes each.
+func outbox(moves []reconcile.Event) ([]eventMsg, [][]byte, error) {
+	evs := make([]eventMsg, len(moves))
+	var boxes [][]byte
+	var cur []byte
+	for i := range moves {
+		b, err := json.Marshal(&moves[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		evs[i] = eventMsg{&moves[i], b}
+		if len(cur) > 0 && len(cur)+len(b) > outboxBytes {
+			boxes = append(boxes, append(cur, ']'))
+			cur = nil
+		}
+		if len(cur) == 0 {
+			cur = append(make([]byte, 0, outboxBytes+len(b)), '[')
+		} else {
+			cur = append(cur, ',')
+		}
+		cur = append(cur, b...)
+	}
+	if len(cur) > 0 {
+		boxes = append(boxes, append(cur, ']'))
+	}
+	return evs, boxes, nil
+}
+
+// sweepOutbox publishes the events of outbox entries left by writers
+// that stopped between storing moves and clearing their outbox (or that
+// are still at it: publishing is idempotent), then removes the entries.
+func (s *ClaimStore) sweepOutbox(ctx context.Context) (int, error) {
+	keys, err := s.kv.ListKeysFiltered(ctx, outboxPrefix+">")
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("bus: claims: %w", err)
+	}
+	defer keys.Stop()
+	n := 0
+	for key := range keys.Keys() {
+		e, err := s.kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("bus: claims: %w", err)
+		}
+		var evs []reconcile.Event
+		if err := json.Unmarshal(e.Value(), &evs); err != nil {
+			return n, fmt.Errorf("bus: claims: damaged outbox %s: %w", key, err)
+		}
+		for i := range evs {
+			if err := s.publish(ctx, &evs[i]); err != nil {
+				return n, err
+			}
+		}
+		if err := s.kv.Purge(ctx, key); err != nil {
+			return n, fmt.Errorf("bus: claims: clearing outbox: %w", err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // staleCached reports whether a cached record that no write will check
@@ -296,78 +373,6 @@ func (s *ClaimStore) readAll(ctx context.Context, items []reconcile.Item) (map[s
 	return recs, order, nil
 }
 
-// flushAll publishes the pending events of recs (new moves and leftovers
-// of crashed writers) and clears them from the records.
-func (s *ClaimStore) flushAll(ctx context.Context, recs []*batchRec) error {
-	var evs []eventMsg
-	var owners []*batchRec
-	for _, r := range recs {
-		if !r.dirty {
-			// Unchanged: its leftovers (if any) are as read.
-			if r.read == nil || len(r.read.Pending) == 0 {
-				continue
-			}
-			r.work = r.read
-			if _, err := r.encodeSplit(); err != nil {
-				return err
-			}
-		}
-		if len(r.work.Pending) == 0 {
-			continue
-		}
-		owners = append(owners, r)
-		for i := range r.work.Pending {
-			evs = append(evs, eventMsg{&r.work.Pending[i], r.evJSON[i]})
-		}
-	}
-	if len(evs) == 0 {
-		return nil
-	}
-	for chunk := range slices.Chunk(evs, MaxAtomicBatch) {
-		if err := s.publishEvents(ctx, chunk); err != nil {
-			return err
-		}
-	}
-	if err := s.crashAt("published"); err != nil {
-		return err
-	}
-	// Clear the marks at the revisions written (or read): one batch.
-	msgs := make([]batchMsg, 0, len(owners))
-	for _, r := range owners {
-		msgs = append(msgs, batchMsg{subject: claimSubject(r.key), data: r.base, expect: r.rev, cas: true})
-	}
-	last, err := publishAtomic(ctx, s.nc, msgs)
-	if err == nil {
-		first := last - uint64(len(owners)) + 1
-		for i, r := range owners {
-			if r.dirty {
-				r.work.Pending = nil
-				r.rev = first + uint64(i)
-			}
-		}
-		return nil
-	}
-	for _, r := range owners {
-		r.rev = 0 // unknown now: not cached
-	}
-	if c := apiCode(err); c != errCodeWrongLastSeq && c != errCodeTooManyInflight && c != errCodeIncomplete {
-		return fmt.Errorf("bus: claims: clearing published events: %w", err)
-	}
-	// Some record moved on meanwhile: clear claim by claim, re-reading
-	// the ones that changed (their new writers publish their own moves).
-	for _, r := range owners {
-		done := map[string]bool{}
-		for _, ev := range r.work.Pending {
-			done[ev.ID] = true
-		}
-		r.rev = 0 // not cached: re-read next time
-		if err := s.clearPending(ctx, r.key, done); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // eventMsg is a pending event and its JSON.
 type eventMsg struct {
 	ev   *reconcile.Event
@@ -404,27 +409,6 @@ func (s *ClaimStore) publishEvents(ctx context.Context, evs []eventMsg) error {
 			}
 		default:
 			return fmt.Errorf("bus: publishing events: %w", err)
-		}
-	}
-}
-
-// clearPending removes the events in done from the record's pending list.
-func (s *ClaimStore) clearPending(ctx context.Context, key string, done map[string]bool) error {
-	for attempt := 0; ; attempt++ {
-		rec, rev, err := s.get(ctx, key)
-		if err != nil || rec == nil {
-			return err
-		}
-		n := len(rec.Pending)
-		rec.Pending = slices.DeleteFunc(rec.Pending, func(e reconcile.Event) bool { return done[e.ID] })
-		if len(rec.Pending) == n {
-			return nil
-		}
-		if _, err = s.write(ctx, key, rec, rev); !conflict(err) {
-			return err
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return err
 		}
 	}
 }

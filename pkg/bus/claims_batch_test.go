@@ -193,9 +193,10 @@ func concurrentBatches(t *testing.T, replicas []*bus.Bus, cas bool, prefix strin
 	return lost
 }
 
-// A writer that stops after storing the records (before publishing) or
-// after publishing (before clearing the pending marks): applying the
-// batch again publishes every move exactly once and clears the marks.
+// A writer that stops after storing the records and its outbox (before
+// publishing) or after publishing (before clearing the outbox): a new
+// store applying the batch again publishes every move exactly once and
+// clears the outbox.
 func TestApplyBatchCrashRetry(t *testing.T) {
 	e, b := embedded(t, t.TempDir())
 	defer e.Shutdown()
@@ -225,6 +226,12 @@ func TestApplyBatchCrashRetry(t *testing.T) {
 			if (g == nil) != (w == nil) || g != nil && (g.State != w.State || len(g.Pending) != 0) {
 				t.Fatalf("%s %s: %+v, want %+v", step, id, g, w)
 			}
+		}
+	}
+	kv, _ := b.JS.KeyValue(ctx, bus.BucketClaims)
+	if keys, err := kv.ListKeysFiltered(ctx, "o.>"); err == nil {
+		for k := range keys.Keys() {
+			t.Errorf("outbox entry %s left", k)
 		}
 	}
 	events := streamEvents(t, b)
