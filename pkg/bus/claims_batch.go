@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/claimgate/claimgate/pkg/reconcile"
 	"github.com/nats-io/nats.go/jetstream"
@@ -292,19 +293,60 @@ func (s *ClaimStore) sweepOutbox(ctx context.Context) (int, error) {
 // staleCached reports whether a cached record that no write will check
 // changed since it was cached.
 func (s *ClaimStore) staleCached(ctx context.Context, order []*batchRec) (bool, error) {
+	var check []*batchRec
 	for _, r := range order {
-		if !r.cached || r.dirty {
-			continue
-		}
-		e, err := s.kv.Get(ctx, r.key)
-		if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-			return false, fmt.Errorf("bus: claims: %w", err)
-		}
-		if err != nil || e.Revision() != r.rev {
-			return true, nil
+		if r.cached && !r.dirty {
+			check = append(check, r)
 		}
 	}
-	return false, nil
+	var stale atomic.Bool
+	err := eachParallel(ctx, check, func(ctx context.Context, r *batchRec) error {
+		e, err := s.kv.Get(ctx, r.key)
+		if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return fmt.Errorf("bus: claims: %w", err)
+		}
+		if err != nil || e.Revision() != r.rev {
+			stale.Store(true)
+		}
+		return nil
+	})
+	return stale.Load(), err
+}
+
+// eachParallel runs fn on every record, readWorkers at a time, and
+// returns the first error.
+func eachParallel(ctx context.Context, rs []*batchRec, fn func(context.Context, *batchRec) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	next := make(chan *batchRec)
+	for range min(readWorkers, len(rs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range next {
+				if ctx.Err() != nil {
+					continue
+				}
+				if err := fn(ctx, r); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
+				}
+			}
+		}()
+	}
+	for _, r := range rs {
+		next <- r
+	}
+	close(next)
+	wg.Wait()
+	return first
 }
 
 // readAll reads the chunk's records, in parallel, and returns them by
@@ -319,12 +361,6 @@ func (s *ClaimStore) readAll(ctx context.Context, items []reconcile.Item) (map[s
 			order = append(order, r)
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	next := make(chan *batchRec)
 	var toRead []*batchRec
 	for _, r := range order {
 		if c, ok := s.cache.get(r.key); ok {
@@ -333,32 +369,13 @@ func (s *ClaimStore) readAll(ctx context.Context, items []reconcile.Item) (map[s
 		}
 		toRead = append(toRead, r)
 	}
-	for range min(readWorkers, len(toRead)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := range next {
-				rec, rev, err := s.get(ctx, r.key)
-				if err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-					cancel()
-					continue
-				}
-				r.read, r.rev = rec, rev
-			}
-		}()
-	}
-	for _, r := range toRead {
-		next <- r
-	}
-	close(next)
-	wg.Wait()
-	if first != nil {
-		return nil, nil, first
+	err := eachParallel(ctx, toRead, func(ctx context.Context, r *batchRec) error {
+		rec, rev, err := s.get(ctx, r.key)
+		r.read, r.rev = rec, rev
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	for id, r := range recs {
 		if r.read == nil {

@@ -338,3 +338,44 @@ func benchApplyBatch(b *testing.B, bb *bus.Bus, writers int) {
 	b.ReportMetric(float64(b.N*len(states))/time.Since(start).Seconds(), "moves/s")
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "claims/s")
 }
+
+// A store's cached record that another replica changed since: a batch
+// that writes fails its compare-and-set and is decided again; one that
+// writes nothing (a duplicate) re-reads the record, so its result tells
+// the claim's current state, not the cached one.
+func TestApplyBatchStaleCache(t *testing.T) {
+	e, b := embedded(t, t.TempDir())
+	defer e.Shutdown()
+	defer b.Close()
+	ctx := ctxT(t)
+	a, _ := b.ClaimStore(ctx)
+	other, _ := b.ClaimStore(ctx)
+	ev := func(s claim.State, n int) reconcile.Item {
+		o := &reconcile.Outcome{Kind: reconcile.Kind999, Digest: "d", Position: n, State: s}
+		return reconcile.Item{ClaimID: "S1", Event: reconcile.NewEvent(o, reconcile.Ref{ClaimID: "S1", PayerID: "P"}, time.Now())}
+	}
+	sub, ack, paid := ev(claim.Submitted, 1), ev(claim.AckAccepted, 2), ev(claim.Paid, 3)
+	if _, err := a.ApplyBatch(ctx, []reconcile.Item{sub}); err != nil { // cached by a
+		t.Fatal(err)
+	}
+	if _, err := other.ApplyBatch(ctx, []reconcile.Item{ack}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.ApplyBatch(ctx, []reconcile.Item{sub})
+	if err != nil || res[0].Change != reconcile.Duplicate || res[0].From != claim.AckAccepted {
+		t.Fatalf("duplicate on a stale cache: %+v, %v (want From ack_accepted)", res, err)
+	}
+	if _, err := other.ApplyBatch(ctx, []reconcile.Item{paid}); err != nil {
+		t.Fatal(err)
+	}
+	// a's cache is stale again; its write of the same event must not
+	// move the claim a second time.
+	res, err = a.ApplyBatch(ctx, []reconcile.Item{paid})
+	if err != nil || res[0].Change != reconcile.Duplicate || res[0].From != claim.Paid {
+		t.Fatalf("write on a stale cache: %+v, %v", res, err)
+	}
+	rec, _ := a.Get(ctx, "S1")
+	if rec.State != claim.Paid || len(rec.Timeline) != 3 {
+		t.Fatalf("record %s with %d events, want paid with 3", rec.State, len(rec.Timeline))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/bus/natstest"
 	"github.com/claimgate/claimgate/pkg/ledger"
+	"github.com/claimgate/claimgate/pkg/pipeline"
 )
 
 // ledgerConformance checks what pkg/sftpconn relies on from any
@@ -173,3 +174,39 @@ func TestLedgerConformanceServerKill(t *testing.T) {
 }
 
 var _ ledger.Ledger = (*bus.Ledger)(nil)
+
+// Each worker's journal holds its own records only, and what Begin
+// stored survives a restart until Done.
+func TestJournalPerWorker(t *testing.T) {
+	dir := t.TempDir()
+	e, b := embedded(t, dir)
+	ctx := ctxT(t)
+	j1, _ := b.Journal(ctx, "gw-1.a")
+	j2, _ := b.Journal(ctx, "gw-1 a")
+	for _, id := range []string{"r1", "r2"} {
+		if err := j1.Begin(ctx, pipeline.Record{ID: id, Name: id + ".837", Digest: "d", Keys: []string{"k"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j2.Begin(ctx, pipeline.Record{ID: "x", Name: "x.837"})
+	if err := j1.Done(ctx, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	e.Shutdown()
+	e, b = embedded(t, dir)
+	defer e.Shutdown()
+	defer b.Close()
+	j1, _ = b.Journal(ctx, "gw-1.a")
+	got, err := j1.Pending(ctx)
+	if err != nil || len(got) != 1 || got[0].ID != "r2" || got[0].Name != "r2.837" || len(got[0].Keys) != 1 {
+		t.Fatalf("pending %+v, %v; want r2 only", got, err)
+	}
+	j2, _ = b.Journal(ctx, "gw-1 a")
+	if got, _ := j2.Pending(ctx); len(got) != 1 || got[0].ID != "x" {
+		t.Fatalf("other worker's pending %+v", got)
+	}
+	if err := j1.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
