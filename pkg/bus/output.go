@@ -46,9 +46,10 @@ const metaFileOut = "claimgate-file-out"
 type Output struct {
 	// Dir holds this worker's temporary files (they hold patient data:
 	// mode 0700). Clean empties it.
-	Dir string
-	obs jetstream.ObjectStore
-	js  jetstream.JetStream
+	Dir   string
+	obs   jetstream.ObjectStore
+	js    jetstream.JetStream
+	names jetstream.KeyValue // name claims, n.<name> in claimgate_journal
 
 	crash func(step string) error // test hook
 }
@@ -63,7 +64,11 @@ func (b *Bus) Output(ctx context.Context, worker string) (*Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: %s: %w", ObjectEDI, err)
 	}
-	return &Output{Dir: filepath.Join(os.TempDir(), "claimgate-out-"+Token(worker)), obs: obs, js: b.JS}, nil
+	names, err := b.JS.KeyValue(ctx, BucketJournal)
+	if err != nil {
+		return nil, fmt.Errorf("bus: %s: %w", BucketJournal, err)
+	}
+	return &Output{Dir: filepath.Join(os.TempDir(), "claimgate-out-"+Token(worker)), obs: obs, js: b.JS, names: names}, nil
 }
 
 // Create implements pipeline.Output.
@@ -180,8 +185,8 @@ func (t *objTemp) Close() error {
 	return nil
 }
 
-// Publish implements pipeline.TempFile: store the object (never over an
-// existing one), then announce it. An error with a non-empty path means
+// Publish implements pipeline.TempFile: claim the name, store the object
+// (never over an existing one), then announce it. An error with a non-empty path means
 // the object is stored but not announced: the journal replay finishes it.
 func (t *objTemp) Publish(ctx context.Context, name string) (string, error) {
 	if !t.closed {
@@ -190,12 +195,33 @@ func (t *objTemp) Publish(ctx context.Context, name string) (string, error) {
 	if t.info == nil || t.info.PayerID == "" {
 		return "", errors.New("bus: output: the file's payer is unknown (the pipeline calls Describe)")
 	}
-	if _, err := t.o.obs.GetInfo(ctx, name); err == nil {
-		return "", fmt.Errorf("bus: output: %s/%s: %w", ObjectEDI, name, os.ErrExist)
+	// Claim the name first (a create: of two writers racing for one
+	// name exactly one gets it), so an object is never put over another
+	// writer's. A claim holding our digest is our own earlier attempt.
+	claim := "n." + Token(name)
+	if _, err := t.o.names.Create(ctx, claim, []byte(t.digest)); err != nil {
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return "", fmt.Errorf("bus: output: %w", err)
+		}
+		e, gerr := t.o.names.Get(ctx, claim)
+		if gerr != nil || string(e.Value()) != t.digest {
+			return "", fmt.Errorf("bus: output: %s/%s: %w", ObjectEDI, name, os.ErrExist)
+		}
+	}
+	fo := FileOut{Name: name, Payer: t.info.PayerID, Digest: t.digest, Size: t.size, Info: *t.info}
+	if info, err := t.o.obs.GetInfo(ctx, name); err == nil {
+		if hexDigest(info.Digest) != t.digest {
+			return "", fmt.Errorf("bus: output: %s/%s: %w", ObjectEDI, name, os.ErrExist)
+		}
+		// Stored by our earlier attempt: only the announcement may be
+		// missing.
+		msg, _ := json.Marshal(fo)
+		t.f.Close()
+		os.Remove(t.f.Name())
+		return ObjectEDI + "/" + name, t.o.announce(ctx, &fo, msg)
 	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return "", fmt.Errorf("bus: output: %w", err)
 	}
-	fo := FileOut{Name: name, Payer: t.info.PayerID, Digest: t.digest, Size: t.size, Info: *t.info}
 	msg, err := json.Marshal(fo)
 	if err != nil {
 		return "", err

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/claimgate/claimgate/pkg/assemble"
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/bus/natstest"
 	"github.com/claimgate/claimgate/pkg/config"
@@ -208,4 +209,53 @@ func testOutputRecovery(t *testing.T, b *bus.Bus) {
 		t.Fatalf("existing object changed: %v %v", ok, err)
 	}
 	tf.Abort()
+}
+
+// Writers racing to publish different files under one name: exactly one
+// wins, the others get os.ErrExist, and the object is the winner's.
+func TestOutputNameRace(t *testing.T) {
+	e, b := embedded(t, t.TempDir())
+	defer e.Shutdown()
+	defer b.Close()
+	ctx := ctxT(t)
+	const n = 4
+	type result struct {
+		digest string
+		err    error
+	}
+	results := make(chan result, n)
+	for w := range n {
+		o := newOutput(t, b, "racer")
+		tf, err := o.Create(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tf.Write([]byte("ISA*content of writer " + string(rune('A'+w)) + "~"))
+		tf.Close()
+		tf.(pipeline.Describer).Describe(assemble.FileInfo{PayerID: "P", Claims: 1})
+		go func() {
+			_, err := tf.Publish(ctx, "same.837")
+			results <- result{tf.Digest(), err}
+		}()
+	}
+	var winner string
+	for range n {
+		r := <-results
+		switch {
+		case r.err == nil:
+			if winner != "" {
+				t.Fatal("two writers published one name")
+			}
+			winner = r.digest
+		case !errors.Is(r.err, os.ErrExist):
+			t.Fatalf("loser's error %v, want os.ErrExist", r.err)
+		}
+	}
+	o := newOutput(t, b, "check")
+	if ok, err := o.Published(ctx, "same.837", winner); winner == "" || !ok || err != nil {
+		t.Fatalf("winner %q published: %v %v", winner, ok, err)
+	}
+	if got := filesOut(t, b); len(got) != 1 || got[0].Digest != winner {
+		t.Fatalf("announced %+v", got)
+	}
 }
