@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/claimgate/claimgate/pkg/assemble"
 	"github.com/claimgate/claimgate/pkg/reconcile"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -49,7 +51,16 @@ func setKey(partner string, gs06 int64, st02 string) string {
 type ClaimStore struct {
 	kv  jetstream.KeyValue
 	js  jetstream.JetStream
+	nc  *nats.Conn
 	now func() time.Time
+
+	// Test hooks: crash stops ApplyBatch at a step; noCAS writes
+	// without the expected-revision check (to show the check matters).
+	crash func(step string) error
+	noCAS bool
+
+	cache recordCache // records ApplyBatch wrote last
+	swept atomic.Bool // outbox entries of crashed writers published
 }
 
 var _ reconcile.Store = (*ClaimStore)(nil)
@@ -60,7 +71,7 @@ func (b *Bus) ClaimStore(ctx context.Context) (*ClaimStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: %s: %w", BucketClaims, err)
 	}
-	return &ClaimStore{kv: kv, js: b.JS, now: time.Now}, nil
+	return &ClaimStore{kv: kv, js: b.JS, nc: b.NC, now: time.Now}, nil
 }
 
 // Get returns the claim's record, or nil when there is none.
@@ -237,17 +248,22 @@ func (s *ClaimStore) publish(ctx context.Context, ev *reconcile.Event) error {
 // Sweep publishes the events left pending by writers that crashed
 // between storing a move and publishing it, for claims no Apply touched
 // since. It reads every claim record: run it at start-up, not per file.
-// It returns how many records had pending events.
+// It returns how many records had pending events. It also publishes
+// the outbox entries ApplyBatch writers left (counted too).
 func (s *ClaimStore) Sweep(ctx context.Context) (int, error) {
+	boxes, err := s.sweepOutbox(ctx)
+	if err != nil {
+		return boxes, err
+	}
 	keys, err := s.kv.ListKeysFiltered(ctx, "c.>")
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoKeysFound) {
-			return 0, nil
+			return boxes, nil
 		}
-		return 0, fmt.Errorf("bus: claims: %w", err)
+		return boxes, fmt.Errorf("bus: claims: %w", err)
 	}
 	defer keys.Stop()
-	n := 0
+	n := boxes
 	for key := range keys.Keys() {
 		rec, rev, err := s.get(ctx, key)
 		if err != nil {

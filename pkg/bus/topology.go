@@ -36,6 +36,7 @@ const (
 	BucketControl = "claimgate_control" // last ISA13/GS06 per sender/receiver
 	BucketSeen    = "claimgate_seen"    // duplicate-claim keys
 	BucketLedger  = "claimgate_ledger"  // SFTP file ledger
+	BucketJournal = "claimgate_journal" // pipeline publishing journals, per worker
 	BucketLeases  = "claimgate_leases"  // per-payer poll leases (TTL)
 	ObjectEDI     = "claimgate_edi"     // every raw EDI file, both directions
 )
@@ -56,7 +57,8 @@ func (b *Bus) Setup(ctx context.Context) error {
 		{Name: StreamBatches, Subjects: []string{SubjectBatches}, Retention: jetstream.WorkQueuePolicy},
 		{Name: StreamFilesOut, Subjects: []string{SubjectFilesOut + ".*"}, Retention: jetstream.WorkQueuePolicy},
 		{Name: StreamFilesIn, Subjects: []string{SubjectFilesIn + ".*"}, Retention: jetstream.WorkQueuePolicy},
-		{Name: StreamEvents, Subjects: []string{SubjectEvents + ".*.*"}, Retention: jetstream.LimitsPolicy},
+		// Events are published in atomic batches (ClaimStore.ApplyBatch).
+		{Name: StreamEvents, Subjects: []string{SubjectEvents + ".*.*"}, Retention: jetstream.LimitsPolicy, AllowAtomicPublish: true},
 	}
 	for _, sc := range streams {
 		sc.Storage = jetstream.FileStorage
@@ -71,6 +73,7 @@ func (b *Bus) Setup(ctx context.Context) error {
 		{Bucket: BucketControl, History: 1},
 		{Bucket: BucketSeen, History: 1},
 		{Bucket: BucketLedger, History: 1},
+		{Bucket: BucketJournal, History: 1},
 		{Bucket: BucketLeases, History: 1, TTL: b.leaseTTL},
 	}
 	for _, kc := range buckets {
@@ -79,6 +82,11 @@ func (b *Bus) Setup(ctx context.Context) error {
 		if _, err := b.JS.CreateOrUpdateKeyValue(ctx, kc); err != nil {
 			return fmt.Errorf("bus: bucket %s: %w", kc.Bucket, err)
 		}
+	}
+	// Claim records are written in atomic batches (ClaimStore.ApplyBatch);
+	// KV configs have no such flag, so set it on the bucket's stream.
+	if err := b.allowAtomic(ctx, "KV_"+BucketClaims); err != nil {
+		return err
 	}
 	if _, err := b.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket: ObjectEDI, Storage: jetstream.FileStorage, Replicas: b.replicas,
@@ -121,3 +129,20 @@ func FilesOutSubject(payerID string) string { return SubjectFilesOut + "." + Tok
 
 // FilesInSubject is the subject of a response file from a payer.
 func FilesInSubject(payerID string) string { return SubjectFilesIn + "." + Token(payerID) }
+
+// allowAtomic turns on atomic batch publishing on a stream.
+func (b *Bus) allowAtomic(ctx context.Context, stream string) error {
+	st, err := b.JS.Stream(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("bus: stream %s: %w", stream, err)
+	}
+	cfg := st.CachedInfo().Config
+	if cfg.AllowAtomicPublish {
+		return nil
+	}
+	cfg.AllowAtomicPublish = true
+	if _, err := b.JS.UpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("bus: stream %s: allowing atomic batches: %w", stream, err)
+	}
+	return nil
+}

@@ -692,6 +692,9 @@ func (p *Pipeline) publish(ctx context.Context, fi assemble.FileInfo, tf TempFil
 	for _, s := range fi.Sets {
 		ids = append(ids, s.ClaimIDs...)
 	}
+	if d, ok := tf.(Describer); ok {
+		d.Describe(fi)
+	}
 	rec := Record{ID: randomID(), Temp: tf.Name(), Digest: tf.Digest(), Claims: fi.Claims}
 	for _, id := range ids {
 		if key, ok := p.keys[fi.PayerID+"\x00"+id]; ok {

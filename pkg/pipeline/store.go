@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/claimgate/claimgate/pkg/assemble"
 	"github.com/claimgate/claimgate/pkg/control"
 )
 
@@ -48,6 +49,14 @@ type TempFile interface {
 	Publish(ctx context.Context, name string) (path string, err error)
 	// Abort discards the file.
 	Abort() error
+}
+
+// Describer is an optional TempFile method: the pipeline calls Describe
+// with the file's payer, envelope numbers and claims before Publish, so
+// an Output that routes files by payer (the gateway's object store,
+// pkg/bus) knows where the file goes.
+type Describer interface {
+	Describe(fi assemble.FileInfo)
 }
 
 // Record is one write-ahead journal record: a file about to be

@@ -16,8 +16,9 @@ type BatchStore interface {
 	Store
 	// ApplyBatch applies each item as Apply would, in order for any one
 	// claim, and returns a Result per item. An error means some items
-	// may not have been applied: applying the whole batch again is safe
-	// (event ids make repeats Duplicates).
+	// may not have been applied: the results returned with it are those
+	// of the items known applied (a prefix), and applying the whole
+	// batch again is safe (event ids make repeats Duplicates).
 	ApplyBatch(ctx context.Context, items []Item) ([]Result, error)
 }
 

@@ -99,14 +99,53 @@ func hasReason(rs []Reason, source, code string) *Reason {
 // submitted claims, out of order too, with reasons, payer claim numbers
 // and amounts kept, illegal moves refused and unmatched responses kept.
 func TestLifecycle(t *testing.T) {
-	for _, w := range []int{1, 8} {
+	for _, w := range []int{1, 8, batched} {
 		t.Run(fmt.Sprintf("workers=%d", w), func(t *testing.T) { testLifecycle(t, w) })
 	}
+}
+
+// batched, as a worker count, runs the harness on a BatchStore.
+const batched = -1
+
+// batchStore makes a store a BatchStore whose ApplyBatch applies the
+// items one by one (pkg/bus tests the real one against MemoryStore), and
+// counts the batches and the largest.
+type batchStore struct {
+	Store
+	batches, largest *int
+}
+
+func (b batchStore) ApplyBatch(ctx context.Context, items []Item) ([]Result, error) {
+	*b.batches++
+	*b.largest = max(*b.largest, len(items))
+	out := make([]Result, 0, len(items))
+	for _, it := range items {
+		r, err := b.Apply(ctx, it.ClaimID, it.Event)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func useBatches(h *harness, st Store) *int {
+	var n, largest int
+	h.rc.Store = batchStore{st, &n, &largest}
+	return &largest
 }
 
 func testLifecycle(t *testing.T, workers int) {
 	h := newHarness(t)
 	h.rc.Workers = workers
+	if workers == batched {
+		largest := useBatches(h, h.store)
+		defer func() {
+			if *largest < 2 {
+				t.Errorf("largest batch %d: the reconciler did not batch", *largest)
+			}
+		}()
+	}
 	fiN := h.sub.files[payerNoridian]
 	if len(fiN.Sets) != 2 || !reflect.DeepEqual(fiN.Sets[1].ClaimIDs, []string{"R1", "R2"}) {
 		t.Fatalf("unexpected submission layout %+v", fiN.Sets)
@@ -431,10 +470,13 @@ func (f failingStore) Apply(ctx context.Context, id string, ev Event) (Result, e
 // workers; reconciling again once the store is back finishes the file
 // without applying anything twice.
 func TestStoreErrorStops(t *testing.T) {
-	for _, w := range []int{1, 4} {
+	for _, w := range []int{1, 4, batched} {
 		h := newHarness(t)
 		h.rc.Workers = w
 		h.rc.Store = failingStore{h.store, "P3"}
+		if w == batched {
+			useBatches(h, failingStore{h.store, "P3"})
+		}
 		era := file835(t, isaNoridian, remittance(payerNoridian, "E", genClaimFor("P1", 0), genClaimFor("P2", 1), genClaimFor("P3", 2), genClaimFor("P4", 3)))
 		_, err := h.rc.Reconcile(context.Background(), bytes.NewReader(era), "e.835", "d")
 		if !errors.Is(err, errOutage) || !strings.Contains(err.Error(), "P3") {

@@ -117,13 +117,20 @@ func (rc *Reconciler) Reconcile(ctx context.Context, r io.Reader, name, digest s
 	rep := &Report{}
 	tl := &tally{rep: rep}
 	var p *pool
-	if rc.Workers > 1 {
+	if _, ok := rc.Store.(BatchStore); ok {
+		// Batches carry many claims per durable write: the pool's
+		// overlapping round trips are not needed.
+		tl.batching = true
+	} else if rc.Workers > 1 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
 		p = newPool(ctx, cancel, rc.Workers)
 	}
 	sum, err := Read(r, name, digest, func(o *Outcome) error { return rc.apply(ctx, o, tl, p) })
+	if err == nil {
+		err = rc.flushBatch(ctx, tl)
+	}
 	if p != nil {
 		if perr := p.wait(); perr != nil {
 			err = perr // the pool's error is the cause; Read's is then ctx's
@@ -142,14 +149,28 @@ func (rc *Reconciler) Reconcile(ctx context.Context, r io.Reader, name, digest s
 // Apply matches one outcome to submitted claims and applies it to each,
 // adding to rep.
 func (rc *Reconciler) Apply(ctx context.Context, o *Outcome, rep *Report) error {
-	return rc.apply(ctx, o, &tally{rep: rep}, nil)
+	_, batching := rc.Store.(BatchStore)
+	tl := &tally{rep: rep, batching: batching}
+	if err := rc.apply(ctx, o, tl, nil); err != nil {
+		return err
+	}
+	return rc.flushBatch(ctx, tl)
 }
 
-// tally guards a Report shared by workers.
+// tally guards a Report shared by workers. With a BatchStore it also
+// gathers the events to apply, in file order, up to batchItems at a time.
 type tally struct {
-	mu  sync.Mutex
-	rep *Report
+	mu       sync.Mutex
+	rep      *Report
+	batching bool
+	items    []Item
+	outs     []*Outcome
 }
+
+// batchItems is how many events go to one ApplyAll: a file's set of
+// claims (a 999 answers up to thousands at once) in one or a few durable
+// writes, with memory bounded.
+const batchItems = 1000
 
 func (rc *Reconciler) apply(ctx context.Context, o *Outcome, tl *tally, p *pool) error {
 	now := time.Now
@@ -191,12 +212,51 @@ func (rc *Reconciler) matchApply(ctx context.Context, o *Outcome, tl *tally, t t
 
 func (rc *Reconciler) applyRef(ctx context.Context, o *Outcome, ref Ref, t time.Time, tl *tally) error {
 	ev := NewEvent(o, ref, t)
+	if tl.batching {
+		tl.items = append(tl.items, Item{ClaimID: ref.ClaimID, Event: ev})
+		tl.outs = append(tl.outs, o)
+		if len(tl.items) >= batchItems {
+			return rc.flushBatch(ctx, tl)
+		}
+		return nil
+	}
 	res, err := rc.Store.Apply(ctx, ref.ClaimID, ev)
 	if err != nil {
 		return fmt.Errorf("reconcile: %s: claim %s: %w", o.Locator, ref.ClaimID, err)
 	}
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
+	return rc.tallyResult(ctx, tl, o, ref.ClaimID, ev.ID, res)
+}
+
+// flushBatch applies the gathered events through ApplyAll (in order, so
+// each claim's events keep their file order) and tallies the results.
+func (rc *Reconciler) flushBatch(ctx context.Context, tl *tally) error {
+	if len(tl.items) == 0 {
+		return nil
+	}
+	items, outs := tl.items, tl.outs
+	tl.items, tl.outs = tl.items[:0], tl.outs[:0]
+	res, err := ApplyAll(ctx, rc.Store, items)
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	for i := range min(len(res), len(items)) {
+		if terr := rc.tallyResult(ctx, tl, outs[i], items[i].ClaimID, items[i].Event.ID, res[i]); terr != nil && err == nil {
+			return terr
+		}
+	}
+	if err != nil {
+		if n := len(res); n < len(items) {
+			// ApplyAll's results are the items applied before the error.
+			return fmt.Errorf("reconcile: %s: claim %s: %w", outs[n].Locator, items[n].ClaimID, err)
+		}
+		return fmt.Errorf("reconcile: applying %d events: %w", len(items), err)
+	}
+	return nil
+}
+
+// tallyResult counts one applied event (tl.mu held).
+func (rc *Reconciler) tallyResult(ctx context.Context, tl *tally, o *Outcome, claimID, eventID string, res Result) error {
 	rep := tl.rep
 	switch res.Change {
 	case Moved:
@@ -207,7 +267,7 @@ func (rc *Reconciler) applyRef(ctx context.Context, o *Outcome, ref Ref, t time.
 		rep.Duplicates++
 	case Refused:
 		rep.RefusedCount++
-		rf := Refusal{ClaimID: ref.ClaimID, EventID: ev.ID, From: res.From, To: o.State, Locator: o.Locator}
+		rf := Refusal{ClaimID: claimID, EventID: eventID, From: res.From, To: o.State, Locator: o.Locator}
 		if rc.OnRefused != nil {
 			return rc.OnRefused(ctx, rf)
 		}

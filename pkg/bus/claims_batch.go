@@ -1,0 +1,488 @@
+package bus
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/claimgate/claimgate/pkg/reconcile"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+var _ reconcile.BatchStore = (*ClaimStore)(nil)
+
+// claimSubject is the claims bucket's stream subject for a claim key.
+func claimSubject(key string) string { return "$KV." + BucketClaims + "." + key }
+
+// readWorkers is how many record reads ApplyBatch keeps in flight: reads
+// are not synced, so a few in parallel hide the round trips.
+const readWorkers = 32
+
+// ApplyBatch implements reconcile.BatchStore with the same per-claim
+// semantics as Apply, carrying up to chunkClaims claims per durable
+// write:
+//
+//  1. read the records of the chunk's claims (in parallel; records this
+//     store wrote last come from a bounded cache);
+//  2. apply each item in order to its claim's working record;
+//  3. write, in one atomic batch on the bucket's stream, every changed
+//     record, each with Nats-Expected-Last-Subject-Sequence = the
+//     revision read (compare-and-set per claim: if any claim changed
+//     meanwhile the batch stores nothing, and the chunk is read and
+//     decided again), plus an outbox entry (o.<batch id>.<n>) holding
+//     the chunk's new moves: moves and outbox are stored together or
+//     not at all;
+//  4. publish the moves in atomic batches on the events stream, each
+//     with its event id as message id;
+//  5. delete the outbox entries.
+//
+// A crash after 3 leaves the outbox: the next ApplyBatch of any store
+// (a new store sweeps once before its first batch) or Sweep publishes
+// it. A batch of events where some were already published is refused
+// whole by JetStream, and is then published one message at a time,
+// where the message id drops the repeats. So every move is published
+// exactly once, and no event is published for a move that was not
+// stored. Moves left pending in a record by Apply are carried over into
+// the outbox the same way.
+func (s *ClaimStore) ApplyBatch(ctx context.Context, items []reconcile.Item) ([]reconcile.Result, error) {
+	if !s.swept.Load() {
+		if _, err := s.sweepOutbox(ctx); err != nil {
+			return nil, err
+		}
+		s.swept.Store(true)
+	}
+	out := make([]reconcile.Result, len(items))
+	start := 0
+	claims := map[string]bool{}
+	for i := 0; i <= len(items); i++ {
+		if i < len(items) {
+			id := items[i].ClaimID
+			if claims[id] || len(claims) < chunkClaims && i-start < chunkItems {
+				claims[id] = true
+				continue
+			}
+		}
+		if i > start {
+			if err := s.applyChunk(ctx, items[start:i], out[start:i]); err != nil {
+				// A failed chunk may have left its outbox: sweep before
+				// the next batch.
+				s.swept.Store(false)
+				// Results for the chunks stored before; this chunk's
+				// items may or may not be (applying again is safe).
+				return out[:start], err
+			}
+		}
+		start = i
+		clear(claims)
+		if i < len(items) {
+			claims[items[i].ClaimID] = true
+		}
+	}
+	return out, nil
+}
+
+// Chunk bounds: the records of chunkClaims claims plus the outbox
+// entries of chunkItems events fit one atomic batch (MaxAtomicBatch).
+const (
+	chunkClaims    = MaxAtomicBatch - 24
+	chunkItems     = 4 * MaxAtomicBatch
+	outboxBytes    = 256 << 10 // one outbox entry's events, at most (about)
+	outboxPrefix   = "o."
+	outboxMaxParts = MaxAtomicBatch - chunkClaims
+)
+
+// batchRec is one claim's record during a chunk.
+type batchRec struct {
+	key   string
+	read  *reconcile.Record // as read; nil: none
+	rev   uint64
+	work  *reconcile.Record
+	dirty bool
+	// cached: read from this store's cache of its own writes, which
+	// another writer may have made stale.
+	cached bool
+}
+
+func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out []reconcile.Result) error {
+	for attempt := 0; ; attempt++ {
+		recs, order, err := s.readAll(ctx, items)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		var moves []reconcile.Event
+		// Moves a crashed Apply left pending go out with this chunk's.
+		for _, r := range order {
+			if len(r.work.Pending) > 0 {
+				moves = append(moves, r.work.Pending...)
+				r.work.Pending = nil
+				r.dirty = true
+			}
+		}
+		for i, it := range items {
+			r := recs[it.ClaimID]
+			before := r.work.State
+			ch, stored := r.work.Apply(it.Event, now)
+			res := reconcile.Result{Change: ch, From: stored.Previous}
+			switch ch {
+			case reconcile.Duplicate:
+				res.From = before
+			case reconcile.Refused:
+			default:
+				if ch == reconcile.Moved {
+					moves = append(moves, stored)
+				}
+				r.dirty = true
+				res.To = r.work.State
+			}
+			out[i] = res
+		}
+		// A decision that writes is checked by the compare-and-set; one
+		// that does not (a duplicate, a refusal) is only as good as the
+		// record it read, so a cached record it used is read again.
+		if stale, err := s.staleCached(ctx, order); err != nil {
+			return err
+		} else if stale {
+			for _, r := range order {
+				s.cache.drop(r.key)
+			}
+			continue
+		}
+		var msgs []batchMsg
+		var written []*batchRec
+		for _, r := range order {
+			if !r.dirty {
+				continue
+			}
+			b, err := encode(r.work)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, batchMsg{subject: claimSubject(r.key), data: b, expect: r.rev, cas: !s.noCAS})
+			written = append(written, r)
+		}
+		evs, boxes, err := outbox(moves)
+		if err != nil {
+			return err
+		}
+		if len(boxes) > outboxMaxParts {
+			return fmt.Errorf("bus: claims: a chunk's %d events need %d outbox entries (at most %d)", len(moves), len(boxes), outboxMaxParts)
+		}
+		id := rand.Text()
+		var boxKeys []string
+		for n, b := range boxes {
+			k := outboxPrefix + id + "." + strconv.Itoa(n)
+			boxKeys = append(boxKeys, k)
+			msgs = append(msgs, batchMsg{subject: claimSubject(k), data: b})
+		}
+		if len(msgs) > 0 {
+			last, err := publishAtomic(ctx, s.nc, msgs)
+			if c := apiCode(err); c == errCodeWrongLastSeq || c == errCodeTooManyInflight || c == errCodeIncomplete {
+				// Another writer moved one of these claims (or the
+				// server is busy): read and decide again.
+				for _, r := range order {
+					s.cache.drop(r.key)
+				}
+				if err := backoff(ctx, attempt); err != nil {
+					return err
+				}
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("bus: claims: %w", err)
+			}
+			first := last - uint64(len(msgs)) + 1
+			for i, r := range written {
+				r.rev = first + uint64(i)
+				s.cache.put(r.key, r.work, r.rev)
+			}
+		}
+		if err := s.crashAt("stored"); err != nil {
+			return err
+		}
+		for chunk := range slices.Chunk(evs, MaxAtomicBatch) {
+			if err := s.publishEvents(ctx, chunk); err != nil {
+				return err
+			}
+		}
+		if err := s.crashAt("published"); err != nil {
+			return err
+		}
+		for _, k := range boxKeys {
+			if err := s.kv.Purge(ctx, k); err != nil {
+				return fmt.Errorf("bus: claims: clearing outbox: %w", err)
+			}
+		}
+		return nil
+	}
+}
+
+// outbox encodes moves once: the event messages, and outbox entries
+// (JSON arrays of the same bytes) of about outboxBytes each.
+func outbox(moves []reconcile.Event) ([]eventMsg, [][]byte, error) {
+	evs := make([]eventMsg, len(moves))
+	var boxes [][]byte
+	var cur []byte
+	for i := range moves {
+		b, err := json.Marshal(&moves[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		evs[i] = eventMsg{&moves[i], b}
+		if len(cur) > 0 && len(cur)+len(b) > outboxBytes {
+			boxes = append(boxes, append(cur, ']'))
+			cur = nil
+		}
+		if len(cur) == 0 {
+			cur = append(make([]byte, 0, outboxBytes+len(b)), '[')
+		} else {
+			cur = append(cur, ',')
+		}
+		cur = append(cur, b...)
+	}
+	if len(cur) > 0 {
+		boxes = append(boxes, append(cur, ']'))
+	}
+	return evs, boxes, nil
+}
+
+// sweepOutbox publishes the events of outbox entries left by writers
+// that stopped between storing moves and clearing their outbox (or that
+// are still at it: publishing is idempotent), then removes the entries.
+func (s *ClaimStore) sweepOutbox(ctx context.Context) (int, error) {
+	keys, err := s.kv.ListKeysFiltered(ctx, outboxPrefix+">")
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("bus: claims: %w", err)
+	}
+	defer keys.Stop()
+	n := 0
+	for key := range keys.Keys() {
+		e, err := s.kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("bus: claims: %w", err)
+		}
+		var evs []reconcile.Event
+		if err := json.Unmarshal(e.Value(), &evs); err != nil {
+			return n, fmt.Errorf("bus: claims: damaged outbox %s: %w", key, err)
+		}
+		for i := range evs {
+			if err := s.publish(ctx, &evs[i]); err != nil {
+				return n, err
+			}
+		}
+		if err := s.kv.Purge(ctx, key); err != nil {
+			return n, fmt.Errorf("bus: claims: clearing outbox: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// staleCached reports whether a cached record that no write will check
+// changed since it was cached.
+func (s *ClaimStore) staleCached(ctx context.Context, order []*batchRec) (bool, error) {
+	var check []*batchRec
+	for _, r := range order {
+		if r.cached && !r.dirty {
+			check = append(check, r)
+		}
+	}
+	var stale atomic.Bool
+	err := eachParallel(ctx, check, func(ctx context.Context, r *batchRec) error {
+		e, err := s.kv.Get(ctx, r.key)
+		if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return fmt.Errorf("bus: claims: %w", err)
+		}
+		if err != nil || e.Revision() != r.rev {
+			stale.Store(true)
+		}
+		return nil
+	})
+	return stale.Load(), err
+}
+
+// eachParallel runs fn on every record, readWorkers at a time, and
+// returns the first error.
+func eachParallel(ctx context.Context, rs []*batchRec, fn func(context.Context, *batchRec) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	next := make(chan *batchRec)
+	for range min(readWorkers, len(rs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range next {
+				if ctx.Err() != nil {
+					continue
+				}
+				if err := fn(ctx, r); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
+				}
+			}
+		}()
+	}
+	for _, r := range rs {
+		next <- r
+	}
+	close(next)
+	wg.Wait()
+	return first
+}
+
+// readAll reads the chunk's records, in parallel, and returns them by
+// claim id and in first-use order.
+func (s *ClaimStore) readAll(ctx context.Context, items []reconcile.Item) (map[string]*batchRec, []*batchRec, error) {
+	recs := map[string]*batchRec{}
+	var order []*batchRec
+	for _, it := range items {
+		if recs[it.ClaimID] == nil {
+			r := &batchRec{key: claimKey(it.ClaimID)}
+			recs[it.ClaimID] = r
+			order = append(order, r)
+		}
+	}
+	var toRead []*batchRec
+	for _, r := range order {
+		if c, ok := s.cache.get(r.key); ok {
+			r.read, r.rev, r.cached = c.rec, c.rev, true
+			continue
+		}
+		toRead = append(toRead, r)
+	}
+	err := eachParallel(ctx, toRead, func(ctx context.Context, r *batchRec) error {
+		rec, rev, err := s.get(ctx, r.key)
+		r.read, r.rev = rec, rev
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for id, r := range recs {
+		if r.read == nil {
+			r.work = &reconcile.Record{ID: id}
+		} else {
+			w := *r.read
+			w.Timeline = slices.Clone(r.read.Timeline)
+			w.Pending = slices.Clone(r.read.Pending)
+			r.work = &w
+		}
+	}
+	return recs, order, nil
+}
+
+// eventMsg is a pending event and its JSON.
+type eventMsg struct {
+	ev   *reconcile.Event
+	data []byte
+}
+
+// publishEvents publishes evs as one atomic batch on the events stream;
+// if JetStream refuses it because some were published before (a retry
+// after a crash), each is published alone and the repeats are dropped
+// by their message ids.
+func (s *ClaimStore) publishEvents(ctx context.Context, evs []eventMsg) error {
+	msgs := make([]batchMsg, len(evs))
+	for i, ev := range evs {
+		msgs[i] = batchMsg{subject: EventSubject(ev.ev.PayerID, string(ev.ev.State)), data: ev.data, msgID: ev.ev.ID}
+	}
+	for attempt := 0; ; attempt++ {
+		_, err := publishAtomic(ctx, s.nc, msgs)
+		switch apiCode(err) {
+		case 0:
+			if err != nil {
+				return fmt.Errorf("bus: publishing events: %w", err)
+			}
+			return nil
+		case errCodeBatchDuplicateID, errCodeDuplicateMsgID:
+			for _, ev := range evs {
+				if err := s.publish(ctx, ev.ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		case errCodeTooManyInflight, errCodeIncomplete:
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("bus: publishing events: %w", err)
+		}
+	}
+}
+
+// recordCache holds the records this store wrote last, so the next
+// batch moving the same claims (the next state of a file's claims) need
+// not read them back. Bounded; safe because every write is a
+// compare-and-set at the cached revision.
+type recordCache struct {
+	mu sync.Mutex
+	m  map[string]cachedRec
+}
+
+type cachedRec struct {
+	rec *reconcile.Record
+	rev uint64
+}
+
+// cacheRecords bounds the cache (a record is a few KiB).
+const cacheRecords = 8192
+
+func (c *recordCache) get(key string) (cachedRec, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	return e, ok
+}
+
+func (c *recordCache) put(key string, rec *reconcile.Record, rev uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]cachedRec{}
+	}
+	for k := range c.m {
+		if len(c.m) < cacheRecords {
+			break
+		}
+		delete(c.m, k) // an arbitrary one
+	}
+	c.m[key] = cachedRec{rec, rev}
+}
+
+func (c *recordCache) drop(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+}
+
+// crashAt lets tests stop ApplyBatch between its durable steps, as a
+// crash would.
+func (s *ClaimStore) crashAt(step string) error {
+	if s.crash != nil {
+		return s.crash(step)
+	}
+	return nil
+}
+
+// errSimulatedCrash is what the test hook returns.
+var errSimulatedCrash = errors.New("bus: simulated crash")
