@@ -92,6 +92,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		err = cmdParse(args[1:], stdout, stderr)
 	case "payer-sim":
 		err = cmdPayerSim(args[1:], stdout, stderr)
+	case "sftp":
+		err = cmdSFTP(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "claimgate", version())
 	case "help", "-h", "--help":

@@ -67,6 +67,7 @@ type Payer struct {
 	Preset string `json:"policy_preset,omitempty"`
 	// Policy, when given, replaces the preset entirely.
 	Policy *scrub.Policy `json:"policy,omitempty"`
+	SFTP   *SFTP         `json:"sftp,omitempty"` // file exchange with the payer (sftp.go)
 }
 
 // Load reads and checks a configuration file. Unknown keys are errors, so a
