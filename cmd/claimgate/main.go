@@ -44,6 +44,8 @@ Usage:
         [--config FILE] [--json]                    (BATCH: JSON or CSV charge batch, or a PM system's 837P)
   claimgate parse FILE --json | --csv               print a 999, 277CA or 835 as JSON (835 also as
                                                     posting CSV, one row per service line)
+  claimgate serve [--config FILE] [--data DIR]      run the gateway (embedded NATS, or --nats-url)
+  claimgate submit [--data DIR] BATCH...             hand batches to a running gateway; prints batch ids
   claimgate version                                 print the version
 
 Exit status of validate: 0 no file has an error (warnings allowed), 1 some file has an error,
@@ -94,6 +96,10 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		err = cmdPayerSim(args[1:], stdout, stderr)
 	case "sftp":
 		err = cmdSFTP(args[1:], stdout, stderr)
+	case "serve":
+		err = cmdServe(args[1:], stdout, stderr)
+	case "submit":
+		err = cmdSubmit(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "claimgate", version())
 	case "help", "-h", "--help":

@@ -1,0 +1,273 @@
+// Package gateway is claimgate's runtime (`claimgate serve`): durable
+// JetStream pull consumers that ingest charge batches into 837P files,
+// upload the files to payers over SFTP, poll payers for responses and
+// reconcile them into claim state. Every handler is idempotent and
+// acknowledges its message only once its effects are durable, so any
+// number of replicas can share one NATS and a crash at any point is
+// recovered from JetStream (plus this replica's data directory).
+// docs/gateway.md describes the flow.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/claimgate/claimgate/pkg/bus"
+	"github.com/claimgate/claimgate/pkg/config"
+	"github.com/claimgate/claimgate/pkg/ledger"
+	"github.com/claimgate/claimgate/pkg/reconcile"
+	"github.com/claimgate/claimgate/pkg/sftpconn"
+)
+
+// Durable consumer names; every replica binds to the same ones, so they
+// share the work.
+const (
+	ConsumerIngest    = "claimgate-ingest"
+	ConsumerUpload    = "claimgate-upload"
+	ConsumerReconcile = "claimgate-reconcile"
+	// BucketUnmatched keeps response outcomes that matched no claim
+	// (and files that could not be reconciled), with the reason.
+	BucketUnmatched = "claimgate_unmatched"
+)
+
+// Config configures a Gateway.
+type Config struct {
+	// DataDir holds this replica's local state: the inbox folder, the
+	// pipeline's journal and outbox, the SFTP ledger and download inbox.
+	DataDir string
+	// Bus is the connection to NATS (Setup already called or not: New
+	// calls it).
+	Bus *bus.Bus
+	// Claims is the configuration (submitter, payers, scrub policy). Nil:
+	// every payer gets a test receiver of its own id (as convert without
+	// --config).
+	Claims *config.Config
+	// Payers are the SFTP peers by payer id. A payer without one keeps
+	// its files queued on the files-out stream.
+	Payers []sftpconn.Payer
+	// Ledger is the SFTP file ledger; nil opens ledger.Dir under DataDir.
+	// Replicas sharing a NATS must share a ledger (the JetStream one).
+	Ledger ledger.Ledger
+	// Holder names this replica (leases, consumer client names);
+	// default host name and pid.
+	Holder string
+	Log    *slog.Logger
+	// InboxInterval is how often DATA/inbox is looked at (default 2s).
+	InboxInterval time.Duration
+	// UploadWorkers and ReconcileWorkers are the messages handled at once
+	// (default 4 and 2).
+	UploadWorkers    int
+	ReconcileWorkers int
+	// AckWait is the consumers' ack wait (default 60s); handlers call
+	// InProgress well within it.
+	AckWait time.Duration
+	// MaxClaimsPerFile overrides the configuration's interchange size.
+	MaxClaimsPerFile int
+}
+
+// Gateway is a running runtime. New prepares it; Run runs it.
+type Gateway struct {
+	cfg       Config
+	log       *slog.Logger
+	b         *bus.Bus
+	store     *bus.ClaimStore
+	index     *bus.ClaimIndex
+	obj       jetstream.ObjectStore
+	unmatched jetstream.KeyValue
+	ledger    ledger.Ledger
+	ownLedger *ledger.Dir
+	clients   map[string]*sftpconn.Client
+	inbox     string
+	outbox    string
+}
+
+// New connects the runtime's stores, sets up the streams and consumers
+// and sweeps claim events a crashed writer left pending.
+func New(ctx context.Context, cfg Config) (*Gateway, error) {
+	if cfg.Bus == nil || cfg.DataDir == "" {
+		return nil, errors.New("gateway: Bus and DataDir are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Holder == "" {
+		h, _ := os.Hostname()
+		cfg.Holder = fmt.Sprintf("%s-%d", h, os.Getpid())
+	}
+	if cfg.InboxInterval <= 0 {
+		cfg.InboxInterval = 2 * time.Second
+	}
+	if cfg.UploadWorkers <= 0 {
+		cfg.UploadWorkers = 4
+	}
+	if cfg.ReconcileWorkers <= 0 {
+		cfg.ReconcileWorkers = 2
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 60 * time.Second
+	}
+	g := &Gateway{cfg: cfg, log: cfg.Log, b: cfg.Bus,
+		inbox:  filepath.Join(cfg.DataDir, "inbox"),
+		outbox: filepath.Join(cfg.DataDir, "outbox")}
+	for _, d := range []string{g.inbox, filepath.Join(g.inbox, "done"), filepath.Join(g.inbox, "failed"), g.outbox, filepath.Join(cfg.DataDir, "state")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+	}
+	b := cfg.Bus
+	err := b.Setup(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if g.store, err = b.ClaimStore(ctx); err != nil {
+		return nil, err
+	}
+	if g.index, err = b.ClaimIndex(ctx); err != nil {
+		return nil, err
+	}
+	if g.obj, err = b.JS.ObjectStore(ctx, bus.ObjectEDI); err != nil {
+		return nil, fmt.Errorf("gateway: object store: %w", err)
+	}
+	// The unmatched bucket takes the replica count Setup gave the streams.
+	st, err := b.JS.Stream(ctx, bus.StreamEvents)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	if g.unmatched, err = b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: BucketUnmatched, History: 1, Storage: jetstream.FileStorage, Replicas: st.CachedInfo().Config.Replicas,
+	}); err != nil {
+		return nil, fmt.Errorf("gateway: bucket %s: %w", BucketUnmatched, err)
+	}
+	if err := g.consumers(ctx); err != nil {
+		return nil, err
+	}
+	// Moves stored but not yet published on claims.events by a writer
+	// that crashed are published now.
+	if n, err := g.store.Sweep(ctx); err != nil {
+		return nil, fmt.Errorf("gateway: sweeping claim events: %w", err)
+	} else if n > 0 {
+		g.log.Info("claim events published after a restart", "claims", n)
+	}
+	g.ledger = cfg.Ledger
+	if g.ledger == nil {
+		d, err := ledger.OpenDir(filepath.Join(cfg.DataDir, "sftp-ledger"))
+		if err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		g.ledger, g.ownLedger = d, d
+	}
+	g.clients = map[string]*sftpconn.Client{}
+	for _, p := range cfg.Payers {
+		c, err := sftpconn.New(p, g.ledger, g.log.With("payer", p.ID))
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("gateway: payer %s: %w", p.ID, err)
+		}
+		c.Inbox = filepath.Join(cfg.DataDir, "sftp-inbox", bus.Token(p.ID))
+		g.clients[p.ID] = c
+	}
+	return g, nil
+}
+
+// consumers creates the durable consumers up front (work-queue streams
+// take only consumers with non-overlapping filters).
+func (g *Gateway) consumers(ctx context.Context) error {
+	for _, c := range []struct{ stream, name string }{
+		{bus.StreamBatches, ConsumerIngest},
+		{bus.StreamFilesOut, ConsumerUpload},
+		{bus.StreamFilesIn, ConsumerReconcile},
+	} {
+		_, err := g.b.JS.CreateOrUpdateConsumer(ctx, c.stream, jetstream.ConsumerConfig{
+			Durable:       c.name,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       g.cfg.AckWait,
+			MaxAckPending: 256,
+			MaxDeliver:    -1,
+		})
+		if err != nil {
+			return fmt.Errorf("gateway: consumer %s: %w", c.name, err)
+		}
+	}
+	return nil
+}
+
+// Close closes the SFTP connections and the ledger this Gateway opened.
+// The Bus is the caller's.
+func (g *Gateway) Close() error {
+	for _, c := range g.clients {
+		c.Close()
+	}
+	if g.ownLedger != nil {
+		return g.ownLedger.Close()
+	}
+	return nil
+}
+
+// Run runs every worker until ctx ends, then lets the handlers in
+// flight finish (their messages are acknowledged or left for
+// redelivery) and returns.
+func (g *Gateway) Run(ctx context.Context) error {
+	ing, err := newIngester(ctx, g)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	run := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				g.log.Error("worker stopped", "worker", name, "err", err)
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	run("ingest", ing.run)
+	run("inbox", ing.watchInbox)
+	run("upload", g.runUpload)
+	run("reconcile", g.runReconcile)
+	for _, c := range g.clients {
+		run("poll "+c.Payer().ID, func(ctx context.Context) error { return g.poll(ctx, c) })
+	}
+	g.log.Info("gateway running", "payers", len(g.clients), "holder", g.cfg.Holder)
+	wg.Wait()
+	ing.close()
+	close(errc)
+	var errs []error
+	for e := range errc {
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
+}
+
+// short is the digest prefix logs carry instead of file names (which can
+// hold claim ids).
+func short(digest string) string {
+	if len(digest) > 12 {
+		return digest[:12]
+	}
+	return digest
+}
+
+// applyAll routes claim transitions through reconcile.ApplyAll (a
+// batching store speeds all of them), in chunks.
+func (g *Gateway) applyAll(ctx context.Context, items []reconcile.Item) error {
+	const chunk = 1000
+	for len(items) > 0 {
+		n := min(chunk, len(items))
+		if _, err := reconcile.ApplyAll(ctx, g.store, items[:n]); err != nil {
+			return err
+		}
+		items = items[n:]
+	}
+	return nil
+}
