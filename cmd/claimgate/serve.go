@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/config"
@@ -72,6 +73,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	replicas := fs.Int("replicas", 1, "replica count of the streams and buckets created (external cluster: 3)")
 	name := fs.String("name", "", "this replica's name (poll leases); default host name and pid")
 	verbose := fs.Bool("v", false, "debug logging")
+	ackWait := fs.Duration("ack-wait", 60*time.Second, "how long a message may be worked on before redelivery (handlers keep long work alive)")
+	leaseTTL := fs.Duration("lease-ttl", bus.DefaultLeaseTTL, "lifetime of an unrenewed poll lease (every replica must agree)")
+	perFile := fs.Int("claims-per-file", 0, "claims per 837P interchange (default: the configuration's, else 2500)")
 	ops, err := c.parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -110,6 +114,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 
 	opts := nf.options("claimgate-serve")
 	opts.Replicas = *replicas
+	opts.LeaseTTL = *leaseTTL
 	var emb *bus.Embedded
 	if opts.URL == "" {
 		ec := bus.EmbeddedConfig{DataDir: *dataDir, ServerName: "claimgate"}
@@ -133,6 +138,20 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 		defer emb.Shutdown() // last: after the bus has drained
 		opts.Embedded = emb
+	}
+	b, err := bus.Connect(ctx, opts)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	defer b.Close() // drains before the embedded server shuts down
+	g, err := gateway.New(ctx, gateway.Config{DataDir: *dataDir, Bus: b, Claims: cfg, Payers: payers, Holder: *name, Log: log,
+		AckWait: *ackWait, MaxClaimsPerFile: *perFile})
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	defer g.Close()
+	if emb != nil {
+		// Written once the streams exist, so a submit finding it works.
 		if u := emb.ClientURL(); u != "" {
 			if err := os.WriteFile(filepath.Join(*dataDir, natsURLFile), []byte(u+"\n"), 0o600); err != nil {
 				return &exitError{code: 2, err: err}
@@ -140,16 +159,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			log.Info("embedded NATS listening", "url", u)
 		}
 	}
-	b, err := bus.Connect(ctx, opts)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	defer b.Close() // drains before the embedded server shuts down
-	g, err := gateway.New(ctx, gateway.Config{DataDir: *dataDir, Bus: b, Claims: cfg, Payers: payers, Holder: *name, Log: log})
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	defer g.Close()
 	fmt.Fprintln(stderr, "claimgate serve: running; Ctrl-C stops")
 	err = g.Run(ctx)
 	log.Info("gateway stopped; draining")

@@ -172,6 +172,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			return nil, fmt.Errorf("gateway: payer %s: %w", p.ID, err)
 		}
 		c.Inbox = filepath.Join(cfg.DataDir, "sftp-inbox", bus.Token(p.ID))
+		c.Hook = func(stage string) { crash("sftp-" + stage) }
 		g.clients[p.ID] = c
 	}
 	return g, nil

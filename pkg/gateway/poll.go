@@ -140,7 +140,7 @@ func (g *Gateway) reconcile(ctx context.Context, fm FileInMsg) (*reconcile.Repor
 	defer res.Close()
 	var earlyMu sync.Mutex
 	early := 0
-	rc := reconcile.Reconciler{Index: g.index, Store: g.store, Workers: 4,
+	rc := reconcile.Reconciler{Index: g.index, Store: crashStore{g.store}, Workers: 4,
 		OnUnmatched: func(ctx context.Context, u reconcile.Unmatched) error {
 			data, err := json.Marshal(u)
 			if err != nil {
@@ -167,4 +167,13 @@ func (g *Gateway) reconcile(ctx context.Context, fm FileInMsg) (*reconcile.Repor
 		err = fmt.Errorf("%w: %d claims", errEarly, early)
 	}
 	return rep, err
+}
+
+// crashStore marks each response event applied as a crash point
+// ("reconcile-apply"), so tests can stop the process mid-file.
+type crashStore struct{ reconcile.Store }
+
+func (s crashStore) Apply(ctx context.Context, claimID string, ev reconcile.Event) (reconcile.Result, error) {
+	crash("reconcile-apply")
+	return s.Store.Apply(ctx, claimID, ev)
 }
