@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/claimgate/claimgate/pkg/bus"
+	"github.com/claimgate/claimgate/pkg/bus/natstest"
 )
 
 func testLog(t testing.TB) *slog.Logger {
@@ -71,14 +72,24 @@ func waitAll(t testing.TB, g *Gateway, s *sim, ids []string, bad map[string]bool
 // reach the payer, and every other claim reaches it exactly once.
 func TestEndToEndEmbedded(t *testing.T) {
 	dir := t.TempDir()
-	s := startSim(t, dir)
 	emb, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: filepath.Join(dir, "nats"), Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer emb.Shutdown()
+	endToEnd(t, dir, bus.Options{Embedded: emb})
+}
+
+// TestEndToEndExternal is the same against a real nats-server process.
+func TestEndToEndExternal(t *testing.T) {
+	srv := natstest.Start(t)
+	endToEnd(t, t.TempDir(), bus.Options{URL: srv.URL()})
+}
+
+func endToEnd(t *testing.T, dir string, opts bus.Options) {
+	s := startSim(t, dir)
 	ctx := context.Background()
-	b, err := bus.Connect(ctx, bus.Options{Embedded: emb})
+	b, err := bus.Connect(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

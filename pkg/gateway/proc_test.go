@@ -126,7 +126,13 @@ func startServe(t testing.TB, data, cfgPath string, env []string, args ...string
 	}
 	p := &serveProc{cmd: cmd, done: make(chan error, 1), log: logPath}
 	go func() { p.done <- cmd.Wait(); lf.Close() }()
-	t.Cleanup(func() { p.kill() })
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() && os.Getenv("CLAIMGATE_SHOW_LOGS") != "" {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("%s:\n%s", logPath, b)
+		}
+	})
 	return p
 }
 
@@ -198,4 +204,9 @@ func submitCLI(t testing.TB, data, file string) string {
 		t.Fatalf("submit: %v\n%s", err, out)
 	}
 	return string(out)
+}
+
+func runCLI(t testing.TB, args ...string) (string, error) {
+	out, err := exec.Command(claimgateBin(t), args...).CombinedOutput()
+	return string(out), err
 }
