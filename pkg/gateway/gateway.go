@@ -87,6 +87,7 @@ type Gateway struct {
 	clients   map[string]*sftpconn.Client
 	inbox     string
 	outbox    string
+	tmp       string // local copies of objects being worked on
 }
 
 // New connects the runtime's stores, sets up the streams and consumers
@@ -116,8 +117,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{cfg: cfg, log: cfg.Log, b: cfg.Bus,
 		inbox:  filepath.Join(cfg.DataDir, "inbox"),
-		outbox: filepath.Join(cfg.DataDir, "outbox")}
-	for _, d := range []string{g.inbox, filepath.Join(g.inbox, "done"), filepath.Join(g.inbox, "failed"), g.outbox, filepath.Join(cfg.DataDir, "state")} {
+		outbox: filepath.Join(cfg.DataDir, "outbox"),
+		tmp:    filepath.Join(cfg.DataDir, "tmp")}
+	for _, d := range []string{g.tmp, g.inbox, filepath.Join(g.inbox, "done"), filepath.Join(g.inbox, "failed"), g.outbox, filepath.Join(cfg.DataDir, "state")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("gateway: %w", err)
 		}

@@ -208,6 +208,9 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 		if err := msg.DoubleAck(ctx); err != nil {
 			g.log.Warn("batch ack", "batch", short(bm.Digest), "err", err)
 		}
+		if len(sum.BatchErrors) > 0 || sum.Unread > 0 {
+			g.log.Warn("batch has errors; claims after them were not read", "batch", short(bm.Digest), "errors", len(sum.BatchErrors), "unread", sum.Unread)
+		}
 		g.log.Info("batch ingested", "batch", short(bm.Digest), "read", sum.Read, "written", sum.Written,
 			"rejected", sum.Rejected, "not_written", sum.NotWritten, "files", sum.Files, "took", time.Since(start).Round(time.Millisecond))
 	}
@@ -217,9 +220,9 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 // returns nil.
 func (in *ingester) runBatch(ctx context.Context, bm BatchMsg) (pipeline.Summary, error) {
 	g := in.g
-	res, err := g.obj.Get(ctx, bm.Digest)
+	res, err := fetchObject(ctx, g.obj, bm.Digest, g.tmp)
 	if err != nil {
-		return pipeline.Summary{}, fmt.Errorf("batch %s: %w", short(bm.Digest), err)
+		return pipeline.Summary{}, err
 	}
 	defer res.Close()
 	rctx, cancel := context.WithCancel(ctx)

@@ -116,3 +116,35 @@ func submitFile(ctx context.Context, js jetstream.JetStream, f *os.File, name st
 	dup, err := publishOnce(ctx, js, bus.SubjectBatches, "batch/"+digest, BatchMsg{Digest: digest, Name: name, Size: size})
 	return digest, dup, err
 }
+
+// fetchObject copies an object into an unlinked temporary file in dir
+// and returns it positioned at its start. Reading the object store
+// straight into slow work (a pipeline applying claim events) lets its
+// delivery overrun the client's buffer and fail mid-file; a local copy
+// is read at any pace, in bounded memory.
+func fetchObject(ctx context.Context, obj jetstream.ObjectStore, digest, dir string) (*os.File, error) {
+	res, err := obj.Get(ctx, digest)
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", short(digest), err)
+	}
+	defer res.Close()
+	f, err := os.CreateTemp(dir, ".object-*")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name()) // gone when closed, even after a crash
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), res); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("object %s: %w", short(digest), err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != digest {
+		f.Close()
+		return nil, fmt.Errorf("object %s: content digest %s differs", short(digest), short(got))
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}

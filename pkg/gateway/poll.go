@@ -133,9 +133,9 @@ func (g *Gateway) reconcileMsg(ctx context.Context, msg jetstream.Msg) {
 var errEarly = errors.New("claims not yet marked submitted")
 
 func (g *Gateway) reconcile(ctx context.Context, fm FileInMsg) (*reconcile.Report, error) {
-	res, err := g.obj.Get(ctx, fm.Digest)
+	res, err := fetchObject(ctx, g.obj, fm.Digest, g.tmp)
 	if err != nil {
-		return nil, fmt.Errorf("object store: %w", err)
+		return nil, err
 	}
 	defer res.Close()
 	var earlyMu sync.Mutex
