@@ -129,9 +129,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			if ec.Port, err = strconv.Atoi(port); err != nil {
 				return usageErr("--listen: bad port %q", port)
 			}
-			if ec.Port == 0 {
-				ec.Port = 0 // bus picks a free port
-			}
 		}
 		if emb, err = bus.StartEmbedded(ec); err != nil {
 			return &exitError{code: 2, err: err}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,13 +81,13 @@ func (in *ingester) takeInbox(ctx context.Context, name string) {
 		}
 		rep.Error = err.Error()
 		dest = "failed"
-		g.log.Error("inbox batch not submitted", "err", err)
+		g.log.Error("inbox batch not submitted", "err", noPath(err))
 	} else {
 		g.log.Info("inbox batch submitted", "batch", short(rep.Batch), "duplicate", rep.Duplicate)
 	}
 	target, err := moveNoReplace(path, filepath.Join(g.inbox, dest), name)
 	if err != nil {
-		g.log.Error("inbox: moving a batch", "err", err)
+		g.log.Error("inbox: moving a batch", "err", noPath(err))
 		return
 	}
 	data, _ := json.MarshalIndent(rep, "", "  ")
@@ -113,4 +114,18 @@ func moveNoReplace(path, dir, name string) (string, error) {
 		return target, os.Remove(path)
 	}
 	return "", errors.New("no free name")
+}
+
+// noPath drops the file name from an error (a batch's name may hold
+// patient data): the operation and the cause stay.
+func noPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: %w", le.Op, le.Err)
+	}
+	return err
 }

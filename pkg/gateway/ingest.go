@@ -115,7 +115,8 @@ func newIngester(ctx context.Context, g *Gateway) (*ingester, error) {
 			Rejected: in.rejectedClaim,
 			File:     in.file,
 			Failed: func(f pipeline.Failure) {
-				g.log.Error("837P file not written", "payer", f.PayerID, "claims", f.Claims, "err", f.Err)
+				// f.Err can name claims: the count and payer only.
+				g.log.Error("837P file not written", "payer", f.PayerID, "claims", f.Claims)
 			},
 		},
 	})
