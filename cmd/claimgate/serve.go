@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -63,6 +64,9 @@ func (n *natsFlags) options(name string) bus.Options {
 // "claimgate submit --data DIR".
 const natsURLFile = "nats.url"
 
+// serveMemoryLimit is serve's soft memory limit (runtime/debug).
+const serveMemoryLimit = 320 << 20
+
 func cmdServe(args []string, stdout, stderr io.Writer) error {
 	c := &serveCmd
 	fs := c.flags(stderr)
@@ -105,6 +109,12 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			}
 			payers = append(payers, p)
 		}
+	}
+	// A soft memory limit (GOMEMLIMIT overrides it) keeps the collector
+	// near the live heap (pipeline, embedded JetStream's caches) instead
+	// of letting it double between collections.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(serveMemoryLimit)
 	}
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return &exitError{code: 2, err: err}
