@@ -261,16 +261,64 @@ func short(digest string) string {
 	return digest
 }
 
-// applyAll routes claim transitions through reconcile.ApplyAll (a
-// batching store speeds all of them), in chunks.
+// applyAll routes claim transitions through reconcile.ApplyAll, in
+// chunks: a batching store (reconcile.BatchStore) takes each chunk in a
+// few writes. A store applying one claim at a time gets the claims of a
+// chunk spread over applyWorkers goroutines (each claim's items in
+// order, by one goroutine), so their round trips overlap.
 func (g *Gateway) applyAll(ctx context.Context, items []reconcile.Item) error {
 	const chunk = 1000
+	_, batching := any(g.store).(reconcile.BatchStore)
 	for len(items) > 0 {
 		n := min(chunk, len(items))
-		if _, err := reconcile.ApplyAll(ctx, g.store, items[:n]); err != nil {
+		var err error
+		if batching {
+			_, err = reconcile.ApplyAll(ctx, g.store, items[:n])
+		} else {
+			err = applySpread(ctx, g.store, items[:n])
+		}
+		if err != nil {
 			return err
 		}
 		items = items[n:]
 	}
 	return nil
+}
+
+const applyWorkers = 16
+
+func applySpread(ctx context.Context, st reconcile.Store, items []reconcile.Item) error {
+	// Group by claim, keeping each claim's order.
+	var order []string
+	by := map[string][]reconcile.Item{}
+	for _, it := range items {
+		if _, ok := by[it.ClaimID]; !ok {
+			order = append(order, it.ClaimID)
+		}
+		by[it.ClaimID] = append(by[it.ClaimID], it)
+	}
+	work := make(chan []reconcile.Item)
+	errc := make(chan error, applyWorkers)
+	var wg sync.WaitGroup
+	for range min(applyWorkers, len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for its := range work {
+				if _, err := reconcile.ApplyAll(ctx, st, its); err != nil {
+					errc <- err
+					for range work {
+					}
+					return
+				}
+			}
+		}()
+	}
+	for _, id := range order {
+		work <- by[id]
+	}
+	close(work)
+	wg.Wait()
+	close(errc)
+	return <-errc // nil when no worker failed
 }
