@@ -24,44 +24,38 @@ import (
 const maxUploadBytes = 256 << 20
 
 // consume runs handle for the messages of a durable consumer, workers at
-// a time, until ctx ends; messages in flight are finished first.
+// a time, until ctx ends; messages in flight are finished first. Each
+// worker fetches one message when it is free, so no message waits
+// unattended (its ack wait running) behind busy workers, to be
+// redelivered to another replica meanwhile.
 func (g *Gateway) consume(ctx context.Context, stream, durable string, workers int, handle func(context.Context, jetstream.Msg)) error {
 	cons, err := g.b.JS.Consumer(ctx, stream, durable)
 	if err != nil {
 		return err
 	}
-	work := make(chan jetstream.Msg)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for m := range work {
-				// Handlers finish their message even when shutdown has
-				// begun: it is acknowledged or left for redelivery.
-				handle(context.WithoutCancel(ctx), m)
+			for ctx.Err() == nil {
+				batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+				if err != nil {
+					if ctx.Err() == nil {
+						g.log.Warn("fetch", "consumer", durable, "err", err)
+						time.Sleep(time.Second)
+					}
+					continue
+				}
+				for m := range batch.Messages() {
+					// Finished even when shutdown has begun: acknowledged
+					// or left for redelivery.
+					handle(context.WithoutCancel(ctx), m)
+				}
 			}
 		}()
 	}
-	defer func() { close(work); wg.Wait() }()
-	for ctx.Err() == nil {
-		batch, err := cons.Fetch(workers, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			g.log.Warn("fetch", "consumer", durable, "err", err)
-			time.Sleep(time.Second)
-			continue
-		}
-		for m := range batch.Messages() {
-			if ctx.Err() != nil {
-				m.Nak()
-				continue
-			}
-			work <- m
-		}
-	}
+	wg.Wait()
 	return nil
 }
 
