@@ -36,6 +36,8 @@ const (
 	// BucketUnmatched keeps response outcomes that matched no claim
 	// (and files that could not be reconciled), with the reason.
 	BucketUnmatched = "claimgate_unmatched"
+	// BucketBatches holds the digests of batches submitted (Submit).
+	BucketBatches = "claimgate_batches"
 )
 
 // Config configures a Gateway.
@@ -147,6 +149,11 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		Bucket: BucketUnmatched, History: 1, Storage: jetstream.FileStorage, Replicas: st.CachedInfo().Config.Replicas,
 	}); err != nil {
 		return nil, fmt.Errorf("gateway: bucket %s: %w", BucketUnmatched, err)
+	}
+	if _, err = b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: BucketBatches, History: 1, Storage: jetstream.FileStorage, Replicas: st.CachedInfo().Config.Replicas,
+	}); err != nil {
+		return nil, fmt.Errorf("gateway: bucket %s: %w", BucketBatches, err)
 	}
 	if err := g.consumers(ctx); err != nil {
 		return nil, err

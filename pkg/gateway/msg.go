@@ -110,11 +110,30 @@ func submitFile(ctx context.Context, js jetstream.JetStream, f *os.File, name st
 	if err != nil {
 		return "", false, fmt.Errorf("object store (is the gateway set up?): %w", err)
 	}
+	// The stream forgets the ids of messages a work queue removed once its
+	// server restarts, so batches taken are also kept in a bucket.
+	taken, err := js.KeyValue(ctx, BucketBatches)
+	if err != nil {
+		return "", false, fmt.Errorf("bucket %s (is the gateway set up?): %w", BucketBatches, err)
+	}
+	if _, err := taken.Get(ctx, digest); err == nil {
+		return digest, true, nil
+	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", false, fmt.Errorf("bucket %s: %w", BucketBatches, err)
+	}
 	if err := putObject(ctx, obj, digest, f); err != nil {
 		return "", false, err
 	}
 	dup, err := publishOnce(ctx, js, bus.SubjectBatches, "batch/"+digest, BatchMsg{Digest: digest, Name: name, Size: size})
-	return digest, dup, err
+	if err != nil {
+		return "", false, err
+	}
+	// A crash before this line lets a later submit send the batch again:
+	// its claims are then refused as duplicates, nothing is sent twice.
+	if _, err := taken.Put(ctx, digest, []byte("1")); err != nil {
+		return digest, dup, fmt.Errorf("bucket %s: %w", BucketBatches, err)
+	}
+	return digest, dup, nil
 }
 
 // fetchObject copies an object into an unlinked temporary file in dir
