@@ -10,7 +10,7 @@ FUZZTIME ?= 5s
 FUZZMINTIME ?= 100x
 BENCHTIME ?= 1s
 
-.PHONY: all build run test unit lint bench fuzz fuzz-smoke clean
+.PHONY: all build run test unit lint bench bench-e2e fuzz fuzz-smoke clean
 
 all: build
 
@@ -66,6 +66,12 @@ bench:
 bench-convert:
 	@uptime
 	$(GO) test -run 'TestConvertMemory100k$$' -v -bench 'Convert100k$$|ConvertMemory300k' -benchtime 1x -benchmem ./pkg/pipeline
+
+# The gateway end to end: 100,000 claims from one CSV batch through a real
+# claimgate serve (embedded JetStream) to the payer simulator over SFTP and
+# back (docs/gateway.md). CLAIMGATE_BENCH_CLAIMS=N for another size.
+bench-e2e:
+	$(GO) test -run '^$$' -bench 'EndToEnd$$' -benchtime 1x -timeout 60m ./pkg/gateway
 
 # Each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a longer run).
 fuzz:

@@ -52,6 +52,8 @@ Usage:
   claimgate sftp fetch --payer ID -o DIR            collect a payer's responses, each handed on once
   claimgate payer-sim [flags]                       run a simulated payer (SFTP server answering 837P
                                                     files with 999, 277CA and 835)
+  claimgate serve [--config FILE] [--data DIR]      run the gateway (embedded NATS, or --nats-url)
+  claimgate submit [--data DIR] BATCH...             hand batches to a running gateway; prints batch ids
   claimgate version                                 print the version
 
 Every subcommand answers --help with its flags and exit statuses. Exit status: 0 success,
@@ -102,6 +104,10 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		err = cmdPayerSim(args[1:], stdout, stderr)
 	case "sftp":
 		err = cmdSFTP(args[1:], stdout, stderr)
+	case "serve":
+		err = cmdServe(args[1:], stdout, stderr)
+	case "submit":
+		err = cmdSubmit(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "claimgate", version())
 	case "help", "-h", "--help":

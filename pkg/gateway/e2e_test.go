@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/claimgate/claimgate/pkg/bus"
+	"github.com/claimgate/claimgate/pkg/bus/natstest"
+)
+
+func testLog(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// runGateway starts a Gateway on b with the simulator's payers and
+// returns a function stopping it (drained) and the gateway.
+func runGateway(t testing.TB, b *bus.Bus, s *sim, data, holder string) (*Gateway, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	g, err := New(ctx, Config{DataDir: data, Bus: b, Claims: claimsConfig(), Payers: s.payers(), Holder: holder,
+		Log: testLog(t).With("holder", holder), InboxInterval: 100 * time.Millisecond, MaxClaimsPerFile: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("gateway run: %v", err)
+		}
+		g.Close()
+	}
+	t.Cleanup(stop)
+	return g, stop
+}
+
+// waitAll waits until every claim is in the final state the simulator's
+// decision calls for, then checks them claim by claim.
+func waitAll(t testing.TB, g *Gateway, s *sim, ids []string, bad map[string]bool, limit time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(limit)
+	for {
+		ok, why := checkFinal(t, ctx, g.store, s, ids, bad, false)
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not every claim reached its final state in %v; first: %s", limit, why)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestEndToEndEmbedded: batches in (claimgate submit's path and the
+// inbox folder) → 837P files at the simulated payers over SFTP → 999,
+// 277CA and 835 back → every claim in the final state the simulator
+// decided, with its amounts and reasons; scrub-rejected claims never
+// reach the payer, and every other claim reaches it exactly once.
+func TestEndToEndEmbedded(t *testing.T) {
+	dir := t.TempDir()
+	emb, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: filepath.Join(dir, "nats"), Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Shutdown()
+	endToEnd(t, dir, bus.Options{Embedded: emb})
+}
+
+// TestEndToEndExternal is the same against a real nats-server process.
+func TestEndToEndExternal(t *testing.T) {
+	srv := natstest.Start(t)
+	endToEnd(t, t.TempDir(), bus.Options{URL: srv.URL()})
+}
+
+func endToEnd(t *testing.T, dir string, opts bus.Options) {
+	s := startSim(t, dir)
+	ctx := context.Background()
+	b, err := bus.Connect(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	data := filepath.Join(dir, "data")
+	g, stop := runGateway(t, b, s, data, "r1")
+	defer stop()
+
+	ids1, bad1 := writeBatch(t, filepath.Join(dir, "b1.csv"), "GA", 0, 200, 10)
+	id, dup, err := Submit(ctx, b, filepath.Join(dir, "b1.csv"), "b1.csv")
+	if err != nil || dup {
+		t.Fatalf("submit: %v (duplicate %v)", err, dup)
+	}
+	if id2, dup, err := Submit(ctx, b, filepath.Join(dir, "b1.csv"), "again.csv"); err != nil || !dup || id2 != id {
+		t.Fatalf("second submit of the same batch: id %s dup %v err %v", id2, dup, err)
+	}
+	ids2, bad2 := writeBatch(t, filepath.Join(dir, "b2.csv"), "GB", 100000, 100, 0)
+	if err := os.Rename(filepath.Join(dir, "b2.csv"), filepath.Join(data, "inbox", "b2.csv")); err != nil {
+		t.Fatal(err)
+	}
+	for k := range bad2 {
+		bad1[k] = true
+	}
+	ids := append(ids1, ids2...)
+	waitAll(t, g, s, ids, bad1, 90*time.Second)
+	if _, err := os.Stat(filepath.Join(data, "inbox", "done", "b2.csv.report.json")); err != nil {
+		t.Errorf("inbox report: %v", err)
+	}
+	// Every state the claims went through was published as an event.
+	checkEvents(t, b, ids, bad1)
+}

@@ -1,0 +1,329 @@
+// Package gateway is claimgate's runtime (`claimgate serve`): durable
+// JetStream pull consumers that ingest charge batches into 837P files,
+// upload the files to payers over SFTP, poll payers for responses and
+// reconcile them into claim state. Every handler is idempotent and
+// acknowledges its message only once its effects are durable, so any
+// number of replicas can share one NATS and a crash at any point is
+// recovered from JetStream (plus this replica's data directory).
+// docs/gateway.md describes the flow.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/claimgate/claimgate/pkg/bus"
+	"github.com/claimgate/claimgate/pkg/config"
+	"github.com/claimgate/claimgate/pkg/ledger"
+	"github.com/claimgate/claimgate/pkg/reconcile"
+	"github.com/claimgate/claimgate/pkg/sftpconn"
+)
+
+// Durable consumer names; every replica binds to the same ones, so they
+// share the work.
+const (
+	ConsumerIngest    = "claimgate-ingest"
+	ConsumerUpload    = "claimgate-upload"
+	ConsumerReconcile = "claimgate-reconcile"
+	// BucketUnmatched keeps response outcomes that matched no claim
+	// (and files that could not be reconciled), with the reason.
+	BucketUnmatched = "claimgate_unmatched"
+	// BucketBatches holds the digests of batches submitted (Submit).
+	BucketBatches = "claimgate_batches"
+)
+
+// Config configures a Gateway.
+type Config struct {
+	// DataDir holds this replica's local state: the inbox folder, the
+	// pipeline's journal and outbox, the SFTP ledger and download inbox.
+	DataDir string
+	// Bus is the connection to NATS (Setup already called or not: New
+	// calls it).
+	Bus *bus.Bus
+	// Claims is the configuration (submitter, payers, scrub policy). Nil:
+	// every payer gets a test receiver of its own id (as convert without
+	// --config).
+	Claims *config.Config
+	// Payers are the SFTP peers by payer id. A payer without one keeps
+	// its files queued on the files-out stream.
+	Payers []sftpconn.Payer
+	// Ledger is the SFTP file ledger; nil uses the JetStream one
+	// (bus.Ledger), shared by every replica.
+	// Replicas sharing a NATS must share a ledger (the JetStream one).
+	Ledger ledger.Ledger
+	// Holder names this replica (leases, consumer client names);
+	// default host name and pid.
+	Holder string
+	Log    *slog.Logger
+	// InboxInterval is how often DATA/inbox is looked at (default 2s).
+	InboxInterval time.Duration
+	// UploadWorkers and ReconcileWorkers are the messages handled at once
+	// (default 4 and 2).
+	UploadWorkers    int
+	ReconcileWorkers int
+	// AckWait is the consumers' ack wait (default 60s); handlers call
+	// InProgress well within it.
+	AckWait time.Duration
+	// MaxClaimsPerFile overrides the configuration's interchange size.
+	MaxClaimsPerFile int
+}
+
+// Gateway is a running runtime. New prepares it; Run runs it.
+type Gateway struct {
+	cfg       Config
+	log       *slog.Logger
+	b         *bus.Bus
+	store     *bus.ClaimStore
+	index     *bus.ClaimIndex
+	obj       jetstream.ObjectStore
+	unmatched jetstream.KeyValue
+	ledger    ledger.Ledger
+	clients   map[string]*sftpconn.Client
+	inbox     string
+	outbox    string
+	tmp       string // local copies of objects being worked on
+}
+
+// New connects the runtime's stores, sets up the streams and consumers
+// and sweeps claim events a crashed writer left pending.
+func New(ctx context.Context, cfg Config) (*Gateway, error) {
+	if cfg.Bus == nil || cfg.DataDir == "" {
+		return nil, errors.New("gateway: Bus and DataDir are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Holder == "" {
+		h, _ := os.Hostname()
+		cfg.Holder = fmt.Sprintf("%s-%d", h, os.Getpid())
+	}
+	if cfg.InboxInterval <= 0 {
+		cfg.InboxInterval = 2 * time.Second
+	}
+	if cfg.UploadWorkers <= 0 {
+		cfg.UploadWorkers = 4
+	}
+	if cfg.ReconcileWorkers <= 0 {
+		cfg.ReconcileWorkers = 2
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 60 * time.Second
+	}
+	g := &Gateway{cfg: cfg, log: cfg.Log, b: cfg.Bus,
+		inbox:  filepath.Join(cfg.DataDir, "inbox"),
+		outbox: filepath.Join(cfg.DataDir, "outbox"),
+		tmp:    filepath.Join(cfg.DataDir, "tmp")}
+	for _, d := range []string{g.tmp, g.inbox, filepath.Join(g.inbox, "done"), filepath.Join(g.inbox, "failed"), g.outbox, filepath.Join(cfg.DataDir, "state")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+	}
+	b := cfg.Bus
+	err := b.Setup(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if g.store, err = b.ClaimStore(ctx); err != nil {
+		return nil, err
+	}
+	if g.index, err = b.ClaimIndex(ctx); err != nil {
+		return nil, err
+	}
+	if g.obj, err = b.JS.ObjectStore(ctx, bus.ObjectEDI); err != nil {
+		return nil, fmt.Errorf("gateway: object store: %w", err)
+	}
+	// The unmatched bucket takes the replica count Setup gave the streams.
+	st, err := b.JS.Stream(ctx, bus.StreamEvents)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	if g.unmatched, err = b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: BucketUnmatched, History: 1, Storage: jetstream.FileStorage, Replicas: st.CachedInfo().Config.Replicas,
+	}); err != nil {
+		return nil, fmt.Errorf("gateway: bucket %s: %w", BucketUnmatched, err)
+	}
+	if _, err = b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: BucketBatches, History: 1, Storage: jetstream.FileStorage, Replicas: st.CachedInfo().Config.Replicas,
+	}); err != nil {
+		return nil, fmt.Errorf("gateway: bucket %s: %w", BucketBatches, err)
+	}
+	if err := g.consumers(ctx); err != nil {
+		return nil, err
+	}
+	// Moves stored but not yet published on claims.events by a writer
+	// that crashed are published now.
+	if n, err := g.store.Sweep(ctx); err != nil {
+		return nil, fmt.Errorf("gateway: sweeping claim events: %w", err)
+	} else if n > 0 {
+		g.log.Info("claim events published after a restart", "claims", n)
+	}
+	g.ledger = cfg.Ledger
+	if g.ledger == nil {
+		// The ledger lives in JetStream, shared by every replica: an
+		// upload retried on another replica is recognised as sent.
+		l, err := cfg.Bus.Ledger(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		g.ledger = l
+	}
+	g.clients = map[string]*sftpconn.Client{}
+	for _, p := range cfg.Payers {
+		c, err := sftpconn.New(p, g.ledger, g.log.With("payer", p.ID))
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("gateway: payer %s: %w", p.ID, err)
+		}
+		c.Inbox = filepath.Join(cfg.DataDir, "sftp-inbox", bus.Token(p.ID))
+		c.Hook = func(stage string) { crash("sftp-" + stage) }
+		g.clients[p.ID] = c
+	}
+	return g, nil
+}
+
+// consumers creates the durable consumers up front (work-queue streams
+// take only consumers with non-overlapping filters).
+func (g *Gateway) consumers(ctx context.Context) error {
+	for _, c := range []struct{ stream, name string }{
+		{bus.StreamBatches, ConsumerIngest},
+		{bus.StreamFilesOut, ConsumerUpload},
+		{bus.StreamFilesIn, ConsumerReconcile},
+	} {
+		_, err := g.b.JS.CreateOrUpdateConsumer(ctx, c.stream, jetstream.ConsumerConfig{
+			Durable:       c.name,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       g.cfg.AckWait,
+			MaxAckPending: 256,
+			MaxDeliver:    -1,
+		})
+		if err != nil {
+			return fmt.Errorf("gateway: consumer %s: %w", c.name, err)
+		}
+	}
+	return nil
+}
+
+// Close closes the SFTP connections. The Bus is the caller's.
+func (g *Gateway) Close() error {
+	for _, c := range g.clients {
+		c.Close()
+	}
+	return nil
+}
+
+// Run runs every worker until ctx ends, then lets the handlers in
+// flight finish (their messages are acknowledged or left for
+// redelivery) and returns.
+func (g *Gateway) Run(ctx context.Context) error {
+	ing, err := newIngester(ctx, g)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	run := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				g.log.Error("worker stopped", "worker", name, "err", err)
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	run("ingest", ing.run)
+	run("inbox", ing.watchInbox)
+	run("upload", g.runUpload)
+	run("reconcile", g.runReconcile)
+	for _, c := range g.clients {
+		run("poll "+c.Payer().ID, func(ctx context.Context) error { return g.poll(ctx, c) })
+	}
+	g.log.Info("gateway running", "payers", len(g.clients), "holder", g.cfg.Holder)
+	wg.Wait()
+	ing.close()
+	close(errc)
+	var errs []error
+	for e := range errc {
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
+}
+
+// short is the digest prefix logs carry instead of file names (which can
+// hold claim ids).
+func short(digest string) string {
+	if len(digest) > 12 {
+		return digest[:12]
+	}
+	return digest
+}
+
+// applyAll routes claim transitions through reconcile.ApplyAll, in
+// chunks: a batching store (reconcile.BatchStore) takes each chunk in a
+// few writes. A store applying one claim at a time gets the claims of a
+// chunk spread over applyWorkers goroutines (each claim's items in
+// order, by one goroutine), so their round trips overlap.
+func (g *Gateway) applyAll(ctx context.Context, items []reconcile.Item) error {
+	const chunk = 1000
+	_, batching := any(g.store).(reconcile.BatchStore)
+	for len(items) > 0 {
+		n := min(chunk, len(items))
+		var err error
+		if batching {
+			_, err = reconcile.ApplyAll(ctx, g.store, items[:n])
+		} else {
+			err = applySpread(ctx, g.store, items[:n])
+		}
+		if err != nil {
+			return err
+		}
+		items = items[n:]
+	}
+	return nil
+}
+
+const applyWorkers = 16
+
+func applySpread(ctx context.Context, st reconcile.Store, items []reconcile.Item) error {
+	// Group by claim, keeping each claim's order.
+	var order []string
+	by := map[string][]reconcile.Item{}
+	for _, it := range items {
+		if _, ok := by[it.ClaimID]; !ok {
+			order = append(order, it.ClaimID)
+		}
+		by[it.ClaimID] = append(by[it.ClaimID], it)
+	}
+	work := make(chan []reconcile.Item)
+	errc := make(chan error, applyWorkers)
+	var wg sync.WaitGroup
+	for range min(applyWorkers, len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for its := range work {
+				if _, err := reconcile.ApplyAll(ctx, st, its); err != nil {
+					errc <- err
+					for range work {
+					}
+					return
+				}
+			}
+		}()
+	}
+	for _, id := range order {
+		work <- by[id]
+	}
+	close(work)
+	wg.Wait()
+	close(errc)
+	return <-errc // nil when no worker failed
+}
