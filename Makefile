@@ -86,7 +86,7 @@ fuzz:
 	done
 
 fuzz-smoke:
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5000x
 
 clean:
 	rm -rf bin
