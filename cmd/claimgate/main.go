@@ -54,6 +54,8 @@ Usage:
                                                     files with 999, 277CA and 835)
   claimgate serve [--config FILE] [--data DIR]      run the gateway (embedded NATS, or --nats-url)
   claimgate submit [--data DIR] BATCH...             hand batches to a running gateway; prints batch ids
+  claimgate demo [--keep] [BATCH...]               run the whole product on this machine (embedded NATS,
+                                                    payer simulator, gateway) on sample batches; summary
   claimgate version                                 print the version
 
 Every subcommand answers --help with its flags and exit statuses. Exit status: 0 success,
@@ -108,6 +110,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		err = cmdServe(args[1:], stdout, stderr)
 	case "submit":
 		err = cmdSubmit(args[1:], stdout, stderr)
+	case "demo":
+		err = cmdDemo(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "claimgate", version())
 	case "help", "-h", "--help":
