@@ -11,7 +11,7 @@ import (
 // Every subcommand answers --help and -h on standard output with its
 // synopsis, flags and exit statuses, and exits 0.
 func TestSubcommandHelp(t *testing.T) {
-	for _, c := range []*command{&validateCmd, &convertCmd, &parseCmd, &serveCmd, &submitCmd} {
+	for _, c := range []*command{&validateCmd, &convertCmd, &parseCmd, &serveCmd, &submitCmd, &demoCmd} {
 		for _, flag := range []string{"--help", "-h"} {
 			code, out, errs := runCLI(c.name, flag)
 			if code != 0 {

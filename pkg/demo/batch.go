@@ -100,7 +100,7 @@ var flaws = map[int]int{
 	12: flawMemberTypo, 52: flawMemberTypo, 92: flawMemberTypo,
 	32: flawLateFiling, 72: flawLateFiling,
 	119: flawFutureDate,
-	17: flawNoPriorAuth, 37: flawNoPriorAuth, 57: flawNoPriorAuth, 97: flawNoPriorAuth,
+	17:  flawNoPriorAuth, 37: flawNoPriorAuth, 57: flawNoPriorAuth, 97: flawNoPriorAuth,
 	77: flawWithPriorAut, 117: flawWithPriorAut,
 }
 
