@@ -10,7 +10,7 @@ FUZZTIME ?= 5s
 FUZZMINTIME ?= 100x
 BENCHTIME ?= 1s
 
-.PHONY: all build run test unit lint bench bench-e2e fuzz fuzz-smoke clean
+.PHONY: all build run samples test unit lint bench bench-e2e fuzz fuzz-smoke clean
 
 all: build
 
@@ -19,12 +19,21 @@ build:
 
 RUNDIR  ?= .data/run
 
-# The most useful thing claimgate does today: validate the bundled sample
-# files, then convert the sample PT charge batch into 837P files per payer
-# and validate what was written. Exit status 1 from validate/convert means
+# The whole product on this machine (claimgate demo, docs/demo.md): NATS
+# with JetStream embedded, the payer simulator over SFTP on loopback, the
+# gateway; the sample charge batches are posted, the claims followed to
+# their final states, and a summary printed. KEEP=1 leaves it running
+# (API, NATS, simulator) until Ctrl-C; DEMO_TIMEOUT bounds the wait.
+DEMO_TIMEOUT ?= 60s
+run: build
+	@./$(BIN) demo --timeout $(DEMO_TIMEOUT) $(if $(KEEP),--keep)
+
+# What make run did before the gateway: validate the bundled sample files,
+# then convert the sample PT charge batch into 837P files per payer and
+# validate what was written. Exit status 1 from validate/convert means
 # "some file or claim was rejected", which the samples are built to show;
 # 2 (usage/I/O) stops the run.
-run: build
+samples: build
 	@echo "== 1. validate the bundled public X12 samples (NEGATIVE ones fail on purpose)"
 	@./$(BIN) validate --summary $(SAMPLES); rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
 	@echo; echo "== 2. convert the sample PT charge batch to 837P (scrubbed; one claim is rejected on purpose)"

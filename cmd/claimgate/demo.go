@@ -20,7 +20,8 @@ var demoCmd = command{
 	about: `Run the whole product on this machine: NATS with JetStream (embedded, on
 disk), the payer simulator serving SFTP on a loopback port with a fresh host
 key pinned in the gateway's payer configuration, the gateway, and the HTTP API
-on loopback with a generated token. It posts the charge batches (default: the
+on loopback with a generated token (a binary without the API hands the batches
+to the gateway as claimgate submit does). It posts the charge batches (default: the
 sample batches testdata/batches/pt_batch.json and pt_clinic_week.csv, read
 from the repository root), shows the claims moving through their states, and
 when every claim is settled (or --timeout passes) prints a summary: claims by

@@ -333,7 +333,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	}
 	keep := cfg.Keep && !res.Interrupted
 	res.Summary.Write(out, time.Since(start), Where{APIURL: res.APIURL, MetricsURL: res.MetricsURL, Token: res.Token,
-		DataDir: dir, NATSURL: natsURL, Keep: keep})
+		DataDir: dir, NATSURL: natsURL, Keep: keep, Temporary: cfg.DataDir == ""})
 	if keep {
 		<-ctx.Done()
 		fmt.Fprintln(out, "stopping: draining the gateway, then NATS and the payer simulator")

@@ -353,6 +353,7 @@ type Where struct {
 	DataDir    string
 	NATSURL    string
 	Keep       bool
+	Temporary  bool // DataDir is removed at the end
 }
 
 // finalOrder lists the final states first in the summary.
@@ -437,7 +438,11 @@ func (s *Summary) Write(w io.Writer, took time.Duration, wh Where) {
 	}
 	if wh.Keep {
 		p("  NATS:     %s  (claimgate submit --data %s BATCH posts more)", wh.NATSURL, wh.DataDir)
-		p("  data:     %s  (configuration, logs, JetStream store)", wh.DataDir)
+		gone := ""
+		if wh.Temporary {
+			gone = "; removed when the demo stops"
+		}
+		p("  data:     %s  (configuration, logs, JetStream store%s)", wh.DataDir, gone)
 		p("  the gateway keeps running: Ctrl-C stops it")
 	} else {
 		p("  make run KEEP=1 (claimgate demo --keep) leaves the gateway running to explore")
