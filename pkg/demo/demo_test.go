@@ -3,14 +3,22 @@ package demo
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/claim"
+	"github.com/claimgate/claimgate/pkg/gateway"
 	"github.com/claimgate/claimgate/pkg/payersim"
 )
 
@@ -250,4 +258,134 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// stubAPI is a stand-in for pkg/api in this test of Run's API wiring:
+// POST /v1/batches hands the body to the real gateway with
+// gateway.Submit, GET /v1/claims/{id} answers from the real claim store;
+// both want a bearer token. The ops handler serves /metrics.
+func stubAPI(t *testing.T, posts *atomic.Int32) APIFunc {
+	return func(ctx context.Context, b *bus.Bus, tokens []string) (http.Handler, http.Handler, error) {
+		st, err := b.ClaimStore(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		mux := http.NewServeMux()
+		authed := func(h http.HandlerFunc) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if len(tokens) != 1 || r.Header.Get("Authorization") != "Bearer "+tokens[0] {
+					http.Error(w, `{"error":{"code":"unauthorized"}}`, http.StatusUnauthorized)
+					return
+				}
+				h(w, r)
+			}
+		}
+		mux.HandleFunc("POST /v1/batches", authed(func(w http.ResponseWriter, r *http.Request) {
+			f, err := os.CreateTemp(t.TempDir(), "batch-")
+			if err == nil {
+				_, err = io.Copy(f, r.Body)
+				f.Close()
+			}
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			id, dup, err := gateway.Submit(r.Context(), b, f.Name(), "posted")
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			posts.Add(1)
+			w.WriteHeader(http.StatusAccepted)
+			json.NewEncoder(w).Encode(map[string]any{"batch_id": id, "location": "/v1/batches/" + id, "duplicate": dup})
+		}))
+		mux.HandleFunc("GET /v1/claims/{id}", authed(func(w http.ResponseWriter, r *http.Request) {
+			rec, err := st.Get(r.Context(), r.PathValue("id"))
+			if err != nil || rec == nil {
+				http.Error(w, `{"error":{"code":"not_found"}}`, http.StatusNotFound)
+				return
+			}
+			json.NewEncoder(w).Encode(map[string]any{"claim_id": rec.ID, "state": rec.State, "timeline": rec.Timeline})
+		}))
+		ops := http.NewServeMux()
+		ops.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "claimgate_up 1\n") })
+		return mux, ops, nil
+	}
+}
+
+// With an API, the batches are posted over HTTP with the run's token;
+// with Keep, the API, the ops listener and the summary's curl line work
+// until the context ends, and then nothing listens any more.
+func TestRunWithAPIKept(t *testing.T) {
+	var posts atomic.Int32
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan *Result, 1)
+	go func() {
+		res, err := Run(ctx, Config{Batches: sampleBatches, Timeout: 3 * time.Minute, Out: &out, Keep: true,
+			Interval: 200 * time.Millisecond, API: stubAPI(t, &posts)})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	deadline := time.Now().Add(4 * time.Minute)
+	for !strings.Contains(out.String(), "Ctrl-C stops it") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no summary:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if posts.Load() != 2 {
+		t.Errorf("%d batches posted over HTTP, want 2", posts.Load())
+	}
+	// The curl line of the summary, run.
+	m := regexp.MustCompile(`curl -s -H 'Authorization: Bearer ([0-9a-f]+)' (http://127\.0\.0\.1:\d+)/v1/claims/(\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no curl line for a claim:\n%s", out.String())
+	}
+	req, _ := http.NewRequest(http.MethodGet, m[2]+"/v1/claims/"+m[3], nil)
+	req.Header.Set("Authorization", "Bearer "+m[1])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		ClaimID string      `json:"claim_id"`
+		State   claim.State `json:"state"`
+	}
+	json.NewDecoder(resp.Body).Decode(&rec)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || rec.ClaimID != m[3] || !Settled(rec.State) {
+		t.Fatalf("GET claim: %s %+v", resp.Status, rec)
+	}
+	mm := regexp.MustCompile(`metrics:\s+(http://127\.0\.0\.1:\d+)/metrics`).FindStringSubmatch(out.String())
+	if mm == nil {
+		t.Fatalf("no metrics URL:\n%s", out.String())
+	}
+	if resp, err := http.Get(mm[1] + "/metrics"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("metrics: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	cancel()
+	var res *Result
+	select {
+	case res = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Run did not return within a minute of the interrupt")
+	}
+	if res == nil || !res.Settled || res.Interrupted || res.Token != m[1] || res.APIURL != m[2] {
+		t.Fatalf("result %+v", res)
+	}
+	for _, u := range []string{m[2], mm[1]} {
+		if c, err := net.DialTimeout("tcp", strings.TrimPrefix(u, "http://"), 2*time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s still listening after the run", u)
+		}
+	}
+	if _, err := os.Stat(res.DataDir); !os.IsNotExist(err) {
+		t.Errorf("temporary data directory left behind: %v", err)
+	}
 }
