@@ -87,6 +87,9 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first Ctrl-C the demo drains; a second one ends the
+	// process at once (the default handling, restored).
+	go func() { <-ctx.Done(); stop() }()
 	res, err := demo.Run(ctx, cfg)
 	if err != nil {
 		return &exitError{code: 2, err: err}

@@ -175,3 +175,22 @@ func TestDemoProcessInterrupt(t *testing.T) {
 		t.Errorf("temporary data directory %s left behind (%v)", dir, err)
 	}
 }
+
+// A time limit too short for the claims to settle: exit 1, and the
+// summary says not every claim settled.
+func TestDemoTimeoutExit1(t *testing.T) {
+	code, out, errs := runCLI("demo", "--timeout", "1s", "--plain", "../../testdata/batches/pt_batch.json")
+	if code != 1 || !strings.Contains(errs, "claims settled within 1s") || !strings.Contains(out, "== NOT every claim settled") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+}
+
+// Usage errors: exit 2.
+func TestDemoUsage(t *testing.T) {
+	if code, _, errs := runCLI("demo", "--timeout", "soon"); code != 2 || !strings.Contains(errs, "timeout") {
+		t.Fatalf("bad flag: exit %d, %s", code, errs)
+	}
+	if code, _, errs := runCLI("demo", "no-such-batch.csv"); code != 2 || !strings.Contains(errs, "no-such-batch.csv") {
+		t.Fatalf("missing batch: exit %d, %s", code, errs)
+	}
+}
