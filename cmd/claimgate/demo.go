@@ -85,7 +85,10 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	if *verbose {
 		cfg.Log = slog.New(slog.NewTextHandler(stderr, nil))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGPIPE too: output piped into a command that ended (| head) stops
+	// the demo cleanly instead of killing it with its temporary directory
+	// left behind.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	defer stop()
 	// After the first Ctrl-C the demo drains; a second one ends the
 	// process at once (the default handling, restored).

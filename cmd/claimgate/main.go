@@ -9,6 +9,9 @@
 //	claimgate parse [flags] FILE (--json | --csv)
 //	claimgate sftp send|fetch --payer ID [flags] ...
 //	claimgate payer-sim [flags]
+//	claimgate serve [flags]
+//	claimgate submit [flags] BATCH...
+//	claimgate demo [flags] [BATCH...]
 //	claimgate version
 //
 // Every subcommand answers --help.
