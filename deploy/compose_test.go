@@ -153,3 +153,16 @@ func TestComposeNATSConfig(t *testing.T) {
 		t.Error("nats-server -t accepted a bad configuration: the check proves nothing")
 	}
 }
+
+// The configuration the Kubernetes manifests ship as a ConfigMap loads.
+func TestK8sConfigLoads(t *testing.T) {
+	cfg, err := config.Load("k8s/claimgate.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range cfg.Payers {
+		if p.SFTP != nil && p.SFTP.PrivateKey != "" && !strings.HasPrefix(p.SFTP.PrivateKey, "file:/etc/claimgate/keys/") {
+			t.Errorf("payer %s: private key %s is not in the mounted Secret /etc/claimgate/keys", p.ID, p.SFTP.PrivateKey)
+		}
+	}
+}
