@@ -59,6 +59,26 @@ func TestComposeConfig(t *testing.T) {
 			t.Errorf("%s: not started with --name %s (poll leases need distinct names)", s, s)
 		}
 	}
+	// Prometheus scrapes each gateway on its ops listener.
+	prom, err := os.ReadFile("prometheus/prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := regexp.MustCompile(`job_name: claimgate\s+static_configs:\s+- targets: \[([^\]]*)\]`).FindSubmatch(prom)
+	if targets == nil {
+		t.Fatal("prometheus/prometheus.yml: no claimgate job with static targets")
+	}
+	var scraped []string
+	for _, tg := range strings.Split(string(targets[1]), ",") {
+		host, port, _ := strings.Cut(strings.Trim(strings.TrimSpace(tg), "'\""), ":")
+		scraped = append(scraped, host)
+		if !slices.Contains(services, host) || !regexp.MustCompile(`--ops-http\s*\n\s*- 0\.0\.0\.0:`+port+`\n`).MatchString(full) {
+			t.Errorf("prometheus target %s: no compose service with --ops-http on port %s", tg, port)
+		}
+	}
+	if !slices.Equal(scraped, []string{"claimgate-1", "claimgate-2"}) {
+		t.Errorf("prometheus scrapes %v, want both gateways", scraped)
+	}
 	if n := len(regexp.MustCompile(`--replicas\s*\n\s*- '?"?3'?"?\n`).FindAllString(full, -1)); n != 2 {
 		t.Errorf("the claimgate replicas do not run with --replicas 3:\n%s", full)
 	}
