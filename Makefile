@@ -10,7 +10,7 @@ FUZZTIME ?= 5s
 FUZZMINTIME ?= 100x
 BENCHTIME ?= 1s
 
-.PHONY: all build run samples test unit lint bench bench-e2e fuzz fuzz-smoke clean
+.PHONY: all build run samples test unit lint bench bench-e2e fuzz fuzz-smoke clean promtool k8s-check
 
 all: build
 
@@ -42,9 +42,10 @@ samples: build
 	@echo; echo "== 3. validate the 837P files claimgate wrote"
 	@./$(BIN) validate --summary $(RUNDIR)/*.837
 
-# Every test: formatting and vet, the race-enabled test suite, and a short
-# run of every fuzz target.
-test: lint unit fuzz-smoke
+# Every test: formatting and vet, the race-enabled test suite, the alert
+# rules' unit tests, the Kubernetes manifests' check, and a short run of
+# every fuzz target.
+test: lint unit promtool k8s-check fuzz-smoke
 
 # The external-server and cluster tests run a real nats-server built from
 # the nats-server module go.mod requires (the same version as the embedded
@@ -63,6 +64,19 @@ lint:
 	  if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+
+# The alert rules and the compose stack's Prometheus configuration
+# (Debian's prometheus package; .ci/run installs it): syntax, then the
+# promtool unit test of every alert (docs/runbook.md).
+promtool:
+	promtool check rules deploy/prometheus/alerts.yml
+	promtool check config deploy/prometheus/prometheus.yml
+	cd deploy/prometheus && promtool test rules alerts_test.yml alerts_baseline_test.yml
+
+# The Kubernetes manifests decoded strictly into the Kubernetes API types:
+# a module of its own (deploy/k8s/check) so k8s.io stays out of go.mod.
+k8s-check:
+	cd deploy/k8s/check && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
