@@ -166,8 +166,16 @@ func New(ctx context.Context, b *bus.Bus, hooks []Hook, o Options) (*Dispatcher,
 			return nil, fmt.Errorf("webhook: %s appears twice", h.Name)
 		}
 		names[h.Name] = true
+		tr := o.Transport
+		if t, ok := tr.(*http.Transport); ok {
+			// One kept-alive connection per lane: the default two per
+			// host would make most lanes reconnect for every event.
+			t = t.Clone()
+			t.MaxIdleConnsPerHost = h.Lanes
+			tr = t
+		}
 		r := &runner{d: d, h: h, consumer: ConsumerPrefix + h.Name, log: d.log.With("webhook", h.Name),
-			client: &http.Client{Transport: o.Transport, Timeout: h.Timeout,
+			client: &http.Client{Transport: tr, Timeout: h.Timeout,
 				// A redirect is an answer we do not follow: a POST turned
 				// into a GET, or re-sent elsewhere, is not a delivery.
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}

@@ -233,6 +233,7 @@ func TestCrashResumesInOrder(t *testing.T) {
 	})
 	h := hook("pm", rcv.srv.URL)
 	h.RetryMin, h.RetryMax = 20*time.Millisecond, 20*time.Millisecond
+	h.DeliverAll = false // a consumer at "new" resets to its ack floor too
 	ba := connect(t, opts)
 	_, stopA := runDispatcher(t, ba, []Hook{h}, Options{Holder: "a", LeaseTTL: time.Second})
 	publish(t, b, "K1", "", claim.Received)
