@@ -33,8 +33,9 @@ reconciled into claim state; every claim transition is published on
 claims.events.<payer>.<state>. By default NATS with JetStream runs inside the
 process, its store under DATA/jetstream, listening on --listen for submit and
 PM systems; --nats-url uses an external server or cluster instead, which
-several serve processes may share. Ctrl-C or SIGTERM drains and stops.
-See docs/gateway.md.`,
+several serve processes may share. Webhooks in the configuration receive
+the claim events as signed HTTP POSTs (docs/webhooks.md). Ctrl-C or SIGTERM
+drains and stops. See docs/gateway.md.`,
 	exits: `  0  stopped by a signal after draining
   1  a worker failed
   2  usage, configuration or startup error`,
