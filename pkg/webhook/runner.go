@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -28,6 +29,10 @@ type runner struct {
 	consumer string
 	log      *slog.Logger
 	client   *http.Client
+
+	// Counters for Stats.
+	holding                           atomic.Bool
+	delivered, failed, dead, inFlight atomic.Int64
 }
 
 // item is one fetched event on its way to the receiver.
@@ -87,6 +92,12 @@ func (r *runner) session(ctx context.Context, lease *bus.Lease) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cons, err := r.d.stream.Consumer(sctx, r.consumer)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		// Removed by hand while the webhook is configured: made again.
+		if err = r.d.consumer(sctx, r); err == nil {
+			cons, err = r.d.stream.Consumer(sctx, r.consumer)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("consumer: %w", err)
 	}
@@ -118,7 +129,9 @@ func (r *runner) session(ctx context.Context, lease *bus.Lease) error {
 				return
 			case <-t.C:
 			}
-			err := lease.Renew(sctx)
+			rctx, rcancel := context.WithTimeout(sctx, ttl/3)
+			err := lease.Renew(rctx)
+			rcancel()
 			switch {
 			case err == nil:
 				last = time.Now()
@@ -130,7 +143,9 @@ func (r *runner) session(ctx context.Context, lease *bus.Lease) error {
 		}
 	}()
 
-	h := newHeld()
+	r.holding.Store(true)
+	defer r.holding.Store(false)
+	h := newHeld(&r.inFlight)
 	// Keep every held event alive while it waits or is retried.
 	wg.Add(1)
 	go func() {
@@ -181,8 +196,13 @@ func (r *runner) fetch(ctx context.Context, cons jetstream.Consumer, lanes []cha
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(64, jetstream.FetchMaxWait(time.Second))
+		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
+			return err // the session ends; the next one makes the consumer again
+		}
 		if err != nil {
-			r.log.Debug("webhook fetch", "err", err)
+			if backoff >= 5*time.Second {
+				r.log.Warn("webhook fetch failing", "err", err)
+			}
 			sleep(ctx, backoff)
 			backoff = min(2*backoff, 5*time.Second)
 			continue
@@ -207,6 +227,9 @@ func (r *runner) fetch(ctx context.Context, cons jetstream.Consumer, lanes []cha
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && ctx.Err() == nil {
+			if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
+				return err
+			}
 			r.log.Debug("webhook fetch", "err", err)
 		}
 	}
@@ -257,12 +280,14 @@ func (r *runner) deliver(ctx context.Context, it *item) {
 			if err := it.msg.Ack(); err != nil && ctx.Err() == nil {
 				log.Warn("webhook delivered; ack failed", "status", status, "err", err)
 			}
+			r.delivered.Add(1)
 			log.Debug("webhook delivered", "status", status, "attempt", attempt)
 			return
 		}
 		if ctx.Err() != nil {
 			return
 		}
+		r.failed.Add(1)
 		dl.Attempts, dl.LastStatus, dl.Reason = attempt, status, err.Error()
 		if (r.h.MaxAttempts > 0 && attempt >= r.h.MaxAttempts) || time.Since(first) >= r.h.MaxAge {
 			r.giveUp(ctx, it, dl, log)
@@ -286,6 +311,7 @@ func (r *runner) giveUp(ctx context.Context, it *item, dl DeadLetter, log *slog.
 		log.Error("webhook dead letter not recorded; event left unacknowledged", "err", err)
 		return
 	}
+	r.dead.Add(1)
 	if err := it.msg.Term(); err != nil {
 		log.Warn("webhook terminate", "err", err)
 	}
@@ -357,19 +383,22 @@ func sleep(ctx context.Context, d time.Duration) bool {
 type held struct {
 	mu sync.Mutex
 	m  map[jetstream.Msg]struct{}
+	n  *atomic.Int64
 }
 
-func newHeld() *held { return &held{m: map[jetstream.Msg]struct{}{}} }
+func newHeld(n *atomic.Int64) *held { return &held{m: map[jetstream.Msg]struct{}{}, n: n} }
 
 func (h *held) add(m jetstream.Msg) {
 	h.mu.Lock()
 	h.m[m] = struct{}{}
+	h.n.Store(int64(len(h.m)))
 	h.mu.Unlock()
 }
 
 func (h *held) remove(m jetstream.Msg) {
 	h.mu.Lock()
 	delete(h.m, m)
+	h.n.Store(int64(len(h.m)))
 	h.mu.Unlock()
 }
 

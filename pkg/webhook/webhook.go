@@ -238,8 +238,31 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// DeadLetters lists the events given up on for a webhook, oldest key
-// first is not guaranteed.
+// Stats are one webhook's counters in this process (for metrics: label
+// by Webhook only; never by URL or claim).
+type Stats struct {
+	Webhook string
+	// Holding reports whether this replica holds the webhook's lease.
+	Holding bool
+	// Delivered counts events accepted by the receiver (2xx),
+	// FailedAttempts failed attempts, DeadLettered events given up on,
+	// all since the process started; Held is the events fetched and not
+	// yet acknowledged now.
+	Delivered, FailedAttempts, DeadLettered, Held int64
+}
+
+// Stats returns every webhook's counters, in configuration order.
+func (d *Dispatcher) Stats() []Stats {
+	out := make([]Stats, 0, len(d.hooks))
+	for _, r := range d.hooks {
+		out = append(out, Stats{Webhook: r.h.Name, Holding: r.holding.Load(), Delivered: r.delivered.Load(),
+			FailedAttempts: r.failed.Load(), DeadLettered: r.dead.Load(), Held: r.inFlight.Load()})
+	}
+	return out
+}
+
+// DeadLetters lists the events given up on for a webhook (in no
+// particular order).
 func (d *Dispatcher) DeadLetters(ctx context.Context, webhook string) ([]DeadLetter, error) {
 	return ReadDeadLetters(ctx, d.dead, webhook)
 }

@@ -25,7 +25,7 @@ func TestDeliverSignedInOrder(t *testing.T) {
 	b := connect(t, embedded(t, 0))
 	rcv := newReceiver(t, nil)
 	ids := publishClaims(t, b, "C", 40, path)
-	runDispatcher(t, b, []Hook{hook("pm", rcv.srv.URL+"/hook?token=abc")}, Options{Holder: "r1"})
+	d, _ := runDispatcher(t, b, []Hook{hook("pm", rcv.srv.URL+"/hook?token=abc")}, Options{Holder: "r1"})
 	got := rcv.waitAccepted(t, 240, time.Minute)
 	checkOrder(t, got, ids, nil)
 	// Each event is the published message, byte for byte.
@@ -48,6 +48,10 @@ func TestDeliverSignedInOrder(t *testing.T) {
 	}
 	if n := len(rcv.arrivals()); n != 240 {
 		t.Fatalf("%d requests for 240 events with a receiver that never fails", n)
+	}
+	waitFor(t, time.Minute, func() bool { st := d.Stats()[0]; return st.Delivered == 240 && st.Held == 0 })
+	if st := d.Stats()[0]; !st.Holding || st.FailedAttempts != 0 || st.DeadLettered != 0 || st.Webhook != "pm" {
+		t.Fatalf("stats %+v", st)
 	}
 }
 
@@ -209,6 +213,9 @@ func TestGiveUp(t *testing.T) {
 	}
 	if n != 3 {
 		t.Fatalf("refused event tried %d times, want 3", n)
+	}
+	if st := d.Stats()[0]; st.DeadLettered != 1 || st.FailedAttempts != 3 || st.Delivered != 11 {
+		t.Fatalf("stats %+v", st)
 	}
 }
 
@@ -395,4 +402,23 @@ func TestNoURLInLogs(t *testing.T) {
 			t.Fatalf("log shows %q:\n%s", s, out)
 		}
 	}
+}
+
+// TestConsumerRemovedByHand: the webhook's consumer deleted while it
+// runs is made again (from the start of the stream, "all"), and events
+// published after go on being delivered.
+func TestConsumerRemovedByHand(t *testing.T) {
+	b := connect(t, embedded(t, 0))
+	rcv := newReceiver(t, nil)
+	runDispatcher(t, b, []Hook{hook("pm", rcv.srv.URL)}, Options{Holder: "r1", LeaseTTL: time.Second})
+	ids := publishClaims(t, b, "H", 2, path[:3])
+	rcv.waitAccepted(t, 6, time.Minute)
+	if err := b.JS.DeleteConsumer(context.Background(), bus.StreamEvents, ConsumerPrefix+"pm"); err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, publishClaims(t, b, "I", 2, path[:3])...)
+	// Within 20 s (about 2 s here); without making the consumer again the
+	// dispatcher stays stuck for most of a minute.
+	got := rcv.waitAccepted(t, 12, 20*time.Second)
+	checkOrder(t, got, ids, path[:3])
 }
