@@ -126,6 +126,7 @@ type receiver struct {
 	log    []arrival
 	answer func(a arrival, n int) int // n: how many times this delivery id came before
 	seen   map[string]int
+	delay  time.Duration // how long each answer takes
 }
 
 func newReceiver(t testing.TB, answer func(a arrival, n int) int) *receiver {
@@ -139,6 +140,9 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
 		return
+	}
+	if r.delay > 0 {
+		time.Sleep(r.delay)
 	}
 	if err := Verify(testSecret, req.Header, body, time.Now(), 0); err != nil {
 		r.t.Errorf("receiver: %v", err)
