@@ -196,7 +196,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	go func() {
 		defer close(hooksDone)
 		if hookDisp != nil {
-			hookDisp.Run(runCtx)
+			if err := hookDisp.Run(runCtx); err != nil {
+				log.Error("webhooks stopped", "err", err)
+			}
 		}
 	}()
 	err = g.Run(ctx)
