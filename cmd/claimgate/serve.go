@@ -20,6 +20,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/config"
 	"github.com/claimgate/claimgate/pkg/gateway"
 	"github.com/claimgate/claimgate/pkg/sftpconn"
+	"github.com/claimgate/claimgate/pkg/webhook"
 )
 
 var serveCmd = command{
@@ -32,8 +33,9 @@ reconciled into claim state; every claim transition is published on
 claims.events.<payer>.<state>. By default NATS with JetStream runs inside the
 process, its store under DATA/jetstream, listening on --listen for submit and
 PM systems; --nats-url uses an external server or cluster instead, which
-several serve processes may share. Ctrl-C or SIGTERM drains and stops.
-See docs/gateway.md.`,
+several serve processes may share. Webhooks in the configuration receive
+the claim events as signed HTTP POSTs (docs/webhooks.md). Ctrl-C or SIGTERM
+drains and stops. See docs/gateway.md.`,
 	exits: `  0  stopped by a signal after draining
   1  a worker failed
   2  usage, configuration or startup error`,
@@ -95,6 +97,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 
 	var cfg *config.Config
 	var payers []sftpconn.Payer
+	var hooks []webhook.Hook
 	if *cfgPath != "" {
 		if cfg, err = config.Load(*cfgPath); err != nil {
 			return &exitError{code: 2, err: err}
@@ -108,6 +111,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 				return &exitError{code: 2, err: err}
 			}
 			payers = append(payers, p)
+		}
+		for _, w := range cfg.Webhooks {
+			h, err := webhook.FromConfig(w) // reads the secret now: a missing one stops serve at once
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			hooks = append(hooks, h)
 		}
 	}
 	// A soft memory limit (GOMEMLIMIT overrides it) keeps the collector
@@ -151,6 +161,20 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 2, err: err}
 	}
 	defer b.Close() // drains before the embedded server shuts down
+	// Webhooks (docs/webhooks.md): their consumers are created before the
+	// gateway starts (its start-up may publish events), so a new webhook
+	// starting at "new" misses none.
+	var hookDisp *webhook.Dispatcher
+	if len(hooks) > 0 {
+		if err := b.Setup(ctx); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		hookDisp, err = webhook.New(ctx, b, hooks, webhook.Options{Holder: *name, LeaseTTL: *leaseTTL, AckWait: *ackWait,
+			Replicas: *replicas, Log: log})
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	}
 	g, err := gateway.New(ctx, gateway.Config{DataDir: *dataDir, Bus: b, Claims: cfg, Payers: payers, Holder: *name, Log: log,
 		AckWait: *ackWait, MaxClaimsPerFile: *perFile})
 	if err != nil {
@@ -167,7 +191,19 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintln(stderr, "claimgate serve: running; Ctrl-C stops")
+	runCtx, stopHooks := context.WithCancel(ctx)
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		if hookDisp != nil {
+			if err := hookDisp.Run(runCtx); err != nil {
+				log.Error("webhooks stopped", "err", err)
+			}
+		}
+	}()
 	err = g.Run(ctx)
+	stopHooks()
+	<-hooksDone
 	log.Info("gateway stopped; draining")
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return &exitError{code: 1, err: err}

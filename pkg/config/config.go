@@ -34,6 +34,9 @@ type Config struct {
 	// DuplicateKeySecret names where the secret for duplicate-claim keys
 	// comes from: "env:NAME" or "file:/path". Optional.
 	DuplicateKeySecret string `json:"duplicate_key_secret,omitempty"`
+	// Webhooks are URLs claim events are delivered to (webhooks.go,
+	// docs/webhooks.md).
+	Webhooks []Webhook `json:"webhooks,omitempty"`
 }
 
 // Submitter is the clearinghouse or billing company sending the files.
@@ -119,6 +122,9 @@ func (c *Config) Check() error {
 	}
 	if _, err := preset(c.DefaultPolicy); err != nil {
 		errs = append(errs, fmt.Errorf("default_policy: %w", err))
+	}
+	if err := checkWebhooks(c.Webhooks); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
