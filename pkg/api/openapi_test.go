@@ -251,7 +251,9 @@ func typeOK(ty string, v any) bool {
 // check above can fail.
 func TestOpenAPIValidator(t *testing.T) {
 	doc := loadOpenAPI(t)
-	ref := func(name string) json.RawMessage { return json.RawMessage(`{"$ref":"#/components/schemas/` + name + `"}`) }
+	ref := func(name string) json.RawMessage {
+		return json.RawMessage(`{"$ref":"#/components/schemas/` + name + `"}`)
+	}
 	bad := []struct {
 		schema string
 		body   string
