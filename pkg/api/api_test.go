@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/claimgate/claimgate/pkg/api"
+	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/claim"
 	"github.com/claimgate/claimgate/pkg/gateway"
 	"github.com/claimgate/claimgate/pkg/ingest"
@@ -194,6 +196,22 @@ func TestAPI(t *testing.T) {
 		}
 		if len(got) != len(bad) {
 			t.Fatalf("rejected %v, want %v", got, bad)
+		}
+		// A server reading at most 25 claims' states per request says
+		// its counts are partial.
+		small, err := api.New(api.Config{Bus: e.b, Tokens: []string{tokenNew}, MaxCount: 25})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := e.do("GET", serve(t, small.Handler()), routeBatch, "/v1/batches/"+batchID, tokenNew, "", nil)
+		var part api.BatchStatus
+		json.Unmarshal(r.Body, &part)
+		total := 0
+		for _, k := range part.Counts {
+			total += k
+		}
+		if r.Status != 200 || !part.Partial || part.Counted != 25 || total != 25 || part.Claims != n {
+			t.Fatalf("partial counts: %d %s", r.Status, r.Body)
 		}
 	})
 
@@ -558,3 +576,55 @@ func TestCorrectionID(t *testing.T) {
 
 var _ = io.EOF
 var _ = http.StatusOK
+
+// TestPendingAndReady: before the gateway's streams exist /readyz is
+// 503; a batch submitted while no ingest worker runs is pending, with
+// its received time.
+func TestPendingAndReady(t *testing.T) {
+	dir := t.TempDir()
+	emb, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: filepath.Join(dir, "nats"), Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emb.Shutdown)
+	ctx := context.Background()
+	b, err := bus.Connect(ctx, bus.Options{Embedded: emb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	srv, err := api.New(api.Config{Bus: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, b: b, rec: &recorder{}}
+	e.url = serve(t, srv.Handler())
+	if r := e.do("GET", e.url, "/readyz", "/readyz", "", "", nil); r.Status != 503 {
+		t.Fatalf("readyz before setup: %d %s", r.Status, r.Body)
+	}
+	g, err := gateway.New(ctx, gateway.Config{DataDir: filepath.Join(dir, "data"), Bus: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if r := e.do("GET", e.url, "/readyz", "/readyz", "", "", nil); r.Status != 200 {
+		t.Fatalf("readyz after setup: %d %s", r.Status, r.Body)
+	}
+	// No tokens configured: the API is open (loopback only, CheckListen).
+	body, _, _ := csvBatch(t, "PEN", 0, 3, 0)
+	before := time.Now().UTC().Add(-time.Second)
+	r := e.do("POST", e.url, routeBatches, "/v1/batches", "", "text/csv", body)
+	if r.Status != 202 {
+		t.Fatalf("post: %d %s", r.Status, r.Body)
+	}
+	var acc api.BatchAccepted
+	json.Unmarshal(r.Body, &acc)
+	var st api.BatchStatus
+	if s := e.get(routeBatch, acc.Location, &st); s != 200 {
+		t.Fatalf("status %d", s)
+	}
+	if st.Status != gateway.BatchPending || st.ReceivedAt == nil || st.ReceivedAt.Before(before) || st.Claims != 0 || len(st.Counts) != 0 {
+		t.Fatalf("pending batch: %+v", st)
+	}
+	checkOpenAPIPartial(t, e.rec.all)
+}
