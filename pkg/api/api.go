@@ -149,10 +149,44 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/claims/{id}", s.auth(http.HandlerFunc(s.getClaim)))
 	mux.Handle("POST /v1/claims/{id}/replace", s.auth(http.HandlerFunc(s.replace)))
 	mux.Handle("POST /v1/claims/{id}/void", s.auth(http.HandlerFunc(s.void)))
-	mux.Handle("/", s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such route", "")
-	})))
-	return s.logged(mux)
+	return s.logged(jsonMuxErrors(mux))
+}
+
+// jsonMuxErrors turns the mux's own plain-text answers, 404 (no such
+// route) and 405 (a route asked with the wrong method), into the API's
+// JSON errors.
+func jsonMuxErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&methodWriter{ResponseWriter: w}, r)
+	})
+}
+
+type methodWriter struct {
+	http.ResponseWriter
+	swallow bool
+}
+
+func (w *methodWriter) WriteHeader(code int) {
+	if strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		switch code {
+		case http.StatusMethodNotAllowed:
+			w.swallow = true
+			writeError(w.ResponseWriter, code, "method_not_allowed", "this route does not take that method (see Allow)", "")
+			return
+		case http.StatusNotFound:
+			w.swallow = true
+			writeError(w.ResponseWriter, code, "not_found", "no such route", "")
+			return
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *methodWriter) Write(p []byte) (int, error) {
+	if w.swallow {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 // OpsHandler serves /healthz, /readyz and /metrics without a token, for
@@ -162,10 +196,7 @@ func (s *Server) OpsHandler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /metrics", s.metrics)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such route", "")
-	})
-	return s.logged(mux)
+	return s.logged(jsonMuxErrors(mux))
 }
 
 // NewHTTPServer is the http.Server for a handler, with the timeouts a

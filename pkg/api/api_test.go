@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -80,6 +81,9 @@ func TestAPI(t *testing.T) {
 		}
 		if r := e.do("GET", e.url, "", "/v2/nothing", tokenNew, "", nil); r.Status != 404 || errCode(t, r) != "not_found" {
 			t.Fatalf("unknown route: %d %s", r.Status, r.Body)
+		}
+		if r := e.do("DELETE", e.url, "", "/v1/batches", tokenNew, "", nil); r.Status != 405 || errCode(t, r) != "method_not_allowed" || r.ContentType != "application/json" {
+			t.Fatalf("wrong method: %d %s %s", r.Status, r.ContentType, r.Body)
 		}
 	})
 
@@ -330,6 +334,39 @@ func TestAPI(t *testing.T) {
 
 	t.Run("corrections", func(t *testing.T) {
 		testCorrections(t, e, ids, bad, body)
+	})
+
+	t.Run("837P", func(t *testing.T) {
+		// A PM system's own 837P: taken as is, re-enveloped per payer (its
+		// payers are not configured here, so its claims are rejected with
+		// their segment position).
+		x12, err := os.ReadFile("../../testdata/837p/moov__example_5010_837p_sample.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := e.do("POST", e.url, routeBatches, "/v1/batches", tokenNew, "application/json", x12); r.Status != 400 || errCode(t, r) != "invalid_json" {
+			t.Fatalf("837P as JSON: %d %s", r.Status, r.Body)
+		}
+		r := e.do("POST", e.url, routeBatches, "/v1/batches", tokenNew, "application/edi-x12", x12)
+		if r.Status != 202 {
+			t.Fatalf("837P: %d %s", r.Status, r.Body)
+		}
+		var acc api.BatchAccepted
+		json.Unmarshal(r.Body, &acc)
+		var st api.BatchStatus
+		waitFor(t, time.Minute, "837P batch done", func() (bool, string) {
+			e.get(routeBatch, acc.Location, &st)
+			return st.Status == gateway.BatchDone, st.Status
+		})
+		// This sample repeats a claim id: counts are per claim record.
+		if st.Format != "x12" || st.Claims == 0 || st.Counted == 0 || st.Counted > st.Claims || st.Counts["scrub_rejected"] != st.Counted {
+			t.Fatalf("837P batch: %+v", st)
+		}
+		for _, rj := range st.Rejected {
+			if rj.Row != 0 || !strings.HasPrefix(rj.Where, "segment ") || rj.Edit == "" {
+				t.Fatalf("837P rejected entry: %+v", rj)
+			}
+		}
 	})
 
 	t.Run("openapi", func(t *testing.T) { checkOpenAPI(t, e.rec.all) })
