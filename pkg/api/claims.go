@@ -83,8 +83,17 @@ const (
 	defaultLimit = 100
 	maxLimit     = 1000
 	maxScan      = 5000
-	fetchBatch   = 64
+	fetchBatch   = 256
 )
+
+// listRecord is the part of a reconcile.Record a listing reads (its
+// timeline is skipped, not decoded).
+type listRecord struct {
+	ID      string    `json:"id"`
+	Payer   string    `json:"payer"`
+	State   string    `json:"state"`
+	Updated time.Time `json:"updated"`
+}
 
 // claimsFilter selects the claim records of the claims bucket's stream.
 const claimsFilter = "$KV." + bus.BucketClaims + ".c.>"
@@ -190,14 +199,14 @@ func (s *Server) listClaims(w http.ResponseWriter, r *http.Request) {
 			if op := m.Headers().Get("KV-Operation"); op != "" {
 				continue // a deleted or purged key
 			}
-			var rec reconcile.Record
+			var rec listRecord
 			if err := json.Unmarshal(m.Data(), &rec); err != nil {
 				continue // a damaged record: GET /v1/claims/{id} reports it
 			}
-			if state != "" && string(rec.State) != state || payer != "" && rec.Payer != payer || !since.IsZero() && rec.Updated.Before(since) {
+			if state != "" && rec.State != state || payer != "" && rec.Payer != payer || !since.IsZero() && rec.Updated.Before(since) {
 				continue
 			}
-			out.Claims = append(out.Claims, ClaimSummary{ClaimID: rec.ID, Payer: rec.Payer, State: string(rec.State), Updated: rec.Updated})
+			out.Claims = append(out.Claims, ClaimSummary{ClaimID: rec.ID, Payer: rec.Payer, State: rec.State, Updated: rec.Updated})
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && got == 0 {
 			s.internal(w, r, err)

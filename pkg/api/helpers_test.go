@@ -298,7 +298,7 @@ func startEnv(t *testing.T, maxBody int64) *env {
 	return e
 }
 
-func serve(t *testing.T, h http.Handler) string {
+func serve(t testing.TB, h http.Handler) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
