@@ -83,6 +83,9 @@ type handles struct {
 	batches jetstream.KeyValue
 	obj     jetstream.ObjectStore
 	claims  jetstream.Stream // the claims bucket's stream, for paging
+	// claimsKV is the claims bucket, read directly where only a
+	// record's state is needed.
+	claimsKV jetstream.KeyValue
 }
 
 // New makes a Server.
@@ -128,6 +131,9 @@ func (s *Server) stores(ctx context.Context) (*handles, error) {
 	}
 	if h.obj, err = b.JS.ObjectStore(ctx, bus.ObjectEDI); err != nil {
 		return nil, fmt.Errorf("object store: %w", err)
+	}
+	if h.claimsKV, err = b.JS.KeyValue(ctx, bus.BucketClaims); err != nil {
+		return nil, fmt.Errorf("claims bucket: %w", err)
 	}
 	if h.claims, err = b.JS.Stream(ctx, "KV_"+bus.BucketClaims); err != nil {
 		return nil, fmt.Errorf("claims bucket: %w", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/gateway"
 	"github.com/claimgate/claimgate/pkg/ingest"
 )
@@ -263,23 +265,20 @@ func (s *Server) count(ctx context.Context, h *handles, digest string, out *Batc
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup
-	for range 16 {
+	for range countWorkers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for id := range ids {
-				rec, err := h.store.Get(ctx, id)
+				state, err := claimState(ctx, h.claimsKV, id)
 				mu.Lock()
-				switch {
-				case err != nil:
+				if err != nil {
 					if firstErr == nil {
 						firstErr = err
 						cancel()
 					}
-				case rec == nil:
-					out.Counts["unknown"]++
-				default:
-					out.Counts[string(rec.State)]++
+				} else {
+					out.Counts[state]++
 				}
 				mu.Unlock()
 			}
@@ -306,4 +305,25 @@ func (s *Server) count(ctx context.Context, h *handles, digest string, out *Batc
 		return err
 	}
 	return ctx.Err()
+}
+
+// countWorkers are the claim reads of a batch status request in flight.
+const countWorkers = 64
+
+// claimState reads only the state of a claim's record (key c.<token>,
+// docs/bus.md), "unknown" when it has none: a record's timeline is most
+// of its bytes.
+func claimState(ctx context.Context, kv jetstream.KeyValue, id string) (string, error) {
+	e, err := kv.Get(ctx, "c."+bus.Token(id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "unknown", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var rec listRecord
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		return "", fmt.Errorf("claim record: %w", err)
+	}
+	return rec.State, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,4 +198,44 @@ func BenchmarkListClaims(b *testing.B) {
 			se.page(b, "state=paid&limit=100")
 		}
 	})
+}
+
+// BenchmarkBatchStatus: GET /v1/batches/{id} of a done batch of 10,000
+// claims, whose counts read every claim's state (16 reads at a time):
+// the most one request reads (api.Config.MaxCount). Run: go test -run
+// '^$' -bench BatchStatus -benchtime 5x ./pkg/api.
+func BenchmarkBatchStatus(b *testing.B) {
+	se := startStoreEnv(b)
+	const n = 10000
+	se.seed(b, "S", n, claim.Received)
+	ctx := context.Background()
+	digest := fmt.Sprintf("%064x", 42)
+	var ids strings.Builder
+	for i := range n {
+		fmt.Fprintf(&ids, "S%06d\n", i)
+	}
+	obj, err := se.b.JS.ObjectStore(ctx, bus.ObjectEDI)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := obj.PutString(ctx, gateway.BatchClaimsObject(digest), ids.String()); err != nil {
+		b.Fatal(err)
+	}
+	rep, _ := json.Marshal(gateway.BatchReport{BatchID: digest, Status: gateway.BatchDone, StartedAt: time.Now(), Claims: n, ClaimIDs: n})
+	kv, err := se.b.JS.KeyValue(ctx, gateway.BucketBatches)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, gateway.ReportKey(digest), rep); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		se.env.rec.all = nil
+		r := se.env.do("GET", se.url, routeBatch, "/v1/batches/"+digest, "", "", nil)
+		var st api.BatchStatus
+		json.Unmarshal(r.Body, &st)
+		if r.Status != 200 || st.Counted != n || st.Counts["received"] != n {
+			b.Fatalf("%d %.300s", r.Status, r.Body)
+		}
+	}
 }
