@@ -297,6 +297,7 @@ func (s *Server) auth(next http.Handler) http.Handler {
 type reqInfo struct {
 	batch string // batch id (a digest)
 	claim string // SHA-256 prefix of a claim id
+	id    string // the claim id itself: never logged, only redacted from errors
 }
 
 type infoKey struct{}
@@ -381,7 +382,12 @@ func writeError(w http.ResponseWriter, status int, code, msg, field string) {
 // internal answers 500 without the error's text (it may name stores or
 // claims), which goes to the log.
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("http internal error", "route", r.Pattern, "err", err)
+	msg := err.Error()
+	if id := info(r).id; id != "" {
+		// Store errors can name a record's key (c.<claim id token>).
+		msg = strings.ReplaceAll(strings.ReplaceAll(msg, bus.Token(id), "<claim>"), id, "<claim>")
+	}
+	s.log.Error("http internal error", "route", r.Pattern, "err", msg)
 	writeError(w, http.StatusInternalServerError, "internal", "internal error; see the server's log", "")
 }
 

@@ -35,7 +35,7 @@ type Claim struct {
 func (s *Server) getClaim(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	info(r).claim = ClaimRef(id)
+	info(r).claim, info(r).id = ClaimRef(id), id
 	h, err := s.stores(ctx)
 	if err != nil {
 		s.internal(w, r, err)

@@ -95,7 +95,7 @@ func (s *Server) void(w http.ResponseWriter, r *http.Request)    { s.correct(w, 
 func (s *Server) correct(w http.ResponseWriter, r *http.Request, kind string) {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	info(r).claim = ClaimRef(id)
+	info(r).claim, info(r).id = ClaimRef(id), id
 	h, err := s.stores(ctx)
 	if err != nil {
 		s.internal(w, r, err)
