@@ -78,12 +78,14 @@ type ClaimList struct {
 
 // Listing limits: claims per page, and records looked at per request
 // (a filter that matches few claims returns short pages, even empty
-// ones, with a cursor to go on).
+// ones, with a cursor to go on). A fetch holds at most fetchBatch
+// records of at most bus.MaxRecordBytes (16 MiB at worst, typically a
+// few hundred KiB).
 const (
 	defaultLimit = 100
 	maxLimit     = 1000
 	maxScan      = 5000
-	fetchBatch   = 256
+	fetchBatch   = 64
 )
 
 // listRecord is the part of a reconcile.Record a listing reads (its
