@@ -219,6 +219,35 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("batch redelivered", func(t *testing.T) {
+		// The batch delivered again after its report was done (an ack
+		// lost in a crash): the second run finds every claim a
+		// duplicate, and the first report stands.
+		var before api.BatchStatus
+		e.get(routeBatch, "/v1/batches/"+batchID, &before)
+		ctx := context.Background()
+		data, _ := json.Marshal(gateway.BatchMsg{Digest: batchID, Name: "again", Size: int64(len(body))})
+		if _, err := e.b.JS.Publish(ctx, bus.SubjectBatches, data); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, time.Minute, "redelivered batch ingested", func() (bool, string) {
+			st, err := e.b.JS.Stream(ctx, bus.StreamBatches)
+			if err != nil {
+				return false, err.Error()
+			}
+			info, err := st.Info(ctx)
+			if err != nil {
+				return false, err.Error()
+			}
+			return info.State.Msgs == 0, fmt.Sprint(info.State.Msgs, " messages")
+		})
+		var after api.BatchStatus
+		e.get(routeBatch, "/v1/batches/"+batchID, &after)
+		if after.Written != before.Written || len(after.Rejected) != len(before.Rejected) || !after.FinishedAt.Equal(*before.FinishedAt) {
+			t.Fatalf("report after a redelivery: %+v, before %+v", after, before)
+		}
+	})
+
 	t.Run("claim", func(t *testing.T) {
 		var paid string
 		for _, id := range ids {

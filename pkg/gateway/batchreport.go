@@ -142,6 +142,7 @@ type batchReport struct {
 	w       *bufio.Writer
 	lastRej string
 	err     error // the report could not be begun: the run fails at its end
+	done    bool  // the batch's report was done before: left as it is
 }
 
 // startReport begins the report of a batch and marks it ingesting. A
@@ -152,6 +153,12 @@ func (in *ingester) startReport(ctx context.Context, bm BatchMsg) *batchReport {
 	var err error
 	if r.kv, err = in.g.b.JS.KeyValue(ctx, BucketBatches); err != nil {
 		r.err = err // finishReport fails the run: retried
+		return r
+	}
+	if old, err := GetBatchReport(ctx, r.kv, bm.Digest); err == nil && old != nil && old.Status == BatchDone {
+		// Done before, its ack lost (a crash, a redelivery): this run
+		// finds every claim a duplicate; the first report stands.
+		r.done = true
 		return r
 	}
 	if r.ids, err = os.CreateTemp(in.g.tmp, ".claimids-*"); err != nil {
@@ -184,7 +191,7 @@ func (r *batchReport) put(ctx context.Context) error {
 }
 
 func (r *batchReport) id(id string) {
-	if r.err != nil || r.w == nil {
+	if r.err != nil || r.done || r.w == nil {
 		return
 	}
 	r.rep.ClaimIDs++
@@ -194,7 +201,7 @@ func (r *batchReport) id(id string) {
 
 // rejected notes a problem of a rejected claim.
 func (r *batchReport) rejected(pr pipeline.Problem) {
-	if r == nil || pr.ClaimID == "" {
+	if r == nil || r.done || pr.ClaimID == "" {
 		return
 	}
 	if pr.ClaimID != r.lastRej {
@@ -220,7 +227,7 @@ func (r *batchReport) rejected(pr pipeline.Problem) {
 // a failure fails the run, which is retried.
 func (in *ingester) reportFile(fi *assemble.FileInfo) {
 	r := in.rep
-	if r == nil || r.err != nil || in.runErr != nil {
+	if r == nil || r.err != nil || r.done || in.runErr != nil {
 		return
 	}
 	for _, s := range fi.Sets {
@@ -237,7 +244,7 @@ func (in *ingester) reportFile(fi *assemble.FileInfo) {
 // an object, then the report, done. An error fails the run (retried).
 func (in *ingester) finishReport(ctx context.Context, sum pipeline.Summary) error {
 	r := in.rep
-	if r == nil {
+	if r == nil || r.done {
 		return nil
 	}
 	defer r.close()
@@ -271,7 +278,7 @@ func (in *ingester) finishReport(ctx context.Context, sum pipeline.Summary) erro
 // failReport marks a batch that is not a claims batch failed.
 func (in *ingester) failReport(ctx context.Context) {
 	r := in.rep
-	if r == nil || r.err != nil {
+	if r == nil || r.err != nil || r.done {
 		return
 	}
 	defer r.close()
