@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -563,6 +564,19 @@ func testCorrections(t *testing.T, e *env, ids []string, bad map[string]bool, ba
 		if s := e.get(routeBatch, c.Location, &bs); s != 200 || bs.Status == gateway.BatchFailed {
 			t.Fatalf("correction batch: %d %+v", s, bs)
 		}
+		// The payer found the original by REF*F8: a void is answered
+		// CLP02 22, a replacement priced as one; the original's payment
+		// is reversed in the 835, and the original claim moves to
+		// reversed.
+		o2, _ := e.sim.outcome(c.ClaimID)
+		if c.Frequency == "8" && o2.CLP02 != "22" || c.Frequency == "7" && !slices.Contains(o2.Rules, "replacement") {
+			t.Fatalf("the payer did not take %s as a correction: %+v", c.ClaimID, o2)
+		}
+		waitFor(t, 2*time.Minute, "original reversed", func() (bool, string) {
+			var o api.Claim
+			e.get(routeClaim, "/v1/claims/"+c.OriginalClaimID, &o)
+			return o.State == "reversed", o.State
+		})
 	}
 }
 
