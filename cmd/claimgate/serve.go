@@ -87,6 +87,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	perFile := fs.Int("claims-per-file", 0, "claims per 837P interchange (default: the configuration's, else 2500)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", `where the HTTP API listens ("none": no API; docs/api.md)`)
 	opsAddr := fs.String("ops-http", "", "a separate listener for /healthz, /readyz and /metrics, without a token (default none)")
+	maxBody := fs.Int64("http-max-body", api.DefaultMaxBodyBytes, "largest request body the HTTP API takes, in bytes (a 10,000-claim CSV batch is about 11 MB)")
 	tokensFile := fs.String("api-tokens-file", "", "file of API bearer tokens, one per line (# comments); also env "+apiTokensEnv+" (comma-separated)")
 	ops, err := c.parse(fs, args, stdout)
 	if err != nil {
@@ -183,7 +184,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			log.Info("embedded NATS listening", "url", u)
 		}
 	}
-	stopHTTP, err := serveHTTP(ctx, api.Config{Bus: b, Tokens: tokens, Log: log, TempDir: filepath.Join(*dataDir, "tmp")}, *httpAddr, *opsAddr, log)
+	stopHTTP, err := serveHTTP(ctx, api.Config{Bus: b, Tokens: tokens, Log: log, TempDir: filepath.Join(*dataDir, "tmp"), MaxBodyBytes: *maxBody}, *httpAddr, *opsAddr, log)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
