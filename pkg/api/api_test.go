@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -654,8 +652,6 @@ func TestCorrectionID(t *testing.T) {
 	}
 }
 
-var _ = io.EOF
-var _ = http.StatusOK
 
 // TestPendingAndReady: before the gateway's streams exist /readyz is
 // 503; a batch submitted while no ingest worker runs is pending, with

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -408,4 +407,3 @@ func waitFor(t testing.TB, limit time.Duration, what string, cond func() (bool, 
 
 var errStop = errors.New("stop")
 
-var _ = bufio.NewReader
