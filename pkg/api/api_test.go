@@ -652,7 +652,6 @@ func TestCorrectionID(t *testing.T) {
 	}
 }
 
-
 // TestPendingAndReady: before the gateway's streams exist /readyz is
 // 503; a batch submitted while no ingest worker runs is pending, with
 // its received time.

@@ -406,4 +406,3 @@ func waitFor(t testing.TB, limit time.Duration, what string, cond func() (bool, 
 }
 
 var errStop = errors.New("stop")
-
