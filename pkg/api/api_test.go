@@ -512,6 +512,7 @@ func testCorrections(t *testing.T, e *env, ids []string, bad map[string]bool, ba
 		{"text/plain", string(claimJSON), 415, "unsupported_media_type"},
 		{"application/json", `[1,2]`, 400, "invalid_json"},
 		{"application/json", strings.Replace(string(claimJSON), `"procedure":"`, `"procedure":"X`, 1), 400, "invalid_claim"},
+		{"application/json", regexp.MustCompile(`"payer":\{"id":"[^"]*"`).ReplaceAllString(string(claimJSON), `"payer":{"id":"OTHER1"`), 400, "invalid_claim"},
 	} {
 		r := e.do("POST", e.url, routeReplace, "/v1/claims/"+replaced+"/replace", tokenNew, c.ctype, []byte(c.body))
 		if r.Status != c.status || errCode(t, r) != c.code {

@@ -149,6 +149,17 @@ func (s *Server) correct(w http.ResponseWriter, r *http.Request, kind string) {
 			"the payer has not numbered this claim yet (277CA REF*1K or 835 CLP07): it cannot be corrected yet", "")
 		return
 	}
+	if kind == "replace" {
+		// A replacement goes to the payer that numbered the original.
+		var p struct {
+			ID string `json:"id"`
+		}
+		json.Unmarshal(corrected["payer"], &p)
+		if p.ID != rec.Payer {
+			writeError(w, http.StatusBadRequest, "invalid_claim", fmt.Sprintf("payer.id must be the original claim's payer, %s", rec.Payer), "payer.id")
+			return
+		}
+	}
 	sub := s.cfg.Submitter
 	freq := claim.FrequencyReplacement
 	if kind == "void" {
