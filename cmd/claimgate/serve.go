@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/claimgate/claimgate/pkg/api"
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/config"
 	"github.com/claimgate/claimgate/pkg/gateway"
@@ -25,7 +27,7 @@ import (
 
 var serveCmd = command{
 	name:     "serve",
-	synopsis: "claimgate serve [--config FILE] [--data DIR] [--listen HOST:PORT | --nats-url URL ...]",
+	synopsis: "claimgate serve [--config FILE] [--data DIR] [--listen HOST:PORT | --nats-url URL ...] [--http HOST:PORT] [--ops-http HOST:PORT] [--api-tokens-file FILE]",
 	about: `Run the gateway: batches submitted with "claimgate submit" or dropped into
 DATA/inbox/ are decoded, scrubbed and written as 837P files per payer, uploaded
 to each payer over SFTP, responses (999, 277CA, 835) are collected and
@@ -33,9 +35,12 @@ reconciled into claim state; every claim transition is published on
 claims.events.<payer>.<state>. By default NATS with JetStream runs inside the
 process, its store under DATA/jetstream, listening on --listen for submit and
 PM systems; --nats-url uses an external server or cluster instead, which
-several serve processes may share. Webhooks in the configuration receive
-the claim events as signed HTTP POSTs (docs/webhooks.md). Ctrl-C or SIGTERM
-drains and stops. See docs/gateway.md.`,
+several serve processes may share. The HTTP API (--http, default
+127.0.0.1:8080; bearer tokens from --api-tokens-file and CLAIMGATE_API_TOKENS,
+required on any address but loopback) submits batches and reads claims
+(docs/api.md). Webhooks in the configuration receive the claim events as
+signed HTTP POSTs (docs/webhooks.md). Ctrl-C or SIGTERM drains and stops.
+See docs/gateway.md.`,
 	exits: `  0  stopped by a signal after draining
   1  a worker failed
   2  usage, configuration or startup error`,
@@ -82,6 +87,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	ackWait := fs.Duration("ack-wait", 60*time.Second, "how long a message may be worked on before redelivery (handlers keep long work alive)")
 	leaseTTL := fs.Duration("lease-ttl", bus.DefaultLeaseTTL, "lifetime of an unrenewed poll lease (every replica must agree)")
 	perFile := fs.Int("claims-per-file", 0, "claims per 837P interchange (default: the configuration's, else 2500)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", `where the HTTP API listens ("none": no API; docs/api.md)`)
+	opsAddr := fs.String("ops-http", "", "a separate listener for /healthz, /readyz and /metrics, without a token (default none)")
+	maxBody := fs.Int64("http-max-body", api.DefaultMaxBodyBytes, "largest request body the HTTP API takes, in bytes (a 10,000-claim CSV batch is about 11 MB)")
+	tokensFile := fs.String("api-tokens-file", "", "file of API bearer tokens, one per line (# comments); also env "+apiTokensEnv+" (comma-separated)")
 	ops, err := c.parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -123,6 +132,15 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	// A soft memory limit (GOMEMLIMIT overrides it) keeps the collector
 	// near the live heap (pipeline, embedded JetStream's caches) instead
 	// of letting it double between collections.
+	tokens, err := api.LoadTokens(*tokensFile, os.Getenv(apiTokensEnv))
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if *httpAddr != "none" {
+		if err := api.CheckListen(*httpAddr, tokens); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(serveMemoryLimit)
 	}
@@ -190,6 +208,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			log.Info("embedded NATS listening", "url", u)
 		}
 	}
+	stopHTTP, err := serveHTTP(ctx, api.Config{Bus: b, Tokens: tokens, Log: log, TempDir: filepath.Join(*dataDir, "tmp"), MaxBodyBytes: *maxBody}, *httpAddr, *opsAddr, log)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	fmt.Fprintln(stderr, "claimgate serve: running; Ctrl-C stops")
 	runCtx, stopHooks := context.WithCancel(ctx)
 	hooksDone := make(chan struct{})
@@ -202,6 +224,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 	err = g.Run(ctx)
+	stopHTTP() // requests in flight finish before the bus drains
 	stopHooks()
 	<-hooksDone
 	log.Info("gateway stopped; draining")
@@ -209,4 +232,55 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 1, err: err}
 	}
 	return nil
+}
+
+// apiTokensEnv holds API bearer tokens (comma-separated).
+const apiTokensEnv = "CLAIMGATE_API_TOKENS"
+
+// serveHTTP starts the API listener (unless addr is "none") and the ops
+// listener (if ops is set); the returned stop shuts both down, letting
+// requests in flight finish (at most 10 s). It is called after ctx ends.
+func serveHTTP(ctx context.Context, cfg api.Config, addr, ops string, log *slog.Logger) (stop func(), err error) {
+	if addr == "none" && ops == "" {
+		return func() {}, nil
+	}
+	srv, err := api.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var servers []*http.Server
+	listen := func(a string, h http.Handler, what string) error {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			return fmt.Errorf("--%s: %w", what, err)
+		}
+		hs := api.NewHTTPServer(ln.Addr().String(), h)
+		servers = append(servers, hs)
+		go func() {
+			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http server stopped", "listener", what, "err", err)
+			}
+		}()
+		log.Info("listening", "listener", what, "addr", ln.Addr().String())
+		return nil
+	}
+	stop = func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, hs := range servers {
+			hs.Shutdown(sctx)
+		}
+	}
+	if addr != "none" {
+		if err := listen(addr, srv.Handler(), "http"); err != nil {
+			return nil, err
+		}
+	}
+	if ops != "" {
+		if err := listen(ops, srv.OpsHandler(), "ops-http"); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	return stop, nil
 }

@@ -60,6 +60,7 @@ type ingester struct {
 	rejItem  *reconcile.Item
 	rejected []reconcile.Item
 	nRej     int
+	rep      *batchReport // for the HTTP API (batchreport.go)
 }
 
 func newIngester(ctx context.Context, g *Gateway) (*ingester, error) {
@@ -195,6 +196,7 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 	switch {
 	case err != nil && errors.Is(err, pipeline.ErrNotABatch):
 		g.log.Error("not a claims batch; dropped", "batch", short(bm.Digest))
+		in.failReport(ctx)
 		msg.Term()
 	case err != nil:
 		g.log.Error("batch failed; will be retried", "batch", short(bm.Digest), "err", err)
@@ -231,6 +233,7 @@ func (in *ingester) runBatch(ctx context.Context, bm BatchMsg) (pipeline.Summary
 	in.batch, in.runErr, in.cancel = bm, nil, cancel
 	in.handed = in.handed[:0]
 	in.rejClaim, in.rejItem, in.rejected, in.nRej = "", nil, in.rejected[:0], 0
+	in.rep = in.startReport(ctx, bm)
 	sum, err := in.p.Run(rctx, res, "batch "+short(bm.Digest))
 	if in.runErr != nil {
 		return sum, in.runErr
@@ -245,7 +248,7 @@ func (in *ingester) runBatch(ctx context.Context, bm BatchMsg) (pipeline.Summary
 	for _, p := range in.handed {
 		os.Remove(p) // in the object store and on files-out now
 	}
-	return sum, nil
+	return sum, in.finishReport(ctx, sum)
 }
 
 func (in *ingester) fail(err error) {
@@ -261,6 +264,7 @@ func (in *ingester) rejectedClaim(pr pipeline.Problem) {
 	if pr.ClaimID == "" {
 		return // a finding outside any claim: in the summary
 	}
+	in.rep.rejected(pr)
 	if pr.ClaimID != in.rejClaim {
 		in.endRejected()
 		in.rejClaim = pr.ClaimID
@@ -307,6 +311,7 @@ func (in *ingester) flushRejected(ctx context.Context) error {
 // records the claims' keys as sent, so a crash here is recovered by the
 // journal and the outbox sweep).
 func (in *ingester) file(f pipeline.File) {
+	in.reportFile(&f.Info)
 	if in.runErr != nil {
 		return
 	}

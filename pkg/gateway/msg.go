@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -101,11 +103,50 @@ func Submit(ctx context.Context, b *bus.Bus, path, name string) (id string, dupl
 	return submitFile(ctx, b.JS, f, name)
 }
 
+// SubmitReader hands the batch read from r to the gateway as Submit does
+// a file. digest is the hex SHA-256 of what r yields when the caller
+// knows it (the bytes then stream straight into the object store and
+// are checked against it); "" spools r to an unlinked temporary file
+// first to compute it. name is the submitter's name for the batch (never
+// logged). The returned id is the digest; duplicate reports a batch
+// submitted before.
+func SubmitReader(ctx context.Context, b *bus.Bus, r io.Reader, name, digest string) (id string, duplicate bool, err error) {
+	if digest == "" {
+		f, err := os.CreateTemp("", ".claimgate-submit-*")
+		if err != nil {
+			return "", false, err
+		}
+		os.Remove(f.Name()) // gone when closed, even after a crash
+		defer f.Close()
+		if _, err := io.Copy(f, r); err != nil {
+			return "", false, fmt.Errorf("reading the batch: %w", err)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return "", false, err
+		}
+		return submitFile(ctx, b.JS, f, name)
+	}
+	return submitBody(ctx, b.JS, r, name, digest, -1)
+}
+
 func submitFile(ctx context.Context, js jetstream.JetStream, f *os.File, name string) (string, bool, error) {
 	digest, size, err := hashFile(f)
 	if err != nil {
 		return "", false, fmt.Errorf("reading the batch: %w", err)
 	}
+	return submitBody(ctx, js, f, name, digest, size)
+}
+
+// BatchTaken is the value kept under a batch's digest in BucketBatches.
+type BatchTaken struct {
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// submitBody submits the batch read from r whose digest is known; size
+// -1 means unknown: the bytes are then counted and hashed on the way
+// into the object store, and an object whose content does not match the
+// digest is removed again.
+func submitBody(ctx context.Context, js jetstream.JetStream, r io.Reader, name, digest string, size int64) (string, bool, error) {
 	obj, err := js.ObjectStore(ctx, bus.ObjectEDI)
 	if err != nil {
 		return "", false, fmt.Errorf("object store (is the gateway set up?): %w", err)
@@ -121,7 +162,25 @@ func submitFile(ctx context.Context, js jetstream.JetStream, f *os.File, name st
 	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return "", false, fmt.Errorf("bucket %s: %w", BucketBatches, err)
 	}
-	if err := putObject(ctx, obj, digest, f); err != nil {
+	if size < 0 {
+		// The object's name is its digest: one there already is this
+		// batch; a new one is checked against the digest as it streams.
+		if info, err := obj.GetInfo(ctx, digest); err == nil && !info.Deleted {
+			size = int64(info.Size)
+		} else if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+			return "", false, fmt.Errorf("object store: %w", err)
+		} else {
+			hr := &hashReader{r: r, h: sha256.New()}
+			if _, err := obj.Put(ctx, jetstream.ObjectMeta{Name: digest}, hr); err != nil {
+				return "", false, fmt.Errorf("object store: %w", err)
+			}
+			if got := hex.EncodeToString(hr.h.Sum(nil)); got != digest {
+				obj.Delete(ctx, digest)
+				return "", false, fmt.Errorf("the batch's SHA-256 is %s, not the %s given", short(got), short(digest))
+			}
+			size = hr.n
+		}
+	} else if err := putObject(ctx, obj, digest, r); err != nil {
 		return "", false, err
 	}
 	dup, err := publishOnce(ctx, js, bus.SubjectBatches, "batch/"+digest, BatchMsg{Digest: digest, Name: name, Size: size})
@@ -130,10 +189,25 @@ func submitFile(ctx context.Context, js jetstream.JetStream, f *os.File, name st
 	}
 	// A crash before this line lets a later submit send the batch again:
 	// its claims are then refused as duplicates, nothing is sent twice.
-	if _, err := taken.Put(ctx, digest, []byte("1")); err != nil {
+	val, _ := json.Marshal(BatchTaken{ReceivedAt: time.Now().UTC()})
+	if _, err := taken.Put(ctx, digest, val); err != nil {
 		return digest, dup, fmt.Errorf("bucket %s: %w", BucketBatches, err)
 	}
 	return digest, dup, nil
+}
+
+// hashReader hashes and counts what is read through it.
+type hashReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (h *hashReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	return n, err
 }
 
 // fetchObject copies an object into an unlinked temporary file in dir

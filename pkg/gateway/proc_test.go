@@ -117,7 +117,7 @@ func startServe(t testing.TB, data, cfgPath string, env []string, args ...string
 		t.Fatal(err)
 	}
 	all := append([]string{"serve", "--config", cfgPath, "--data", data, "--listen", "127.0.0.1:0",
-		"--ack-wait", "3s", "--lease-ttl", "2s"}, args...)
+		"--ack-wait", "3s", "--lease-ttl", "2s", "--http", "none"}, args...)
 	cmd := exec.Command(claimgateBin(t), all...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = lf, lf

@@ -57,6 +57,9 @@ type Problem struct {
 	Where   string `json:"where,omitempty"` // row 7, claims[3] line 2, segment 41
 	Rule    string `json:"rule"`
 	Message string `json:"message"`
+	// Field is the claim or line field concerned (the batch's column or
+	// JSON path), when known.
+	Field string `json:"field,omitempty"`
 	// Claims is, for a finding outside any claim, how many claims it
 	// rejected.
 	Claims int `json:"claims,omitempty"`
@@ -464,7 +467,7 @@ func (p *Pipeline) rowError(e *ingest.RowError) {
 	if field == "" {
 		field = "claim"
 	}
-	p.reject(Problem{ClaimID: e.ClaimID, Where: where, Rule: "batch." + field, Message: e.Reason})
+	p.reject(Problem{ClaimID: e.ClaimID, Where: where, Rule: "batch." + field, Message: e.Reason, Field: e.Field})
 }
 
 func (p *Pipeline) reject(pr Problem) {
@@ -543,7 +546,7 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decod
 		edits = p.scrubber.Scrub(c)
 	}
 	for _, e := range edits {
-		pr := Problem{ClaimID: c.ID, Where: where(res.Source, e.Line), Rule: e.ID, Message: e.Message}
+		pr := Problem{ClaimID: c.ID, Where: where(res.Source, e.Line), Rule: e.ID, Message: e.Message, Field: e.Field}
 		if e.Severity == scrub.Reject {
 			rejected = true
 			p.reject(pr)
