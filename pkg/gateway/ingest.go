@@ -267,10 +267,10 @@ func (in *ingester) rejectedClaim(pr pipeline.Problem) {
 		now := time.Now().UTC()
 		src := reconcile.Source{File: "batch", Digest: in.batch.Digest}
 		in.rejected = append(in.rejected, reconcile.Item{ClaimID: pr.ClaimID, Event: reconcile.Event{
-			ID: eventID("received", in.batch.Digest, pr.ClaimID), ClaimID: pr.ClaimID,
+			ID: eventID("received", in.batch.Digest, pr.ClaimID), ClaimID: pr.ClaimID, PayerID: pr.PayerID,
 			Kind: KindIngest, State: claim.Received, Time: now, Source: src}})
 		in.rejected = append(in.rejected, reconcile.Item{ClaimID: pr.ClaimID, Event: reconcile.Event{
-			ID: eventID("scrub_rejected", in.batch.Digest, pr.ClaimID), ClaimID: pr.ClaimID,
+			ID: eventID("scrub_rejected", in.batch.Digest, pr.ClaimID), ClaimID: pr.ClaimID, PayerID: pr.PayerID,
 			Kind: KindIngest, State: claim.ScrubRejected, Time: now, Source: src}})
 		in.rejItem = &in.rejected[len(in.rejected)-1]
 	}

@@ -54,6 +54,9 @@ const (
 // position only: no patient data.
 type Problem struct {
 	ClaimID string `json:"claim_id"`
+	// PayerID is the claim's payer id, when the claim was read far
+	// enough to have one ("" otherwise, and outside any claim).
+	PayerID string `json:"payer_id,omitempty"`
 	Where   string `json:"where,omitempty"` // row 7, claims[3] line 2, segment 41
 	Rule    string `json:"rule"`
 	Message string `json:"message"`
@@ -464,12 +467,13 @@ func (p *Pipeline) rowError(e *ingest.RowError) {
 	if field == "" {
 		field = "claim"
 	}
-	p.reject(Problem{ClaimID: e.ClaimID, Where: where, Rule: "batch." + field, Message: e.Reason})
+	p.reject(Problem{ClaimID: e.ClaimID, PayerID: e.PayerID, Where: where, Rule: "batch." + field, Message: e.Reason})
 }
 
 func (p *Pipeline) reject(pr Problem) {
 	// A claim id is input: escape control bytes before anyone prints it.
 	pr.ClaimID = x12.Printable(pr.ClaimID)
+	pr.PayerID = x12.Printable(pr.PayerID)
 	if p.cfg.Events.Rejected != nil {
 		p.cfg.Events.Rejected(pr)
 	}
@@ -477,6 +481,7 @@ func (p *Pipeline) reject(pr Problem) {
 
 func (p *Pipeline) warn(pr Problem) {
 	pr.ClaimID = x12.Printable(pr.ClaimID)
+	pr.PayerID = x12.Printable(pr.PayerID)
 	if p.cfg.Events.Warning != nil {
 		p.cfg.Events.Warning(pr)
 	}
@@ -543,7 +548,7 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decod
 		edits = p.scrubber.Scrub(c)
 	}
 	for _, e := range edits {
-		pr := Problem{ClaimID: c.ID, Where: where(res.Source, e.Line), Rule: e.ID, Message: e.Message}
+		pr := Problem{ClaimID: c.ID, PayerID: c.Payer.ID, Where: where(res.Source, e.Line), Rule: e.ID, Message: e.Message}
 		if e.Severity == scrub.Reject {
 			rejected = true
 			p.reject(pr)
@@ -557,7 +562,7 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decod
 	}
 	if err := p.ensureReceiver(c.Payer.ID, c.Payer.Name); err != nil {
 		p.sum.Rejected++
-		p.reject(Problem{ClaimID: c.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
+		p.reject(Problem{ClaimID: c.ID, PayerID: c.Payer.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
 		return nil
 	}
 	var err error
@@ -568,7 +573,7 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decod
 	}
 	if err != nil {
 		p.sum.Rejected++
-		p.reject(Problem{ClaimID: c.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
+		p.reject(Problem{ClaimID: c.ID, PayerID: c.Payer.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
 		return nil
 	}
 	key, ok := "", false

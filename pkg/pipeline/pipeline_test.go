@@ -403,3 +403,81 @@ func TestStoppedRunLeavesNoTempAndCounts(t *testing.T) {
 	}
 	noPartials(t, out)
 }
+
+// TestRejectedClaimsNameTheirPayer: a rejected claim's problems carry its
+// payer id whenever the claim was read far enough to have a valid one
+// (scrub edits, decoding errors in CSV and JSON, an 837P duplicate), so
+// the gateway routes its events by payer; an invalid payer id is never
+// passed on.
+func TestRejectedClaimsNameTheirPayer(t *testing.T) {
+	payers := func(ev *events) map[string]map[string]bool {
+		m := map[string]map[string]bool{}
+		for _, p := range ev.rejected {
+			if m[p.ClaimID] == nil {
+				m[p.ClaimID] = map[string]bool{}
+			}
+			m[p.ClaimID][p.PayerID] = true
+		}
+		return m
+	}
+	want1 := func(t *testing.T, ev *events, claim, payer string) {
+		t.Helper()
+		got := payers(ev)[claim]
+		if len(got) != 1 || !got[payer] {
+			t.Fatalf("%s rejected with payers %v, want only %q (%+v)", claim, got, payer, ev.rejected)
+		}
+	}
+	t.Run("scrub", func(t *testing.T) {
+		// The NCCI edit rejects RB-25-0001 (Medicare, MCR01).
+		_, ev, err := runBatch(t, sample(t, sampleBatch), t.TempDir(), t.TempDir(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want1(t, ev, "RB-25-0001", "MCR01")
+	})
+	t.Run("csv-decode", func(t *testing.T) {
+		lines := strings.Split(string(sample(t, sampleBatch)), "\n")
+		lines[1] = strings.Replace(lines[1], "2025-03-03", "2025-02-30", 1)
+		// RB-25-0002's payer id is not one X12 can carry: no payer.
+		for i, l := range lines {
+			if strings.HasPrefix(l, "RB-25-0002,") {
+				lines[i] = strings.Replace(l, ",BHX77,", ",BHX*77,", 1)
+			}
+		}
+		_, ev, err := runBatch(t, []byte(strings.Join(lines, "\n")), t.TempDir(), t.TempDir(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want1(t, ev, "RB-25-0001", "MCR01")
+		want1(t, ev, "RB-25-0002", "")
+	})
+	t.Run("json-decode", func(t *testing.T) {
+		b := sample(t, "../../testdata/batches/pt_batch.json")
+		if !bytes.Contains(b, []byte(`"2025-03-03"`)) {
+			t.Fatal("sample changed")
+		}
+		b = bytes.Replace(b, []byte(`"2025-03-03"`), []byte(`"2025-02-30"`), 1)
+		_, ev, err := runBatch(t, b, t.TempDir(), t.TempDir(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ev.rejected) == 0 {
+			t.Fatal("nothing rejected")
+		}
+		for id := range payers(ev) {
+			want1(t, ev, id, map[string]string{"RB-25-0001": "MCR01", "RB-25-0002": "BHX77", "RB-25-0003": "SMI03", "RB-25-0004": "SMI03"}[id])
+		}
+	})
+	t.Run("837p-duplicate", func(t *testing.T) {
+		b := sample(t, "../../testdata/837p/lfh__demo.example1.x222a1.837")
+		state := t.TempDir()
+		if _, _, err := runBatch(t, b, t.TempDir(), state, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, ev, err := runBatch(t, b, t.TempDir(), state, nil)
+		if err != nil || ev.rules()["DUP-CLAIM"] != 1 {
+			t.Fatalf("%v %+v", err, ev.rejected)
+		}
+		want1(t, ev, "26463774", "999996666")
+	})
+}
