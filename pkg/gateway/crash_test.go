@@ -20,7 +20,8 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	points := []string{
 		"journaled:2",         // pipeline: file journaled, not yet published
-		"queued:2",            // claims queued, file not handed to submission
+		"stored:2",            // file in the object store, claims not queued, not announced
+		"queued:2",            // claims queued, file not announced on files-out
 		"handed-off:1",        // file on files-out, claims' keys not yet recorded
 		"ingest-before-ack:1", // batch done, not acknowledged
 		"sftp-renaming:2",     // upload under its temporary name, before the rename

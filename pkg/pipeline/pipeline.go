@@ -237,6 +237,36 @@ func (p *Pipeline) Recover(ctx context.Context) error {
 	return p.cfg.Journal.Compact(ctx)
 }
 
+// Settle replays another worker's journal j (a replica that may have
+// died in the middle of a batch now redelivered to this one): a record
+// whose file was published has its claims' keys recorded as sent (so
+// the batch run next rejects them as duplicates instead of writing them
+// again) and is marked done. A record whose file is not published is
+// left alone: its worker may be alive and about to publish it, and
+// recovers it itself when it restarts.
+func (p *Pipeline) Settle(ctx context.Context, j Journal) error {
+	recs, err := j.Pending(ctx)
+	if err != nil {
+		return fmt.Errorf("pipeline: settling another journal: %w", err)
+	}
+	for _, r := range recs {
+		ok, err := p.cfg.Output.Published(ctx, r.Name, r.Digest)
+		if err != nil {
+			return fmt.Errorf("pipeline: settling %s: %w", r.Name, err)
+		}
+		if !ok {
+			continue
+		}
+		if err := p.recordKeys(ctx, r.Keys); err != nil {
+			return fmt.Errorf("pipeline: settling %s: %w", r.Name, err)
+		}
+		if err := j.Done(ctx, r.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (p *Pipeline) recordKeys(ctx context.Context, keys []string) error {
 	for _, k := range keys {
 		if err := p.cfg.Seen.Remember(ctx, k); err != nil && !errors.Is(err, scrub.ErrDuplicate) {
