@@ -55,9 +55,9 @@ type Output struct {
 	// claims' received and queued moves here, so they always precede the
 	// file on claimgate.files.out. It must be idempotent.
 	BeforeAnnounce func(ctx context.Context, fo *FileOut) error
-	obs   jetstream.ObjectStore
-	js    jetstream.JetStream
-	names jetstream.KeyValue // name claims, n.<name> in claimgate_journal
+	obs            jetstream.ObjectStore
+	js             jetstream.JetStream
+	names          jetstream.KeyValue // name claims, n.<name> in claimgate_journal
 
 	crash func(step string) error // test hook
 }
