@@ -10,6 +10,7 @@ import (
 
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/bus/natstest"
+	"github.com/claimgate/claimgate/pkg/claim"
 )
 
 func testLog(t testing.TB) *slog.Logger {
@@ -120,4 +121,61 @@ func endToEnd(t *testing.T, dir string, opts bus.Options) {
 	}
 	// Every state the claims went through was published as an event.
 	checkEvents(t, b, ids, bad1)
+}
+
+// TestResubmitCorrected: a batch whose bad claims the scrubber rejects,
+// then the whole batch sent again with those claims corrected (same
+// claim ids). The corrected claims start over (scrub_rejected →
+// received), reach the payer once and settle as it decided; the claims
+// sent the first time are refused as duplicates and change nothing.
+func TestResubmitCorrected(t *testing.T) {
+	dir := t.TempDir()
+	emb, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: filepath.Join(dir, "nats"), Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Shutdown()
+	s := startSim(t, dir)
+	ctx := context.Background()
+	b, err := bus.Connect(ctx, bus.Options{Embedded: emb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	g, stop := runGateway(t, b, s, filepath.Join(dir, "data"), "r1")
+	defer stop()
+
+	ids, bad := writeBatch(t, filepath.Join(dir, "first.csv"), "RS", 0, 60, 4)
+	if _, _, err := Submit(ctx, b, filepath.Join(dir, "first.csv"), "first.csv"); err != nil {
+		t.Fatal(err)
+	}
+	waitAll(t, g, s, ids, bad, 90*time.Second)
+	if len(bad) == 0 {
+		t.Fatal("no bad claim in the first batch")
+	}
+	// The same claims, every one clean now.
+	writeBatch(t, filepath.Join(dir, "corrected.csv"), "RS", 0, 60, 0)
+	if _, dup, err := Submit(ctx, b, filepath.Join(dir, "corrected.csv"), "corrected.csv"); err != nil || dup {
+		t.Fatalf("submit: %v (duplicate %v)", err, dup)
+	}
+	waitAll(t, g, s, ids, nil, 90*time.Second)
+
+	counts := eventCounts(t, b)
+	for _, id := range ids {
+		c := counts[id]
+		rec, err := g.store.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		received, rejected := 1, 0
+		if bad[id] {
+			received, rejected = 2, 1
+		}
+		if c[claim.Received] != received || c[claim.ScrubRejected] != rejected || c[claim.Queued] != 1 || c[claim.Submitted] != 1 {
+			t.Fatalf("%s (bad the first time: %v): events %v", id, bad[id], c)
+		}
+		if rec.Submission == nil || rec.Payer != rec.Submission.PayerID {
+			t.Fatalf("%s: record payer %q, submission %+v", id, rec.Payer, rec.Submission)
+		}
+	}
 }
