@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/bus/natstest"
 	"github.com/claimgate/claimgate/pkg/claim"
+	"github.com/claimgate/claimgate/pkg/pipeline"
+	"github.com/claimgate/claimgate/pkg/scrub"
 )
 
 func testLog(t testing.TB) *slog.Logger {
@@ -177,5 +180,79 @@ func TestResubmitCorrected(t *testing.T) {
 		if rec.Submission == nil || rec.Payer != rec.Submission.PayerID {
 			t.Fatalf("%s: record payer %q, submission %+v", id, rec.Payer, rec.Submission)
 		}
+	}
+}
+
+// TestLegacyOutbox: a data directory of the version before the
+// JetStream output (published 837Ps in DATA/outbox, a file journal in
+// DATA/state) is taken over at start-up: the journal is replayed and
+// removed, every outbox file goes into the object store and on to the
+// payer (claims queued first), once, and leaves the outbox.
+func TestLegacyOutbox(t *testing.T) {
+	dir := t.TempDir()
+	emb, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: filepath.Join(dir, "nats"), Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Shutdown()
+	s := startSim(t, dir)
+	ctx := context.Background()
+	b, err := bus.Connect(ctx, bus.Options{Embedded: emb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	outbox, state := filepath.Join(data, "outbox"), filepath.Join(data, "state")
+	for _, d := range []string{outbox, state} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The old ingest's pipeline: files in the outbox, not handed on.
+	cfg := claimsConfig()
+	sc, err := cfg.Scrub()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nums, _ := b.ControlNumbers(ctx)
+	jr, err := pipeline.OpenFileJournal(filepath.Join(state, pipeline.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.New(ctx, pipeline.Config{Scrub: sc, Assemble: cfg.Assemble(), MaxClaimsPerFile: 50,
+		Numbers: nums, Seen: scrub.NewMemorySeen(), Output: &pipeline.DirOutput{Dir: outbox}, Journal: jr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, bad := writeBatch(t, filepath.Join(dir, "old.csv"), "LG", 0, 120, 0)
+	f, err := os.Open(filepath.Join(dir, "old.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := p.Run(ctx, f, "old")
+	f.Close()
+	if err != nil || sum.Written != len(ids) || sum.Files < 2 {
+		t.Fatalf("old pipeline: %+v %v", sum, err)
+	}
+	// A record left by a crash before its file was published.
+	if err := jr.Begin(ctx, pipeline.Record{ID: "torn", Name: "never.837", Digest: "00"}); err != nil {
+		t.Fatal(err)
+	}
+	jr.Close()
+
+	g, stop := runGateway(t, b, s, data, "r1")
+	defer stop()
+	waitAll(t, g, s, ids, bad, 90*time.Second)
+	checkEvents(t, b, ids, bad)
+	if _, err := os.Stat(filepath.Join(state, pipeline.JournalFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("file journal kept: %v", err)
+	}
+	ents, _ := os.ReadDir(outbox)
+	if len(ents) != 0 {
+		t.Errorf("outbox still holds %d entries", len(ents))
 	}
 }
