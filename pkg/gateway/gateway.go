@@ -43,7 +43,8 @@ const (
 // Config configures a Gateway.
 type Config struct {
 	// DataDir holds this replica's local state: the inbox folder, the
-	// pipeline's journal and outbox, the SFTP ledger and download inbox.
+	// pipeline's worker id and temporary files (outbox), the SFTP
+	// download inbox.
 	DataDir string
 	// Bus is the connection to NATS (Setup already called or not: New
 	// calls it).
