@@ -116,6 +116,10 @@ type Summary struct {
 	// BatchErrors, never silently dropped. They are not in Read.
 	Unread int `json:"claims_unread,omitempty"`
 	Files  int `json:"files"`
+	// Held counts, after RunHold, the claims (of this batch or earlier
+	// ones) held for the next run or Flush; Written then counts the
+	// claims written during the run, whichever batch they came from.
+	Held int `json:"claims_held,omitempty"`
 	// BatchErrors are problems with the batch as a whole (a truncated
 	// batch, a bad header): claims after it were not read.
 	BatchErrors []string `json:"batch_errors,omitempty"`
@@ -287,12 +291,48 @@ var ErrNotABatch = errors.New("not a claims batch")
 // writes its claims. name names the batch in messages. The error is for
 // input that is no batch at all and for failures that stop the run
 // (reading the input, the journal); rejected claims and files that could
-// not be written are in the Summary and the events.
+// not be written are in the Summary and the events. After a Run that
+// returned an error other than ErrNotABatch, claims may be left held:
+// make a new Pipeline (New) rather than run another batch.
 func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, error) {
+	return p.runBatch(ctx, r, name, false)
+}
+
+// RunHold is Run, except that the claims not written when the batch ends
+// (files are still cut at MaxClaimsPerFile and MaxClaimsHeld) stay held,
+// to share files with the next batches' claims; Flush writes them. Held
+// claims are only in memory: the caller must be able to run their
+// batches again (the gateway acknowledges a batch only after a Flush).
+// With BatchSubmitter set nothing is held across batches (each batch may
+// name its own submitter): RunHold is Run.
+func (p *Pipeline) RunHold(ctx context.Context, r io.Reader, name string) (Summary, error) {
+	return p.runBatch(ctx, r, name, !p.cfg.BatchSubmitter)
+}
+
+// Held returns how many claims are held, not yet written.
+func (p *Pipeline) Held() int { return p.held }
+
+// Flush writes every held claim (after RunHold). Its Summary counts the
+// claims written and not written, and the files.
+func (p *Pipeline) Flush(ctx context.Context) (Summary, error) {
+	p.sum = Summary{Batch: "held claims"}
+	defer p.cfg.Output.Clean(ctx)
+	err := p.flushAll(ctx)
+	if p.unsettled == 0 {
+		if cerr := p.cfg.Journal.Compact(ctx); cerr != nil && err == nil {
+			err = fmt.Errorf("pipeline: journal: %w", cerr)
+		}
+	}
+	return p.sum, err
+}
+
+func (p *Pipeline) runBatch(ctx context.Context, r io.Reader, name string, hold bool) (Summary, error) {
 	p.sum = Summary{Batch: name}
-	p.keys = map[string]string{}
-	p.held, p.heldLines = 0, 0
-	p.linesBy = map[string]int{}
+	if p.held == 0 || !hold {
+		p.keys = map[string]string{}
+		p.held, p.heldLines = 0, 0
+		p.linesBy = map[string]int{}
+	}
 	p.policies = map[[2]string]struct{}{}
 	p.unsettled = 0
 	// Whatever happens, no temporary file is left behind.
@@ -329,7 +369,9 @@ func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, 
 		p.sum.NotWritten += p.held
 		return p.sum, fmt.Errorf("%s: stopped: %w", name, ctx.Err())
 	}
-	if ferr := p.flushAll(ctx); runErr == nil {
+	if hold {
+		p.sum.Held = p.held
+	} else if ferr := p.flushAll(ctx); runErr == nil {
 		runErr = ferr
 	}
 	// Every record settled: the journal need not keep them (it would grow

@@ -481,3 +481,63 @@ func TestRejectedClaimsNameTheirPayer(t *testing.T) {
 		want1(t, ev, "26463774", "999996666")
 	})
 }
+
+// TestRunHoldSharesFilesAcrossBatches: after RunHold a batch's claims stay
+// held and the next batch's claims join them; Flush writes one file per
+// payer holding both batches' claims. The size cut still applies across
+// batches, and a held claim is a duplicate to a later batch.
+func TestRunHoldSharesFilesAcrossBatches(t *testing.T) {
+	lines := strings.Split(strings.TrimSpace(string(sample(t, sampleBatch))), "\n")
+	batch := func(ids ...string) io.Reader {
+		out := []string{lines[0]}
+		for _, l := range lines[1:] {
+			for _, id := range ids {
+				if strings.HasPrefix(l, id+",") {
+					out = append(out, l)
+				}
+			}
+		}
+		return strings.NewReader(strings.Join(out, "\n") + "\n")
+	}
+	ctx := context.Background()
+	for _, perFile := range []int{0, 2} {
+		ev := &events{}
+		p, done := newFilePipeline(t, t.TempDir(), t.TempDir(), ev.hooks())
+		p.cfg.BatchSubmitter = false // else each batch may name its submitter: nothing held
+		if perFile > 0 {
+			p.cfg.MaxClaimsPerFile = perFile
+		}
+		// RB-25-0002 to BHX77, RB-25-0003 and RB-25-0004 to SMI03.
+		s1, err := p.RunHold(ctx, batch("RB-25-0002", "RB-25-0003"), "a")
+		if err != nil || s1.Read != 2 || s1.Written != 0 || s1.Held != 2 || p.Held() != 2 || len(ev.files) != 0 {
+			t.Fatalf("per file %d: first batch %+v %v, files %+v", perFile, s1, err, ev.files)
+		}
+		s2, err := p.RunHold(ctx, batch("RB-25-0003", "RB-25-0004"), "b")
+		if err != nil || s2.Read != 2 || s2.Rejected != 1 || ev.rules()["DUP-CLAIM"] != 1 {
+			t.Fatalf("per file %d: second batch %+v %v, rejected %+v", perFile, s2, err, ev.rejected)
+		}
+		if perFile == 2 {
+			// SMI03 reached 2 claims: cut during the second batch.
+			if s2.Written != 2 || s2.Held != 1 || len(ev.files) != 1 || ev.files[0].PayerID != "SMI03" {
+				t.Fatalf("size cut across batches: %+v, files %+v", s2, ev.files)
+			}
+		} else if s2.Written != 0 || s2.Held != 3 || len(ev.files) != 0 {
+			t.Fatalf("second batch %+v, files %+v", s2, ev.files)
+		}
+		fs, err := p.Flush(ctx)
+		if err != nil || p.Held() != 0 || s2.Written+fs.Written != 3 || len(ev.files) != 2 {
+			t.Fatalf("flush %+v %v, files %+v", fs, err, ev.files)
+		}
+		for _, f := range ev.files {
+			want := map[string]int{"BHX77": 1, "SMI03": 2}[f.PayerID]
+			if f.Claims != want {
+				t.Fatalf("%s file with %d claims, want %d", f.PayerID, f.Claims, want)
+			}
+		}
+		// Nothing held: Flush writes nothing.
+		if fs, err := p.Flush(ctx); err != nil || fs.Files != 0 {
+			t.Fatalf("empty flush %+v %v", fs, err)
+		}
+		done()
+	}
+}
