@@ -80,6 +80,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	ackWait := fs.Duration("ack-wait", 60*time.Second, "how long a message may be worked on before redelivery (handlers keep long work alive)")
 	leaseTTL := fs.Duration("lease-ttl", bus.DefaultLeaseTTL, "lifetime of an unrenewed poll lease (every replica must agree)")
 	perFile := fs.Int("claims-per-file", 0, "claims per 837P interchange (default: the configuration's, else 2500)")
+	flushEvery := fs.Duration("flush-interval", 0, "let small batches' claims wait up to this long to share 837P files with the next batches' (0: write each batch's files when it ends)")
 	ops, err := c.parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -152,7 +153,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	defer b.Close() // drains before the embedded server shuts down
 	g, err := gateway.New(ctx, gateway.Config{DataDir: *dataDir, Bus: b, Claims: cfg, Payers: payers, Holder: *name, Log: log,
-		AckWait: *ackWait, MaxClaimsPerFile: *perFile})
+		AckWait: *ackWait, MaxClaimsPerFile: *perFile, FlushInterval: *flushEvery})
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}

@@ -25,11 +25,15 @@ func testLog(t testing.TB) *slog.Logger {
 
 // runGateway starts a Gateway on b with the simulator's payers and
 // returns a function stopping it (drained) and the gateway.
-func runGateway(t testing.TB, b *bus.Bus, s *sim, data, holder string) (*Gateway, func()) {
+func runGateway(t testing.TB, b *bus.Bus, s *sim, data, holder string, tune ...func(*Config)) (*Gateway, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	g, err := New(ctx, Config{DataDir: data, Bus: b, Claims: claimsConfig(), Payers: s.payers(), Holder: holder,
-		Log: testLog(t).With("holder", holder), InboxInterval: 100 * time.Millisecond, MaxClaimsPerFile: 50})
+	cfg := Config{DataDir: data, Bus: b, Claims: claimsConfig(), Payers: s.payers(), Holder: holder,
+		Log: testLog(t).With("holder", holder), InboxInterval: 100 * time.Millisecond, MaxClaimsPerFile: 50}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	g, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,5 +258,117 @@ func TestLegacyOutbox(t *testing.T) {
 	ents, _ := os.ReadDir(outbox)
 	if len(ents) != 0 {
 		t.Errorf("outbox still holds %d entries", len(ents))
+	}
+}
+
+// TestFlushInterval: with a flush interval, three small batches submitted
+// together share their 837P files (one per payer), and their messages
+// stay unacknowledged (kept alive) while their claims are held; once
+// written, every claim reaches the payer once and settles, and the
+// batches are acknowledged.
+func TestFlushInterval(t *testing.T) {
+	dir := t.TempDir()
+	emb, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: filepath.Join(dir, "nats"), Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Shutdown()
+	s := startSim(t, dir)
+	ctx := context.Background()
+	b, err := bus.Connect(ctx, bus.Options{Embedded: emb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	const interval = 15 * time.Second
+	g, stop := runGateway(t, b, s, filepath.Join(dir, "data"), "r1", func(c *Config) {
+		c.FlushInterval = interval
+		c.AckWait = 3 * time.Second // held longer than this: kept alive
+	})
+	defer stop()
+	var ids []string
+	bad := map[string]bool{}
+	start := time.Now()
+	for i, prefix := range []string{"FA", "FB", "FC"} {
+		path := filepath.Join(dir, prefix+".csv")
+		got, gotBad := writeBatch(t, path, prefix, i*1000, 20, 7)
+		ids = append(ids, got...)
+		for k := range gotBad {
+			bad[k] = true
+		}
+		if _, _, err := Submit(ctx, b, path, prefix+".csv"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := b.JS.Consumer(ctx, bus.StreamBatches, ConsumerIngest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// All three run and held, none acknowledged, nothing at the payer.
+	for {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumAckPending == 3 && info.NumPending == 0 {
+			break
+		}
+		if time.Since(start) > interval/2 {
+			t.Fatalf("batches not all held in %v: %+v", interval/2, info)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * 3 * time.Second) // past the ack wait: kept alive
+	if info, _ := cons.Info(ctx); info.NumAckPending != 3 || info.NumRedelivered != 0 {
+		t.Fatalf("held batches not kept: %+v", info)
+	}
+	s.mu.Lock()
+	early := len(s.files)
+	s.mu.Unlock()
+	if early != 0 || time.Since(start) > interval {
+		t.Fatalf("%d claims at the payer before the interval ended (%v)", early, time.Since(start))
+	}
+	waitAll(t, g, s, ids, bad, 90*time.Second)
+	checkEvents(t, b, ids, bad)
+	checkInterchanges(t, s)
+	// One file per payer, each holding claims of all three batches.
+	files := 0
+	root := filepath.Join(s.srv.Root(), "..", "processed")
+	filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		fi, err := fileInfoOf(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files++
+		batches := map[string]bool{}
+		for _, set := range fi.Sets {
+			for _, id := range set.ClaimIDs {
+				batches[id[:2]] = true
+			}
+		}
+		if len(batches) != 3 {
+			t.Errorf("%s holds claims of %v", filepath.Base(path), batches)
+		}
+		return nil
+	})
+	if files != len(testPayers) {
+		t.Fatalf("%d files at the payers, want %d", files, len(testPayers))
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumAckPending == 0 && info.NumPending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("batches not acknowledged: %+v", info)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

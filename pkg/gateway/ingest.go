@@ -52,15 +52,16 @@ const maxReasons = 16
 // settled by whichever replica runs the batch again.
 type ingester struct {
 	g     *Gateway
-	p     *pipeline.Pipeline
+	p     *pipeline.Pipeline // nil after a failed run: New makes the next
+	pcfg  pipeline.Config
 	state *pipeline.State
 	out   *bus.Output
 	jr    *bus.Journal
 
-	// dirty: a run failed, perhaps with a file stored and not yet
-	// announced or its keys not recorded; the journal is replayed
-	// before the next batch.
-	dirty bool
+	// Batches whose claims the pipeline holds (FlushInterval), kept
+	// alive and acknowledged once the claims are written (flushHeld).
+	held    []heldBatch
+	flushAt time.Time
 
 	// per batch
 	batch    BatchMsg
@@ -144,6 +145,7 @@ func newIngester(ctx context.Context, g *Gateway) (*ingester, error) {
 			},
 		},
 	}
+	in.pcfg = pcfg
 	// A data directory of an earlier version may hold a file journal
 	// and published files in DATA/outbox: settle and hand those on first.
 	if err := in.legacy(ctx, pcfg); err != nil {
@@ -278,7 +280,13 @@ func (in *ingester) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Claims still held at shutdown are written (their batches then
+	// acknowledged), as a handler in flight finishes.
+	defer in.flushHeld(context.WithoutCancel(ctx))
 	for ctx.Err() == nil {
+		if len(in.held) > 0 && !time.Now().Before(in.flushAt) {
+			in.flushHeld(ctx)
+		}
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			if ctx.Err() != nil {
@@ -293,6 +301,48 @@ func (in *ingester) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// heldBatch is a batch run whose claims (some of them) are held.
+type heldBatch struct {
+	msg    jetstream.Msg
+	stop   func() // its keep-alive
+	digest string
+}
+
+// maxHeldBatches bounds the batches held at once (their messages stay
+// unacknowledged, counting against the consumer's MaxAckPending).
+const maxHeldBatches = 64
+
+// flushHeld writes the claims held and acknowledges their batches; when
+// the pipeline fails the batches are left for redelivery.
+func (in *ingester) flushHeld(ctx context.Context) {
+	if len(in.held) == 0 {
+		return
+	}
+	g := in.g
+	held := in.held
+	in.held = nil
+	sum, err := in.p.Flush(ctx)
+	if err != nil {
+		g.log.Error("held claims not written; their batches will be retried", "batches", len(held), "err", err)
+		in.p = nil
+		for _, h := range held {
+			h.stop()
+			if ctx.Err() == nil {
+				h.msg.NakWithDelay(5 * time.Second)
+			}
+		}
+		return
+	}
+	crash("ingest-before-ack")
+	for _, h := range held {
+		if err := h.msg.DoubleAck(ctx); err != nil {
+			g.log.Warn("batch ack", "batch", short(h.digest), "err", err)
+		}
+		h.stop()
+	}
+	g.log.Info("held claims written", "batches", len(held), "written", sum.Written, "not_written", sum.NotWritten, "files", sum.Files)
 }
 
 // keepAlive calls InProgress every third of the ack wait until stop.
@@ -316,7 +366,12 @@ func keepAlive(msg jetstream.Msg, every time.Duration) (stop func()) {
 func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 	g := in.g
 	stop := keepAlive(msg, g.cfg.AckWait/3)
-	defer stop()
+	kept := false // held: its keep-alive goes on
+	defer func() {
+		if !kept {
+			stop()
+		}
+	}()
 	var bm BatchMsg
 	if err := json.Unmarshal(msg.Data(), &bm); err != nil || bm.Digest == "" {
 		g.log.Error("batch message not understood; dropped", "err", err)
@@ -339,8 +394,31 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 			msg.NakWithDelay(5 * time.Second)
 		}
 		// A failed run may have left a journal record: the next pipeline
-		// (next start) recovers it; meanwhile redelivery rejects what was
-		// published as duplicates.
+		// (made before the next batch) recovers it. The claims held for
+		// earlier batches went with the failed pipeline: those batches
+		// are run again too.
+		in.p = nil
+		for _, h := range in.held {
+			h.stop()
+			if ctx.Err() == nil {
+				h.msg.NakWithDelay(5 * time.Second)
+			}
+		}
+		in.held = nil
+	case in.p.Held() > 0 || len(in.held) > 0:
+		// Claims held for the next batches (FlushInterval): acknowledged
+		// once written.
+		kept = true
+		in.held = append(in.held, heldBatch{msg: msg, stop: stop, digest: bm.Digest})
+		if len(in.held) == 1 {
+			in.flushAt = time.Now().Add(g.cfg.FlushInterval)
+		}
+		g.log.Info("batch ingested, claims held", "batch", short(bm.Digest), "read", sum.Read, "written", sum.Written,
+			"rejected", sum.Rejected, "held", sum.Held, "files", sum.Files, "took", time.Since(start).Round(time.Millisecond))
+		crash("ingest-held")
+		if in.p.Held() == 0 || len(in.held) >= maxHeldBatches {
+			in.flushHeld(ctx)
+		}
 	default:
 		crash("ingest-before-ack")
 		if err := msg.DoubleAck(ctx); err != nil {
@@ -370,7 +448,11 @@ func (in *ingester) runBatch(ctx context.Context, bm BatchMsg, redelivered bool)
 	defer cancel()
 	in.batch, in.runErr, in.cancel = bm, nil, cancel
 	in.rejClaim, in.rejItem, in.rejected, in.nRej = "", nil, in.rejected[:0], 0
-	sum, err := in.p.Run(rctx, res, "batch "+short(bm.Digest))
+	run := in.p.Run
+	if g.cfg.FlushInterval > 0 {
+		run = in.p.RunHold
+	}
+	sum, err := run(rctx, res, "batch "+short(bm.Digest))
 	if in.runErr == nil && err == nil {
 		in.endRejected()
 		err = in.flushRejected(ctx)
@@ -378,22 +460,20 @@ func (in *ingester) runBatch(ctx context.Context, bm BatchMsg, redelivered bool)
 	if in.runErr != nil {
 		err = in.runErr
 	}
-	if err != nil {
-		in.dirty = true
-	}
 	return sum, err
 }
 
-// settle readies the pipeline for a batch: after a failed run its own
-// journal is replayed; before a redelivered batch (its last runner may
+// settle readies the pipeline for a batch: after a failed run a new one
+// is made (New replays this worker's journal); before a redelivered batch (its last runner may
 // have died mid-batch) the other workers' published files are settled,
 // so their claims are rejected as duplicates rather than written again.
 func (in *ingester) settle(ctx context.Context, redelivered bool) error {
-	if in.dirty {
-		if err := in.p.Recover(ctx); err != nil {
+	if in.p == nil {
+		p, err := pipeline.New(ctx, in.pcfg)
+		if err != nil {
 			return err
 		}
-		in.dirty = false
+		in.p = p
 	}
 	if !redelivered {
 		return nil
