@@ -64,6 +64,7 @@ type ingester struct {
 	flushAt time.Time
 
 	// per batch
+	ran      bool // the pipeline ran it (a failure before leaves it whole)
 	batch    BatchMsg
 	runErr   error
 	cancel   context.CancelFunc
@@ -393,6 +394,9 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 		if ctx.Err() == nil {
 			msg.NakWithDelay(5 * time.Second)
 		}
+		if !in.ran {
+			break // the batch could not be read: the pipeline is whole
+		}
 		// A failed run may have left a journal record: the next pipeline
 		// (made before the next batch) recovers it. The claims held for
 		// earlier batches went with the failed pipeline: those batches
@@ -436,7 +440,10 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 // returns nil.
 func (in *ingester) runBatch(ctx context.Context, bm BatchMsg, redelivered bool) (pipeline.Summary, error) {
 	g := in.g
+	in.ran = false
 	if err := in.settle(ctx, redelivered); err != nil {
+		// Settling touches other workers' records only (or failed to
+		// make the pipeline): what this one holds is whole.
 		return pipeline.Summary{}, err
 	}
 	res, err := fetchObject(ctx, g.obj, bm.Digest, g.tmp)
@@ -452,6 +459,7 @@ func (in *ingester) runBatch(ctx context.Context, bm BatchMsg, redelivered bool)
 	if g.cfg.FlushInterval > 0 {
 		run = in.p.RunHold
 	}
+	in.ran = true
 	sum, err := run(rctx, res, "batch "+short(bm.Digest))
 	if in.runErr == nil && err == nil {
 		in.endRejected()
@@ -464,9 +472,10 @@ func (in *ingester) runBatch(ctx context.Context, bm BatchMsg, redelivered bool)
 }
 
 // settle readies the pipeline for a batch: after a failed run a new one
-// is made (New replays this worker's journal); before a redelivered batch (its last runner may
-// have died mid-batch) the other workers' published files are settled,
-// so their claims are rejected as duplicates rather than written again.
+// is made (New replays this worker's journal); before a redelivered
+// batch (its last runner may have died mid-batch) the other workers'
+// published files are settled, so their claims are rejected as
+// duplicates rather than written again.
 func (in *ingester) settle(ctx context.Context, redelivered bool) error {
 	if in.p == nil {
 		p, err := pipeline.New(ctx, in.pcfg)
