@@ -91,6 +91,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	opsAddr := fs.String("ops-http", "", "a separate listener for /healthz, /readyz and /metrics, without a token (default none)")
 	maxBody := fs.Int64("http-max-body", api.DefaultMaxBodyBytes, "largest request body the HTTP API takes, in bytes (a 10,000-claim CSV batch is about 11 MB)")
 	tokensFile := fs.String("api-tokens-file", "", "file of API bearer tokens, one per line (# comments); also env "+apiTokensEnv+" (comma-separated)")
+	flushEvery := fs.Duration("flush-interval", 0, "let small batches' claims wait up to this long to share 837P files with the next batches' (0: write each batch's files when it ends)")
 	ops, err := c.parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -194,7 +195,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	g, err := gateway.New(ctx, gateway.Config{DataDir: *dataDir, Bus: b, Claims: cfg, Payers: payers, Holder: *name, Log: log,
-		AckWait: *ackWait, MaxClaimsPerFile: *perFile})
+		AckWait: *ackWait, MaxClaimsPerFile: *perFile, FlushInterval: *flushEvery})
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}

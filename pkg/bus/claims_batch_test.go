@@ -15,7 +15,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/reconcile"
 )
 
-var batchStates = []claim.State{claim.Received, claim.Queued, claim.Submitted, claim.AckAccepted, claim.AckRejected,
+var batchStates = []claim.State{claim.Received, claim.ScrubRejected, claim.Queued, claim.Submitted, claim.AckAccepted, claim.AckRejected,
 	claim.PayerAccepted, claim.PayerRejected, claim.Paid, claim.PartiallyPaid, claim.Denied, claim.Reversed}
 
 // randomItems makes n items over the given claims: random states in
@@ -377,5 +377,57 @@ func TestApplyBatchStaleCache(t *testing.T) {
 	rec, _ := a.Get(ctx, "S1")
 	if rec.State != claim.Paid || len(rec.Timeline) != 3 {
 		t.Fatalf("record %s with %d events, want paid with 3", rec.State, len(rec.Timeline))
+	}
+}
+
+// A claim the scrubber rejected is sent again, corrected, under the same
+// id and to another payer: it starts over at received (its record's
+// payer now the new one), is queued and submitted; a repeat of the
+// rejection (its batch redelivered) changes nothing, and a claim
+// already queued never goes back to received. Both write paths agree.
+func TestResubmitAfterScrubRejection(t *testing.T) {
+	e, b := embedded(t, t.TempDir())
+	defer e.Shutdown()
+	defer b.Close()
+	ctx := ctxT(t)
+	store, _ := b.ClaimStore(ctx)
+	ev := func(id, claimID, payer string, st claim.State) reconcile.Item {
+		return reconcile.Item{ClaimID: claimID, Event: reconcile.Event{ID: id, ClaimID: claimID, PayerID: payer, State: st, Time: time.Now()}}
+	}
+	for _, batch := range []bool{false, true} {
+		c := fmt.Sprintf("RS-%v", batch)
+		items := []reconcile.Item{
+			ev("r1", c, "P1", claim.Received), ev("x1", c, "P1", claim.ScrubRejected),
+			ev("r2", c, "P2", claim.Received), ev("q2", c, "P2", claim.Queued),
+			ev("r1", c, "P1", claim.Received), ev("x1", c, "P1", claim.ScrubRejected), // the first batch again
+			ev("r3", c, "P1", claim.Received), // the same id in a third batch
+			ev("s2", c, "P2", claim.Submitted),
+		}
+		want := []reconcile.Change{reconcile.Moved, reconcile.Moved, reconcile.Moved, reconcile.Moved,
+			reconcile.Duplicate, reconcile.Duplicate, reconcile.Refused, reconcile.Moved}
+		var got []reconcile.Result
+		if batch {
+			var err error
+			if got, err = store.ApplyBatch(ctx, items); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			for _, it := range items {
+				r, err := store.Apply(ctx, it.ClaimID, it.Event)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, r)
+			}
+		}
+		for i := range want {
+			if got[i].Change != want[i] {
+				t.Fatalf("batch %v: item %d (%s): %s, want %s", batch, i, items[i].Event.State, got[i].Change, want[i])
+			}
+		}
+		rec, err := store.Get(ctx, c)
+		if err != nil || rec.State != claim.Submitted || rec.Payer != "P2" {
+			t.Fatalf("batch %v: record %+v, %v", batch, rec, err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/claimgate/claimgate/pkg/pipeline"
 	"github.com/nats-io/nats.go/jetstream"
@@ -75,6 +76,38 @@ func (j *Journal) Pending(ctx context.Context) ([]pipeline.Record, error) {
 			return nil, fmt.Errorf("bus: journal: damaged record under %s: %w", key, err)
 		}
 		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Others returns the journals of the other workers that have records
+// pending (a worker that died mid-batch leaves its records until it
+// restarts): a pipeline settles the ones whose file is published
+// (pipeline.Pipeline.Settle) before running a batch that worker may have
+// been running.
+func (j *Journal) Others(ctx context.Context) ([]*Journal, error) {
+	keys, err := j.kv.ListKeysFiltered(ctx, "w.>")
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("bus: journal: %w", err)
+	}
+	defer keys.Stop()
+	seen := map[string]bool{j.prefix: true}
+	var out []*Journal
+	for key := range keys.Keys() {
+		// w.<worker token>.<record token>: tokens hold no dots.
+		rest, ok := strings.CutPrefix(key, "w.")
+		worker, _, ok2 := strings.Cut(rest, ".")
+		if !ok || !ok2 {
+			continue
+		}
+		prefix := "w." + worker + "."
+		if !seen[prefix] {
+			seen[prefix] = true
+			out = append(out, &Journal{kv: j.kv, prefix: prefix})
+		}
 	}
 	return out, nil
 }

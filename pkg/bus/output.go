@@ -46,10 +46,18 @@ const metaFileOut = "claimgate-file-out"
 type Output struct {
 	// Dir holds this worker's temporary files (they hold patient data:
 	// mode 0700). Clean empties it.
-	Dir   string
-	obs   jetstream.ObjectStore
-	js    jetstream.JetStream
-	names jetstream.KeyValue // name claims, n.<name> in claimgate_journal
+	Dir string
+	// BeforeAnnounce, when set, is called before every announcement of
+	// a stored file (by Publish, and by Published when the journal
+	// replay, of this worker or another, announces it again); an error
+	// keeps the file unannounced (Publish returns it with the path, so
+	// the journal record stays for the replay). The gateway applies the
+	// claims' received and queued moves here, so they always precede the
+	// file on claimgate.files.out. It must be idempotent.
+	BeforeAnnounce func(ctx context.Context, fo *FileOut) error
+	obs            jetstream.ObjectStore
+	js             jetstream.JetStream
+	names          jetstream.KeyValue // name claims, n.<name> in claimgate_journal
 
 	crash func(step string) error // test hook
 }
@@ -132,6 +140,11 @@ func (o *Output) Clean(context.Context) error {
 }
 
 func (o *Output) announce(ctx context.Context, fo *FileOut, data []byte) error {
+	if o.BeforeAnnounce != nil {
+		if err := o.BeforeAnnounce(ctx, fo); err != nil {
+			return fmt.Errorf("bus: output: before announcing %s: %w", fo.Name, err)
+		}
+	}
 	if _, err := o.js.Publish(ctx, FilesOutSubject(fo.Payer), data, jetstream.WithMsgID(fo.Digest)); err != nil {
 		return fmt.Errorf("bus: output: announcing %s: %w", fo.Name, err)
 	}

@@ -1,6 +1,7 @@
 package bus_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -257,5 +258,100 @@ func TestOutputNameRace(t *testing.T) {
 	}
 	if got := filesOut(t, b); len(got) != 1 || got[0].Digest != winner {
 		t.Fatalf("announced %+v", got)
+	}
+}
+
+// BeforeAnnounce runs before each announcement; when it fails the file
+// stays stored, unannounced, with its journal record pending. Another
+// worker's pipeline settles that record (Journal.Others,
+// Pipeline.Settle): the hook runs and the file is announced, its claims'
+// keys are recorded (the batch run again rejects them) and the record
+// is done; a foreign record whose file was never stored is left alone.
+func TestOutputSettledByAnotherWorker(t *testing.T) {
+	e, b := embedded(t, t.TempDir())
+	defer e.Shutdown()
+	defer b.Close()
+	ctx := ctxT(t)
+	var hooked []string
+	hook := func(fail bool) func(context.Context, *bus.FileOut) error {
+		return func(_ context.Context, fo *bus.FileOut) error {
+			for _, got := range filesOut(t, b) {
+				if got.Digest == fo.Digest {
+					t.Errorf("%s announced before its hook ran", fo.Name)
+				}
+			}
+			hooked = append(hooked, fo.Digest)
+			if fail {
+				return errors.New("claim store down")
+			}
+			return nil
+		}
+	}
+	out := newOutput(t, b, "dead")
+	out.BeforeAnnounce = hook(true)
+	p, err := gatewayPipeline(t, b, out, "dead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := runBatch(t, p, "batch")
+	if err == nil || len(hooked) == 0 {
+		t.Fatalf("run with a failing hook: %v, hook ran %d times", err, len(hooked))
+	}
+	if got := filesOut(t, b); len(got) != 0 {
+		t.Fatalf("announced although the hook failed: %+v", got)
+	}
+	dead, _ := b.Journal(ctx, "dead")
+	pend, _ := dead.Pending(ctx)
+	stored := map[string]bool{}
+	keys := 0
+	for _, r := range pend {
+		stored[r.Digest] = true
+		keys += len(r.Keys)
+	}
+	// Each stored file (the pipeline goes on with other payers' files
+	// after one fails) is pending, and each was offered to the hook.
+	if len(pend) != len(hooked) || len(stored) != len(hooked) {
+		t.Fatalf("pending %+v, hook calls %v", pend, hooked)
+	}
+	hooked = nil
+	// A record of the dead worker whose file was never stored.
+	dead.Begin(ctx, pipeline.Record{ID: "unstored", Name: "never.837", Digest: "00"})
+
+	live := newOutput(t, b, "live")
+	live.BeforeAnnounce = hook(false)
+	p2, err := gatewayPipeline(t, b, live, "live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lj, _ := b.Journal(ctx, "live")
+	others, err := lj.Others(ctx)
+	if err != nil || len(others) != 1 {
+		t.Fatalf("others: %d, %v", len(others), err)
+	}
+	if err := p2.Settle(ctx, others[0]); err != nil {
+		t.Fatal(err)
+	}
+	if len(hooked) != len(stored) {
+		t.Fatalf("hook calls %v, want the stored files %v", hooked, stored)
+	}
+	got := filesOut(t, b)
+	if len(got) != len(stored) {
+		t.Fatalf("announced %+v, want %v", got, stored)
+	}
+	for _, fo := range got {
+		if !stored[fo.Digest] {
+			t.Fatalf("announced %+v, want %v", fo, stored)
+		}
+	}
+	left, _ := dead.Pending(ctx)
+	if len(left) != 1 || left[0].ID != "unstored" {
+		t.Fatalf("dead worker's journal after settling: %+v", left)
+	}
+	sum2, err := runBatch(t, p2, "batch-again")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys == 0 || sum2.Rejected-sum.Rejected != keys {
+		t.Errorf("settled file's claims written again: first %+v, again %+v", sum, sum2)
 	}
 }

@@ -72,6 +72,16 @@ func TestStateMoves(t *testing.T) {
 	if _, err := ScrubRejected.Move(Queued); err == nil || !ScrubRejected.Final() {
 		t.Error("scrub_rejected must be final")
 	}
+	// A rejected claim sent again corrected starts over; nothing else
+	// goes back to received.
+	if !ScrubRejected.CanMove(Received) {
+		t.Error("a scrub-rejected claim cannot be resubmitted")
+	}
+	for _, s := range []State{Received, Queued, Submitted, AckAccepted, AckRejected, PayerAccepted, PayerRejected, Paid, PartiallyPaid, Denied, Reversed} {
+		if s.CanMove(Received) {
+			t.Errorf("%s can move back to received", s)
+		}
+	}
 	// Acknowledgments can come out of order: an 835 may beat the 277CA.
 	if !Submitted.CanMove(Paid) || !AckAccepted.CanMove(Denied) {
 		t.Error("out-of-order acknowledgments refused")

@@ -23,10 +23,12 @@ const (
 
 // next lists the states each state may move to. Acknowledgments can arrive
 // out of order (a 277CA before its 999, an 835 before both), so later
-// states are reachable from every earlier submitted state.
+// states are reachable from every earlier submitted state. A claim the
+// scrubber rejected never left the gateway, so the same claim id may be
+// sent again corrected: scrub_rejected moves back to received.
 var next = map[State][]State{
 	Received:      {ScrubRejected, Queued},
-	ScrubRejected: {},
+	ScrubRejected: {Received},
 	Queued:        {Submitted},
 	Submitted:     {AckAccepted, AckRejected, PayerAccepted, PayerRejected, Paid, PartiallyPaid, Denied},
 	AckAccepted:   {PayerAccepted, PayerRejected, Paid, PartiallyPaid, Denied},
@@ -58,4 +60,6 @@ func (s State) Move(t State) (State, error) {
 }
 
 // Final reports whether no further event is expected for a claim in s.
-func (s State) Final() bool { return len(next[s]) == 0 }
+// scrub_rejected is final: only a new submission of the claim (corrected)
+// moves it on.
+func (s State) Final() bool { return s == ScrubRejected || len(next[s]) == 0 }

@@ -43,7 +43,8 @@ const (
 // Config configures a Gateway.
 type Config struct {
 	// DataDir holds this replica's local state: the inbox folder, the
-	// pipeline's journal and outbox, the SFTP ledger and download inbox.
+	// pipeline's worker id and temporary files (outbox), the SFTP
+	// download inbox.
 	DataDir string
 	// Bus is the connection to NATS (Setup already called or not: New
 	// calls it).
@@ -74,6 +75,12 @@ type Config struct {
 	AckWait time.Duration
 	// MaxClaimsPerFile overrides the configuration's interchange size.
 	MaxClaimsPerFile int
+	// FlushInterval lets a batch's claims wait, up to this long after the
+	// first batch held, for the next batches' claims to share their 837P
+	// files (files are still cut at MaxClaimsPerFile). The batches held
+	// are acknowledged only once their claims are written. 0: every batch
+	// is written when it ends.
+	FlushInterval time.Duration
 }
 
 // Gateway is a running runtime. New prepares it; Run runs it.

@@ -267,6 +267,9 @@ func checkFinal(t testing.TB, ctx context.Context, st reconcile.Store, s *sim, i
 			if s.files[id] != 0 {
 				t.Fatalf("%s: scrub-rejected claim reached the payer", id)
 			}
+			if !containsPayer(rec.Payer) {
+				t.Fatalf("%s: scrub-rejected claim's payer is %q", id, rec.Payer)
+			}
 			continue
 		}
 		o, ok := s.outcomes[id]
@@ -393,6 +396,11 @@ func eventCounts(t testing.TB, b *bus.Bus) map[string]map[claim.State]int {
 			if err := json.Unmarshal(m.Data(), &ev); err != nil {
 				t.Fatal(err)
 			}
+			// Every claim of the tests has a payer, rejected or not: its
+			// events are routed by it.
+			if !containsPayer(ev.PayerID) || m.Subject() != bus.EventSubject(ev.PayerID, string(ev.State)) {
+				t.Fatalf("%s: %s event of payer %q on %s", ev.ClaimID, ev.State, ev.PayerID, m.Subject())
+			}
 			if out[ev.ClaimID] == nil {
 				out[ev.ClaimID] = map[claim.State]int{}
 			}
@@ -403,6 +411,15 @@ func eventCounts(t testing.TB, b *bus.Bus) map[string]map[claim.State]int {
 		}
 	}
 	return out
+}
+
+func containsPayer(id string) bool {
+	for _, p := range testPayers {
+		if p == id {
+			return true
+		}
+	}
+	return false
 }
 
 func orStr(s, d string) string {

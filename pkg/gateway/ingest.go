@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,10 +16,10 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/claimgate/claimgate/pkg/assemble"
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/claim"
 	"github.com/claimgate/claimgate/pkg/config"
+	"github.com/claimgate/claimgate/pkg/control"
 	"github.com/claimgate/claimgate/pkg/pipeline"
 	"github.com/claimgate/claimgate/pkg/reconcile"
 )
@@ -44,24 +46,39 @@ func eventID(parts ...string) string {
 const maxReasons = 16
 
 // ingester runs batches through one pipeline (one batch at a time per
-// replica; replicas share the batch stream).
+// replica; replicas share the batch stream). Its files go into the
+// object store (bus.Output) and its publishing journal into JetStream
+// (bus.Journal), so what a replica that died mid-batch had published is
+// settled by whichever replica runs the batch again.
 type ingester struct {
 	g     *Gateway
-	p     *pipeline.Pipeline
+	p     *pipeline.Pipeline // nil after a failed run: New makes the next
+	pcfg  pipeline.Config
 	state *pipeline.State
-	jr    *pipeline.FileJournal
+	out   *bus.Output
+	jr    *bus.Journal
+
+	// Batches whose claims the pipeline holds (FlushInterval), kept
+	// alive and acknowledged once the claims are written (flushHeld).
+	held    []heldBatch
+	flushAt time.Time
 
 	// per batch
+	ran      bool // the pipeline ran it (a failure before leaves it whole)
 	batch    BatchMsg
 	runErr   error
 	cancel   context.CancelFunc
-	handed   []string // outbox files handed on, removed once the run settled
 	rejClaim string
 	rejItem  *reconcile.Item
 	rejected []reconcile.Item
 	nRej     int
 	rep      *batchReport // for the HTTP API (batchreport.go)
 }
+
+// workerFile holds this data directory's worker id: the name of its
+// publishing journal and temporary directory in JetStream terms, stable
+// across restarts so that a restarted replica recovers its own records.
+const workerFile = "worker-id"
 
 func newIngester(ctx context.Context, g *Gateway) (*ingester, error) {
 	st, err := pipeline.LockState(filepath.Join(g.cfg.DataDir, "state"), false)
@@ -75,6 +92,10 @@ func newIngester(ctx context.Context, g *Gateway) (*ingester, error) {
 			in.close()
 		}
 	}()
+	worker, err := workerID(st)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	cfg := g.cfg.Claims
 	quick := cfg == nil
 	if quick {
@@ -95,14 +116,19 @@ func newIngester(ctx context.Context, g *Gateway) (*ingester, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.jr, err = pipeline.OpenFileJournal(st.Path(pipeline.JournalFile)); err != nil {
+	if in.out, err = g.b.Output(ctx, worker); err != nil {
+		return nil, err
+	}
+	in.out.Dir = g.outbox
+	in.out.BeforeAnnounce = g.beforeAnnounce
+	if in.jr, err = g.b.Journal(ctx, worker); err != nil {
 		return nil, err
 	}
 	perFile := cfg.MaxClaimsPerInterchange
 	if g.cfg.MaxClaimsPerFile > 0 {
 		perFile = g.cfg.MaxClaimsPerFile
 	}
-	in.p, err = pipeline.New(ctx, pipeline.Config{
+	pcfg := pipeline.Config{
 		Scrub:            scfg,
 		Assemble:         cfg.Assemble(),
 		AutoPayers:       quick,
@@ -110,7 +136,7 @@ func newIngester(ctx context.Context, g *Gateway) (*ingester, error) {
 		MaxClaimsPerFile: perFile,
 		Numbers:          numbers,
 		Seen:             seen,
-		Output:           &pipeline.DirOutput{Dir: g.outbox},
+		Output:           in.out,
 		Journal:          in.jr,
 		Events: pipeline.Events{
 			Rejected: in.rejectedClaim,
@@ -120,23 +146,133 @@ func newIngester(ctx context.Context, g *Gateway) (*ingester, error) {
 				g.log.Error("837P file not written", "payer", f.PayerID, "claims", f.Claims)
 			},
 		},
-	})
-	if err != nil {
+	}
+	in.pcfg = pcfg
+	// A data directory of an earlier version may hold a file journal
+	// and published files in DATA/outbox: settle and hand those on first.
+	if err := in.legacy(ctx, pcfg); err != nil {
 		return nil, err
 	}
-	// Files published before a crash (the journal recovery above made
-	// their claims' keys durable) are handed on now.
-	if err := in.sweepOutbox(ctx); err != nil {
+	// New replays this worker's journal: files stored before a crash get
+	// their claims' moves and announcement (BeforeAnnounce) and their
+	// keys recorded.
+	if in.p, err = pipeline.New(ctx, pcfg); err != nil {
 		return nil, err
 	}
 	ok = true
 	return in, nil
 }
 
-func (in *ingester) close() {
-	if in.jr != nil {
-		in.jr.Close()
+// workerID reads (or makes, once) the data directory's worker id.
+func workerID(st *pipeline.State) (string, error) {
+	path := st.Path(workerFile)
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
 	}
+	var r [8]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", err
+	}
+	id := hex.EncodeToString(r[:])
+	// Written whole before it is used (the state directory is locked:
+	// nobody else writes it).
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(id+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	f, err := os.Open(tmp)
+	if err != nil {
+		return "", err
+	}
+	err = f.Sync()
+	f.Close()
+	if err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", err
+	}
+	return id, control.SyncDir(st.Dir)
+}
+
+// legacy settles what an earlier version (a file journal in the state
+// directory, published files in DATA/outbox) left: the journal replay
+// records the published files' keys, then each file goes into the object
+// store through the Output (claims' moves, announcement) and is removed.
+func (in *ingester) legacy(ctx context.Context, pcfg pipeline.Config) error {
+	jpath := in.state.Path(pipeline.JournalFile)
+	if _, err := os.Stat(jpath); err == nil {
+		jr, err := pipeline.OpenFileJournal(jpath)
+		if err != nil {
+			return err
+		}
+		old := pcfg
+		old.Output = &pipeline.DirOutput{Dir: in.g.outbox}
+		old.Journal = jr
+		old.Events = pipeline.Events{}
+		_, err = pipeline.New(ctx, old)
+		jr.Close()
+		if err != nil {
+			return fmt.Errorf("gateway: replaying the file journal: %w", err)
+		}
+		if err := os.Remove(jpath); err != nil {
+			return err
+		}
+	}
+	ents, err := os.ReadDir(in.g.outbox)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		path := filepath.Join(in.g.outbox, e.Name())
+		if err := in.adopt(ctx, path); err != nil {
+			return fmt.Errorf("gateway: outbox file: %w", err)
+		}
+		if err := os.Remove(path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adopt publishes an 837P file of an earlier version's outbox through
+// the Output, under its own name.
+func (in *ingester) adopt(ctx context.Context, path string) error {
+	fi, err := fileInfoOf(path)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tf, err := in.out.Create(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(tf, f); err != nil {
+		tf.Abort()
+		return err
+	}
+	if err := tf.Close(); err != nil {
+		tf.Abort()
+		return err
+	}
+	tf.(pipeline.Describer).Describe(*fi)
+	if _, err := tf.Publish(ctx, filepath.Base(path)); err != nil {
+		tf.Abort()
+		return err
+	}
+	return nil
+}
+
+func (in *ingester) close() {
 	in.state.Unlock()
 }
 
@@ -146,7 +282,13 @@ func (in *ingester) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Claims still held at shutdown are written (their batches then
+	// acknowledged), as a handler in flight finishes.
+	defer in.flushHeld(context.WithoutCancel(ctx))
 	for ctx.Err() == nil {
+		if len(in.held) > 0 && !time.Now().Before(in.flushAt) {
+			in.flushHeld(ctx)
+		}
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			if ctx.Err() != nil {
@@ -161,6 +303,48 @@ func (in *ingester) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// heldBatch is a batch run whose claims (some of them) are held.
+type heldBatch struct {
+	msg    jetstream.Msg
+	stop   func() // its keep-alive
+	digest string
+}
+
+// maxHeldBatches bounds the batches held at once (their messages stay
+// unacknowledged, counting against the consumer's MaxAckPending).
+const maxHeldBatches = 64
+
+// flushHeld writes the claims held and acknowledges their batches; when
+// the pipeline fails the batches are left for redelivery.
+func (in *ingester) flushHeld(ctx context.Context) {
+	if len(in.held) == 0 {
+		return
+	}
+	g := in.g
+	held := in.held
+	in.held = nil
+	sum, err := in.p.Flush(ctx)
+	if err != nil {
+		g.log.Error("held claims not written; their batches will be retried", "batches", len(held), "err", err)
+		in.p = nil
+		for _, h := range held {
+			h.stop()
+			if ctx.Err() == nil {
+				h.msg.NakWithDelay(5 * time.Second)
+			}
+		}
+		return
+	}
+	crash("ingest-before-ack")
+	for _, h := range held {
+		if err := h.msg.DoubleAck(ctx); err != nil {
+			g.log.Warn("batch ack", "batch", short(h.digest), "err", err)
+		}
+		h.stop()
+	}
+	g.log.Info("held claims written", "batches", len(held), "written", sum.Written, "not_written", sum.NotWritten, "files", sum.Files)
 }
 
 // keepAlive calls InProgress every third of the ack wait until stop.
@@ -184,7 +368,12 @@ func keepAlive(msg jetstream.Msg, every time.Duration) (stop func()) {
 func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 	g := in.g
 	stop := keepAlive(msg, g.cfg.AckWait/3)
-	defer stop()
+	kept := false // held: its keep-alive goes on
+	defer func() {
+		if !kept {
+			stop()
+		}
+	}()
 	var bm BatchMsg
 	if err := json.Unmarshal(msg.Data(), &bm); err != nil || bm.Digest == "" {
 		g.log.Error("batch message not understood; dropped", "err", err)
@@ -192,7 +381,11 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	start := time.Now()
-	sum, err := in.runBatch(ctx, bm)
+	redelivered := false
+	if md, err := msg.Metadata(); err == nil && md.NumDelivered > 1 {
+		redelivered = true
+	}
+	sum, err := in.runBatch(ctx, bm, redelivered)
 	switch {
 	case err != nil && errors.Is(err, pipeline.ErrNotABatch):
 		g.log.Error("not a claims batch; dropped", "batch", short(bm.Digest))
@@ -203,9 +396,35 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 		if ctx.Err() == nil {
 			msg.NakWithDelay(5 * time.Second)
 		}
+		if !in.ran {
+			break // the batch could not be read: the pipeline is whole
+		}
 		// A failed run may have left a journal record: the next pipeline
-		// (next start) recovers it; meanwhile redelivery rejects what was
-		// published as duplicates.
+		// (made before the next batch) recovers it. The claims held for
+		// earlier batches went with the failed pipeline: those batches
+		// are run again too.
+		in.p = nil
+		for _, h := range in.held {
+			h.stop()
+			if ctx.Err() == nil {
+				h.msg.NakWithDelay(5 * time.Second)
+			}
+		}
+		in.held = nil
+	case in.p.Held() > 0 || len(in.held) > 0:
+		// Claims held for the next batches (FlushInterval): acknowledged
+		// once written.
+		kept = true
+		in.held = append(in.held, heldBatch{msg: msg, stop: stop, digest: bm.Digest})
+		if len(in.held) == 1 {
+			in.flushAt = time.Now().Add(g.cfg.FlushInterval)
+		}
+		g.log.Info("batch ingested, claims held", "batch", short(bm.Digest), "read", sum.Read, "written", sum.Written,
+			"rejected", sum.Rejected, "held", sum.Held, "files", sum.Files, "took", time.Since(start).Round(time.Millisecond))
+		crash("ingest-held")
+		if in.p.Held() == 0 || len(in.held) >= maxHeldBatches {
+			in.flushHeld(ctx)
+		}
 	default:
 		crash("ingest-before-ack")
 		if err := msg.DoubleAck(ctx); err != nil {
@@ -221,8 +440,14 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 
 // runBatch runs one batch: claims' events and files are durable when it
 // returns nil.
-func (in *ingester) runBatch(ctx context.Context, bm BatchMsg) (pipeline.Summary, error) {
+func (in *ingester) runBatch(ctx context.Context, bm BatchMsg, redelivered bool) (pipeline.Summary, error) {
 	g := in.g
+	in.ran = false
+	if err := in.settle(ctx, redelivered); err != nil {
+		// Settling touches other workers' records only (or failed to
+		// make the pipeline): what this one holds is whole.
+		return pipeline.Summary{}, err
+	}
 	res, err := fetchObject(ctx, g.obj, bm.Digest, g.tmp)
 	if err != nil {
 		return pipeline.Summary{}, err
@@ -231,24 +456,53 @@ func (in *ingester) runBatch(ctx context.Context, bm BatchMsg) (pipeline.Summary
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	in.batch, in.runErr, in.cancel = bm, nil, cancel
-	in.handed = in.handed[:0]
 	in.rejClaim, in.rejItem, in.rejected, in.nRej = "", nil, in.rejected[:0], 0
 	in.rep = in.startReport(ctx, bm)
-	sum, err := in.p.Run(rctx, res, "batch "+short(bm.Digest))
+	run := in.p.Run
+	if g.cfg.FlushInterval > 0 {
+		run = in.p.RunHold
+	}
+	in.ran = true
+	sum, err := run(rctx, res, "batch "+short(bm.Digest))
+	if in.runErr == nil && err == nil {
+		in.endRejected()
+		err = in.flushRejected(ctx)
+	}
+	if err == nil {
+		err = in.finishReport(ctx, sum)
+	}
 	if in.runErr != nil {
-		return sum, in.runErr
+		err = in.runErr
 	}
+	return sum, err
+}
+
+// settle readies the pipeline for a batch: after a failed run a new one
+// is made (New replays this worker's journal); before a redelivered
+// batch (its last runner may have died mid-batch) the other workers'
+// published files are settled, so their claims are rejected as
+// duplicates rather than written again.
+func (in *ingester) settle(ctx context.Context, redelivered bool) error {
+	if in.p == nil {
+		p, err := pipeline.New(ctx, in.pcfg)
+		if err != nil {
+			return err
+		}
+		in.p = p
+	}
+	if !redelivered {
+		return nil
+	}
+	others, err := in.jr.Others(ctx)
 	if err != nil {
-		return sum, err
+		return err
 	}
-	in.endRejected()
-	if err := in.flushRejected(ctx); err != nil {
-		return sum, err
+	for _, j := range others {
+		if err := in.p.Settle(ctx, j); err != nil {
+			return err
+		}
 	}
-	for _, p := range in.handed {
-		os.Remove(p) // in the object store and on files-out now
-	}
-	return sum, in.finishReport(ctx, sum)
+	return nil
 }
 
 func (in *ingester) fail(err error) {
@@ -271,10 +525,10 @@ func (in *ingester) rejectedClaim(pr pipeline.Problem) {
 		now := time.Now().UTC()
 		src := reconcile.Source{File: "batch", Digest: in.batch.Digest}
 		in.rejected = append(in.rejected, reconcile.Item{ClaimID: pr.ClaimID, Event: reconcile.Event{
-			ID: eventID("received", in.batch.Digest, pr.ClaimID), ClaimID: pr.ClaimID,
+			ID: eventID("received", in.batch.Digest, pr.ClaimID), ClaimID: pr.ClaimID, PayerID: pr.PayerID,
 			Kind: KindIngest, State: claim.Received, Time: now, Source: src}})
 		in.rejected = append(in.rejected, reconcile.Item{ClaimID: pr.ClaimID, Event: reconcile.Event{
-			ID: eventID("scrub_rejected", in.batch.Digest, pr.ClaimID), ClaimID: pr.ClaimID,
+			ID: eventID("scrub_rejected", in.batch.Digest, pr.ClaimID), ClaimID: pr.ClaimID, PayerID: pr.PayerID,
 			Kind: KindIngest, State: claim.ScrubRejected, Time: now, Source: src}})
 		in.rejItem = &in.rejected[len(in.rejected)-1]
 	}
@@ -307,84 +561,36 @@ func (in *ingester) flushRejected(ctx context.Context) error {
 	return nil
 }
 
-// file hands a published 837P file on (called by the pipeline before it
-// records the claims' keys as sent, so a crash here is recovered by the
-// journal and the outbox sweep).
+// file is the pipeline's File event: the file is stored, its claims
+// queued and the file announced (beforeAnnounce), its claims' keys not
+// yet recorded (the journal covers a crash here).
 func (in *ingester) file(f pipeline.File) {
 	in.reportFile(&f.Info)
-	if in.runErr != nil {
-		return
-	}
-	if err := in.g.handOff(context.Background(), f.Path, &f.Info); err != nil {
-		in.fail(err)
-		return
-	}
-	in.handed = append(in.handed, f.Path)
+	in.g.log.Info("837P queued for upload", "payer", f.PayerID, "isa13", f.Interchange, "claims", f.Claims)
+	crash("handed-off")
 }
 
-// handOff makes an 837P file in the outbox submission's business: its
-// claims become received and queued, the file goes into the object store
-// and onto claimgate.files.out.<payer>. Every step is idempotent.
-func (g *Gateway) handOff(ctx context.Context, path string, fi *assemble.FileInfo) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	digest, size, err := hashFile(f)
-	if err != nil {
-		return err
-	}
-	name := filepath.Base(path)
+// beforeAnnounce makes a stored 837P file submission's business before
+// it is announced on claimgate.files.out.<payer>: its claims become
+// received and queued. Event ids derive from the file's digest, so a
+// repeat (journal replay, another replica settling it) changes nothing.
+func (g *Gateway) beforeAnnounce(ctx context.Context, fo *bus.FileOut) error {
+	crash("stored")
+	fi := &fo.Info
 	now := time.Now().UTC()
-	src := reconcile.Source{File: name, Digest: digest}
+	src := reconcile.Source{File: fo.Name, Digest: fo.Digest}
 	items := make([]reconcile.Item, 0, 2*fi.Claims)
 	for _, ref := range reconcile.RefsOf(fi) {
 		r := ref
 		items = append(items,
-			reconcile.Item{ClaimID: r.ClaimID, Event: reconcile.Event{ID: eventID("received", digest, r.ClaimID),
+			reconcile.Item{ClaimID: r.ClaimID, Event: reconcile.Event{ID: eventID("received", fo.Digest, r.ClaimID),
 				ClaimID: r.ClaimID, PayerID: r.PayerID, Kind: KindIngest, State: claim.Received, Time: now, Source: src}},
-			reconcile.Item{ClaimID: r.ClaimID, Event: reconcile.Event{ID: eventID("queued", digest, r.ClaimID),
+			reconcile.Item{ClaimID: r.ClaimID, Event: reconcile.Event{ID: eventID("queued", fo.Digest, r.ClaimID),
 				ClaimID: r.ClaimID, PayerID: r.PayerID, Kind: KindIngest, State: claim.Queued, Time: now, Source: src, Submission: &r}})
 	}
 	if err := g.applyAll(ctx, items); err != nil {
 		return fmt.Errorf("claim store: %w", err)
 	}
 	crash("queued")
-	if err := putObject(ctx, g.obj, digest, f); err != nil {
-		return err
-	}
-	dup, err := publishOnce(ctx, g.b.JS, bus.FilesOutSubject(fi.PayerID), "file/"+digest,
-		FileOutMsg{Digest: digest, Name: name, Size: size, Info: *fi})
-	if err != nil {
-		return err
-	}
-	g.log.Info("837P queued for upload", "payer", fi.PayerID, "file", short(digest), "claims", fi.Claims, "again", dup)
-	crash("handed-off")
-	return nil
-}
-
-// sweepOutbox hands on every published file left in the outbox (a crash
-// between publishing and handing on, or before the removal), then
-// removes it.
-func (in *ingester) sweepOutbox(ctx context.Context) error {
-	ents, err := os.ReadDir(in.g.outbox)
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		path := filepath.Join(in.g.outbox, e.Name())
-		fi, err := fileInfoOf(path)
-		if err != nil {
-			return fmt.Errorf("gateway: outbox file: %w", err)
-		}
-		if err := in.g.handOff(ctx, path, fi); err != nil {
-			return err
-		}
-		os.Remove(path)
-	}
 	return nil
 }

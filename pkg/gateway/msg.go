@@ -15,7 +15,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/claimgate/claimgate/pkg/assemble"
 	"github.com/claimgate/claimgate/pkg/bus"
 )
 
@@ -27,13 +26,31 @@ type BatchMsg struct {
 	Size   int64  `json:"size"`
 }
 
-// FileOutMsg is the body of a message on claimgate.files.out.<payer>: an
-// 837P file in the object store and where its claims are.
+// FileOutMsg is the body of a message on claimgate.files.out.<payer>:
+// bus.FileOut (the 837P file is the object named Name, with SHA-256
+// Digest), or, from an earlier version, the same without "sha256" and
+// with the digest (also the object's name) under "digest".
 type FileOutMsg struct {
-	Digest string            `json:"digest"`
-	Name   string            `json:"name"`
-	Size   int64             `json:"size"`
-	Info   assemble.FileInfo `json:"info"`
+	bus.FileOut
+	Legacy string `json:"digest,omitempty"`
+	// Object names the object holding the file (set by parseFileOut).
+	Object string `json:"-"`
+}
+
+// parseFileOut reads a files-out message of either form; ok is false for
+// one that names no file.
+func parseFileOut(data []byte) (m FileOutMsg, ok bool) {
+	if json.Unmarshal(data, &m) != nil {
+		return m, false
+	}
+	m.Object = m.Name
+	if m.Digest == "" {
+		m.Digest, m.Object = m.Legacy, m.Legacy
+	}
+	if m.Payer == "" {
+		m.Payer = m.Info.PayerID
+	}
+	return m, m.Digest != "" && m.Name != "" && m.Object != ""
 }
 
 // FileInMsg is the body of a message on claimgate.files.in.<payer>: a

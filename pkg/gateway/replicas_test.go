@@ -147,3 +147,78 @@ func checkInterchanges(t testing.TB, s *sim) {
 		t.Fatal("no 837P at the payer")
 	}
 }
+
+// TestReplicaDiesMidBatch: replica A is SIGKILLed after publishing an
+// 837P (stored in the object store, and at the second point also
+// announced with its claims queued) but before recording its claims'
+// keys and acknowledging the batch. Replica B gets the batch redelivered
+// and settles A's journal first, so A's claims are refused as duplicates
+// instead of being written again; then A restarts on its own data and
+// recovers nothing twice. Every claim reaches the payer in exactly one
+// 837P, and gets each event once.
+func TestReplicaDiesMidBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	claimgateBin(t)
+	for i, point := range []string{"stored:1", "handed-off:1"} {
+		t.Run(strings.ReplaceAll(point, ":", "_"), func(t *testing.T) {
+			srv := natstest.Start(t)
+			dir := t.TempDir()
+			s := startSim(t, dir)
+			cfgPath := filepath.Join(dir, "claimgate.json")
+			writeServeConfig(t, s, cfgPath)
+			ext := []string{"--nats-url", srv.URL()}
+			a := startServe(t, filepath.Join(dir, "a"), cfgPath, []string{"CLAIMGATE_CRASH_AT=" + point}, append(ext, "--name", "A")...)
+			b, err := bus.Connect(context.Background(), bus.Options{URL: srv.URL()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.NC.Close()
+			st, err := waitStore(t, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "batch.csv")
+			ids, bad := writeBatch(t, path, fmt.Sprintf("D%c", 'A'+i), 0, 150, 20)
+			if out, err := runCLI(t, "submit", "--nats-url", srv.URL(), path); err != nil || !strings.Contains(out, "batch ") {
+				t.Fatalf("submit: %v %s", err, out)
+			}
+			a.waitKilled(t, 90*time.Second)
+			// Only B runs while the batch is redelivered.
+			bproc := startServe(t, filepath.Join(dir, "b"), cfgPath, nil, append(ext, "--name", "B")...)
+			waitFinal(t, st, s, ids, bad, 120*time.Second)
+			// A comes back on its own data directory: its journal holds
+			// nothing B has not settled.
+			a = startServe(t, filepath.Join(dir, "a"), cfgPath, nil, append(ext, "--name", "A")...)
+			waitFinal(t, st, s, ids, bad, 60*time.Second)
+			checkEvents(t, b, ids, bad)
+			checkInterchanges(t, s)
+			kv, err := b.JS.KeyValue(context.Background(), bus.BucketJournal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A settles its own journal at start-up; wait for it to be
+			// up (its consumers bound) before looking.
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				keys, _ := kv.ListKeysFiltered(context.Background(), "w.>")
+				n := 0
+				if keys != nil {
+					for range keys.Keys() {
+						n++
+					}
+				}
+				if n == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d journal records left pending", n)
+				}
+				time.Sleep(250 * time.Millisecond)
+			}
+			a.stop(t)
+			bproc.stop(t)
+		})
+	}
+}

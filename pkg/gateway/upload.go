@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,9 +67,9 @@ func (g *Gateway) runUpload(ctx context.Context) error {
 // sftpconn uploads it at most once (its ledger), the claims become
 // submitted, and only then is the message acknowledged.
 func (g *Gateway) upload(ctx context.Context, msg jetstream.Msg) {
-	var fm FileOutMsg
-	if err := json.Unmarshal(msg.Data(), &fm); err != nil || fm.Digest == "" {
-		g.log.Error("files-out message not understood; dropped", "err", err)
+	fm, ok := parseFileOut(msg.Data())
+	if !ok {
+		g.log.Error("files-out message not understood; dropped")
 		msg.Term()
 		return
 	}
@@ -104,7 +103,7 @@ func (g *Gateway) send(ctx context.Context, c *sftpconn.Client, fm FileOutMsg) e
 	if err := g.index.Record(ctx, &fm.Info); err != nil {
 		return fmt.Errorf("claim index: %w", err)
 	}
-	res, err := g.obj.Get(ctx, fm.Digest)
+	res, err := g.obj.Get(ctx, fm.Object)
 	if err != nil {
 		return fmt.Errorf("object store: %w", err)
 	}

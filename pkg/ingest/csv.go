@@ -680,7 +680,7 @@ func (b *csvBatch) rowError(p *pendingClaim, is issue) *RowError {
 			field = is.jsonField() // a check on a part the CSV format has no column for
 		}
 	}
-	return &RowError{Batch: b.batch, Row: row, Index: -1, ClaimID: p.id, Field: field, Reason: is.reason}
+	return &RowError{Batch: b.batch, Row: row, Index: -1, ClaimID: p.id, PayerID: payerOf(p.c, p.issues), Field: field, Reason: is.reason}
 }
 
 // fatal ends the batch at line. The claim being read is refused: its

@@ -74,6 +74,10 @@ type RowError struct {
 	Index int
 	// ClaimID is the claim's id as given, "" when unknown.
 	ClaimID string
+	// PayerID is the claim's payer id when the claim was read far
+	// enough to have a valid one (so its events can be routed by
+	// payer), else "".
+	PayerID string
 	// Field is the CSV column name, or the JSON path within the claim
 	// ("lines[2].service_date"); "" when the problem is the whole row
 	// or claim.

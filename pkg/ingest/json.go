@@ -223,8 +223,23 @@ func (j *jsonBatch) claim() error {
 	}
 	if len(issues) > 0 {
 		j.sum.Rejected++
+		payer := ""
+		if decoded {
+			payer = payerOf(c, issues)
+		} else if j.raw[0] == '{' {
+			// The claim did not decode (a bad value elsewhere): its
+			// payer may still be readable on its own.
+			var only struct {
+				Payer struct {
+					ID string `json:"id"`
+				} `json:"payer"`
+			}
+			if json.Unmarshal(j.raw, &only) == nil {
+				payer = payerOf(&claim.Claim{Payer: claim.Payer{ID: only.Payer.ID}}, issues)
+			}
+		}
 		for _, is := range issues {
-			j.d.report(j.sum, &RowError{Batch: j.batch, Index: j.index, ClaimID: id, Field: is.jsonField(), Reason: is.reason})
+			j.d.report(j.sum, &RowError{Batch: j.batch, Index: j.index, ClaimID: id, PayerID: payer, Field: is.jsonField(), Reason: is.reason})
 		}
 		return nil
 	}

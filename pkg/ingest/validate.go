@@ -18,6 +18,25 @@ type issue struct {
 	row    int // CSV only: the row to blame when it is not the line's own
 }
 
+// payerOf is the payer id of a claim refused for issues, when it has
+// one the checks passed (an id failing them may be anything, even
+// patient data in the wrong column): "" otherwise.
+func payerOf(c *claim.Claim, issues []issue) string {
+	if c == nil {
+		return ""
+	}
+	for _, is := range issues {
+		if is.line < 0 && (is.field == "payer.id" || is.field == "payer") {
+			return ""
+		}
+	}
+	id := strings.TrimSpace(c.Payer.ID)
+	if id == "" || len(id) > 80 || checkASCII(id) != nil {
+		return ""
+	}
+	return id
+}
+
 // jsonField is the issue's path from the claim object.
 func (is issue) jsonField() string {
 	if is.line < 0 {

@@ -54,6 +54,9 @@ const (
 // position only: no patient data.
 type Problem struct {
 	ClaimID string `json:"claim_id"`
+	// PayerID is the claim's payer id, when the claim was read far
+	// enough to have one ("" otherwise, and outside any claim).
+	PayerID string `json:"payer_id,omitempty"`
 	Where   string `json:"where,omitempty"` // row 7, claims[3] line 2, segment 41
 	Rule    string `json:"rule"`
 	Message string `json:"message"`
@@ -116,6 +119,10 @@ type Summary struct {
 	// BatchErrors, never silently dropped. They are not in Read.
 	Unread int `json:"claims_unread,omitempty"`
 	Files  int `json:"files"`
+	// Held counts, after RunHold, the claims (of this batch or earlier
+	// ones) held for the next run or Flush; Written then counts the
+	// claims written during the run, whichever batch they came from.
+	Held int `json:"claims_held,omitempty"`
 	// BatchErrors are problems with the batch as a whole (a truncated
 	// batch, a bad header): claims after it were not read.
 	BatchErrors []string `json:"batch_errors,omitempty"`
@@ -237,6 +244,36 @@ func (p *Pipeline) Recover(ctx context.Context) error {
 	return p.cfg.Journal.Compact(ctx)
 }
 
+// Settle replays another worker's journal j (a replica that may have
+// died in the middle of a batch now redelivered to this one): a record
+// whose file was published has its claims' keys recorded as sent (so
+// the batch run next rejects them as duplicates instead of writing them
+// again) and is marked done. A record whose file is not published is
+// left alone: its worker may be alive and about to publish it, and
+// recovers it itself when it restarts.
+func (p *Pipeline) Settle(ctx context.Context, j Journal) error {
+	recs, err := j.Pending(ctx)
+	if err != nil {
+		return fmt.Errorf("pipeline: settling another journal: %w", err)
+	}
+	for _, r := range recs {
+		ok, err := p.cfg.Output.Published(ctx, r.Name, r.Digest)
+		if err != nil {
+			return fmt.Errorf("pipeline: settling %s: %w", r.Name, err)
+		}
+		if !ok {
+			continue
+		}
+		if err := p.recordKeys(ctx, r.Keys); err != nil {
+			return fmt.Errorf("pipeline: settling %s: %w", r.Name, err)
+		}
+		if err := j.Done(ctx, r.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (p *Pipeline) recordKeys(ctx context.Context, keys []string) error {
 	for _, k := range keys {
 		if err := p.cfg.Seen.Remember(ctx, k); err != nil && !errors.Is(err, scrub.ErrDuplicate) {
@@ -257,12 +294,48 @@ var ErrNotABatch = errors.New("not a claims batch")
 // writes its claims. name names the batch in messages. The error is for
 // input that is no batch at all and for failures that stop the run
 // (reading the input, the journal); rejected claims and files that could
-// not be written are in the Summary and the events.
+// not be written are in the Summary and the events. After a Run that
+// returned an error other than ErrNotABatch, claims may be left held:
+// make a new Pipeline (New) rather than run another batch.
 func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, error) {
+	return p.runBatch(ctx, r, name, false)
+}
+
+// RunHold is Run, except that the claims not written when the batch ends
+// (files are still cut at MaxClaimsPerFile and MaxClaimsHeld) stay held,
+// to share files with the next batches' claims; Flush writes them. Held
+// claims are only in memory: the caller must be able to run their
+// batches again (the gateway acknowledges a batch only after a Flush).
+// With BatchSubmitter set nothing is held across batches (each batch may
+// name its own submitter): RunHold is Run.
+func (p *Pipeline) RunHold(ctx context.Context, r io.Reader, name string) (Summary, error) {
+	return p.runBatch(ctx, r, name, !p.cfg.BatchSubmitter)
+}
+
+// Held returns how many claims are held, not yet written.
+func (p *Pipeline) Held() int { return p.held }
+
+// Flush writes every held claim (after RunHold). Its Summary counts the
+// claims written and not written, and the files.
+func (p *Pipeline) Flush(ctx context.Context) (Summary, error) {
+	p.sum = Summary{Batch: "held claims"}
+	defer p.cfg.Output.Clean(ctx)
+	err := p.flushAll(ctx)
+	if p.unsettled == 0 {
+		if cerr := p.cfg.Journal.Compact(ctx); cerr != nil && err == nil {
+			err = fmt.Errorf("pipeline: journal: %w", cerr)
+		}
+	}
+	return p.sum, err
+}
+
+func (p *Pipeline) runBatch(ctx context.Context, r io.Reader, name string, hold bool) (Summary, error) {
 	p.sum = Summary{Batch: name}
-	p.keys = map[string]string{}
-	p.held, p.heldLines = 0, 0
-	p.linesBy = map[string]int{}
+	if p.held == 0 || !hold {
+		p.keys = map[string]string{}
+		p.held, p.heldLines = 0, 0
+		p.linesBy = map[string]int{}
+	}
 	p.policies = map[[2]string]struct{}{}
 	p.unsettled = 0
 	// Whatever happens, no temporary file is left behind.
@@ -299,7 +372,9 @@ func (p *Pipeline) Run(ctx context.Context, r io.Reader, name string) (Summary, 
 		p.sum.NotWritten += p.held
 		return p.sum, fmt.Errorf("%s: stopped: %w", name, ctx.Err())
 	}
-	if ferr := p.flushAll(ctx); runErr == nil {
+	if hold {
+		p.sum.Held = p.held
+	} else if ferr := p.flushAll(ctx); runErr == nil {
 		runErr = ferr
 	}
 	// Every record settled: the journal need not keep them (it would grow
@@ -467,12 +542,13 @@ func (p *Pipeline) rowError(e *ingest.RowError) {
 	if field == "" {
 		field = "claim"
 	}
-	p.reject(Problem{ClaimID: e.ClaimID, Where: where, Rule: "batch." + field, Message: e.Reason, Field: e.Field})
+	p.reject(Problem{ClaimID: e.ClaimID, PayerID: e.PayerID, Where: where, Rule: "batch." + field, Message: e.Reason, Field: e.Field})
 }
 
 func (p *Pipeline) reject(pr Problem) {
 	// A claim id is input: escape control bytes before anyone prints it.
 	pr.ClaimID = x12.Printable(pr.ClaimID)
+	pr.PayerID = x12.Printable(pr.PayerID)
 	if p.cfg.Events.Rejected != nil {
 		p.cfg.Events.Rejected(pr)
 	}
@@ -480,6 +556,7 @@ func (p *Pipeline) reject(pr Problem) {
 
 func (p *Pipeline) warn(pr Problem) {
 	pr.ClaimID = x12.Printable(pr.ClaimID)
+	pr.PayerID = x12.Printable(pr.PayerID)
 	if p.cfg.Events.Warning != nil {
 		p.cfg.Events.Warning(pr)
 	}
@@ -546,7 +623,7 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decod
 		edits = p.scrubber.Scrub(c)
 	}
 	for _, e := range edits {
-		pr := Problem{ClaimID: c.ID, Where: where(res.Source, e.Line), Rule: e.ID, Message: e.Message, Field: e.Field}
+		pr := Problem{ClaimID: c.ID, PayerID: c.Payer.ID, Where: where(res.Source, e.Line), Rule: e.ID, Message: e.Message, Field: e.Field}
 		if e.Severity == scrub.Reject {
 			rejected = true
 			p.reject(pr)
@@ -560,7 +637,7 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decod
 	}
 	if err := p.ensureReceiver(c.Payer.ID, c.Payer.Name); err != nil {
 		p.sum.Rejected++
-		p.reject(Problem{ClaimID: c.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
+		p.reject(Problem{ClaimID: c.ID, PayerID: c.Payer.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
 		return nil
 	}
 	var err error
@@ -571,7 +648,7 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decod
 	}
 	if err != nil {
 		p.sum.Rejected++
-		p.reject(Problem{ClaimID: c.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
+		p.reject(Problem{ClaimID: c.ID, PayerID: c.Payer.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
 		return nil
 	}
 	key, ok := "", false

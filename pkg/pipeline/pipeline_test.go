@@ -403,3 +403,141 @@ func TestStoppedRunLeavesNoTempAndCounts(t *testing.T) {
 	}
 	noPartials(t, out)
 }
+
+// TestRejectedClaimsNameTheirPayer: a rejected claim's problems carry its
+// payer id whenever the claim was read far enough to have a valid one
+// (scrub edits, decoding errors in CSV and JSON, an 837P duplicate), so
+// the gateway routes its events by payer; an invalid payer id is never
+// passed on.
+func TestRejectedClaimsNameTheirPayer(t *testing.T) {
+	payers := func(ev *events) map[string]map[string]bool {
+		m := map[string]map[string]bool{}
+		for _, p := range ev.rejected {
+			if m[p.ClaimID] == nil {
+				m[p.ClaimID] = map[string]bool{}
+			}
+			m[p.ClaimID][p.PayerID] = true
+		}
+		return m
+	}
+	want1 := func(t *testing.T, ev *events, claim, payer string) {
+		t.Helper()
+		got := payers(ev)[claim]
+		if len(got) != 1 || !got[payer] {
+			t.Fatalf("%s rejected with payers %v, want only %q (%+v)", claim, got, payer, ev.rejected)
+		}
+	}
+	t.Run("scrub", func(t *testing.T) {
+		// The NCCI edit rejects RB-25-0001 (Medicare, MCR01).
+		_, ev, err := runBatch(t, sample(t, sampleBatch), t.TempDir(), t.TempDir(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want1(t, ev, "RB-25-0001", "MCR01")
+	})
+	t.Run("csv-decode", func(t *testing.T) {
+		lines := strings.Split(string(sample(t, sampleBatch)), "\n")
+		lines[1] = strings.Replace(lines[1], "2025-03-03", "2025-02-30", 1)
+		// RB-25-0002's payer id is not one X12 can carry: no payer.
+		for i, l := range lines {
+			if strings.HasPrefix(l, "RB-25-0002,") {
+				lines[i] = strings.Replace(l, ",BHX77,", ",BHX*77,", 1)
+			}
+		}
+		_, ev, err := runBatch(t, []byte(strings.Join(lines, "\n")), t.TempDir(), t.TempDir(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want1(t, ev, "RB-25-0001", "MCR01")
+		want1(t, ev, "RB-25-0002", "")
+	})
+	t.Run("json-decode", func(t *testing.T) {
+		b := sample(t, "../../testdata/batches/pt_batch.json")
+		if !bytes.Contains(b, []byte(`"2025-03-03"`)) {
+			t.Fatal("sample changed")
+		}
+		b = bytes.Replace(b, []byte(`"2025-03-03"`), []byte(`"2025-02-30"`), 1)
+		_, ev, err := runBatch(t, b, t.TempDir(), t.TempDir(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ev.rejected) == 0 {
+			t.Fatal("nothing rejected")
+		}
+		for id := range payers(ev) {
+			want1(t, ev, id, map[string]string{"RB-25-0001": "MCR01", "RB-25-0002": "BHX77", "RB-25-0003": "SMI03", "RB-25-0004": "SMI03"}[id])
+		}
+	})
+	t.Run("837p-duplicate", func(t *testing.T) {
+		b := sample(t, "../../testdata/837p/lfh__demo.example1.x222a1.837")
+		state := t.TempDir()
+		if _, _, err := runBatch(t, b, t.TempDir(), state, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, ev, err := runBatch(t, b, t.TempDir(), state, nil)
+		if err != nil || ev.rules()["DUP-CLAIM"] != 1 {
+			t.Fatalf("%v %+v", err, ev.rejected)
+		}
+		want1(t, ev, "26463774", "999996666")
+	})
+}
+
+// TestRunHoldSharesFilesAcrossBatches: after RunHold a batch's claims stay
+// held and the next batch's claims join them; Flush writes one file per
+// payer holding both batches' claims. The size cut still applies across
+// batches, and a held claim is a duplicate to a later batch.
+func TestRunHoldSharesFilesAcrossBatches(t *testing.T) {
+	lines := strings.Split(strings.TrimSpace(string(sample(t, sampleBatch))), "\n")
+	batch := func(ids ...string) io.Reader {
+		out := []string{lines[0]}
+		for _, l := range lines[1:] {
+			for _, id := range ids {
+				if strings.HasPrefix(l, id+",") {
+					out = append(out, l)
+				}
+			}
+		}
+		return strings.NewReader(strings.Join(out, "\n") + "\n")
+	}
+	ctx := context.Background()
+	for _, perFile := range []int{0, 2} {
+		ev := &events{}
+		p, done := newFilePipeline(t, t.TempDir(), t.TempDir(), ev.hooks())
+		p.cfg.BatchSubmitter = false // else each batch may name its submitter: nothing held
+		if perFile > 0 {
+			p.cfg.MaxClaimsPerFile = perFile
+		}
+		// RB-25-0002 to BHX77, RB-25-0003 and RB-25-0004 to SMI03.
+		s1, err := p.RunHold(ctx, batch("RB-25-0002", "RB-25-0003"), "a")
+		if err != nil || s1.Read != 2 || s1.Written != 0 || s1.Held != 2 || p.Held() != 2 || len(ev.files) != 0 {
+			t.Fatalf("per file %d: first batch %+v %v, files %+v", perFile, s1, err, ev.files)
+		}
+		s2, err := p.RunHold(ctx, batch("RB-25-0003", "RB-25-0004"), "b")
+		if err != nil || s2.Read != 2 || s2.Rejected != 1 || ev.rules()["DUP-CLAIM"] != 1 {
+			t.Fatalf("per file %d: second batch %+v %v, rejected %+v", perFile, s2, err, ev.rejected)
+		}
+		if perFile == 2 {
+			// SMI03 reached 2 claims: cut during the second batch.
+			if s2.Written != 2 || s2.Held != 1 || len(ev.files) != 1 || ev.files[0].PayerID != "SMI03" {
+				t.Fatalf("size cut across batches: %+v, files %+v", s2, ev.files)
+			}
+		} else if s2.Written != 0 || s2.Held != 3 || len(ev.files) != 0 {
+			t.Fatalf("second batch %+v, files %+v", s2, ev.files)
+		}
+		fs, err := p.Flush(ctx)
+		if err != nil || p.Held() != 0 || s2.Written+fs.Written != 3 || len(ev.files) != 2 {
+			t.Fatalf("flush %+v %v, files %+v", fs, err, ev.files)
+		}
+		for _, f := range ev.files {
+			want := map[string]int{"BHX77": 1, "SMI03": 2}[f.PayerID]
+			if f.Claims != want {
+				t.Fatalf("%s file with %d claims, want %d", f.PayerID, f.Claims, want)
+			}
+		}
+		// Nothing held: Flush writes nothing.
+		if fs, err := p.Flush(ctx); err != nil || fs.Files != 0 {
+			t.Fatalf("empty flush %+v %v", fs, err)
+		}
+		done()
+	}
+}

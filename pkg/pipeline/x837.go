@@ -376,24 +376,30 @@ func (t *x837Run) decide(ctx context.Context, it *x837p.Item, sp *span) error {
 	if p.cfg.Events.Claim != nil {
 		p.cfg.Events.Claim(p.sum.Read)
 	}
-	id := ""
+	id, payer := "", ""
 	if it.Claim != nil {
 		id = it.Claim.ID
+	}
+	if it.Subscriber != nil {
+		payer = it.Subscriber.Payer.ID
+	}
+	reject := func(pr Problem) {
+		pr.ClaimID, pr.PayerID = id, payer
+		p.reject(pr)
 	}
 	rejected := false
 	if sp.kind != "837P" {
 		// The reader maps any 837; only professional claims go out.
-		p.reject(Problem{ClaimID: id, Where: "segment " + strconv.Itoa(sp.start), Rule: "x837p.not-professional",
+		reject(Problem{Where: "segment " + strconv.Itoa(sp.start), Rule: "x837p.not-professional",
 			Message: "the claim is in a transaction set of " + setNames[sp.kind] + ", not an 837P (005010X222)"})
 		rejected = true
 	}
 	for _, pr := range sp.probs {
-		pr.ClaimID = id
-		p.reject(pr)
+		reject(pr)
 		rejected = true
 	}
 	if sp.more > 0 {
-		p.reject(Problem{ClaimID: id, Rule: "x837p.more", Message: fmt.Sprintf("%d more finding(s) in this claim not shown", sp.more)})
+		reject(Problem{Rule: "x837p.more", Message: fmt.Sprintf("%d more finding(s) in this claim not shown", sp.more)})
 	}
 	for c := sp.ctx; c != nil; c = c.parent {
 		if c.taint != nil {
@@ -413,7 +419,7 @@ func (t *x837Run) decide(ctx context.Context, it *x837p.Item, sp *span) error {
 		}
 		if seen {
 			p.sum.Rejected++
-			p.reject(Problem{ClaimID: id, Where: "segment " + strconv.Itoa(sp.start), Rule: scrub.IDDuplicateClaim,
+			reject(Problem{Where: "segment " + strconv.Itoa(sp.start), Rule: scrub.IDDuplicateClaim,
 				Message: "an original claim for the same patient, payer, service dates and procedures was already sent (in an earlier batch or earlier in this one); send a replacement (frequency 7) instead"})
 			return nil
 		}
@@ -421,13 +427,13 @@ func (t *x837Run) decide(ctx context.Context, it *x837p.Item, sp *span) error {
 	if it.Subscriber != nil {
 		if err := p.ensureReceiver(it.Subscriber.Payer.ID, it.Subscriber.Payer.Name); err != nil {
 			p.sum.Rejected++
-			p.reject(Problem{ClaimID: id, Where: "segment " + strconv.Itoa(sp.start), Rule: "assemble", Message: err.Error()})
+			reject(Problem{Where: "segment " + strconv.Itoa(sp.start), Rule: "assemble", Message: err.Error()})
 			return nil
 		}
 	}
 	if err := p.asm.AddItem(*it); err != nil {
 		p.sum.Rejected++
-		p.reject(Problem{ClaimID: id, Where: "segment " + strconv.Itoa(sp.start), Rule: "assemble", Message: err.Error()})
+		reject(Problem{Where: "segment " + strconv.Itoa(sp.start), Rule: "assemble", Message: err.Error()})
 		return nil
 	}
 	if hasKey {

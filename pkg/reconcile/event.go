@@ -205,7 +205,9 @@ func (rec *Record) Apply(ev Event, now time.Time) (Change, Event) {
 	if rec.ID == "" {
 		rec.ID = ev.ClaimID
 	}
-	if rec.Payer == "" {
+	if rec.Payer == "" || ev.Effect == Moved && cur == claim.ScrubRejected && ev.PayerID != "" {
+		// A rejected claim sent again (corrected) may go to another
+		// payer: the new submission's counts.
 		rec.Payer = ev.PayerID
 	}
 	if rec.Submission == nil && ev.Submission != nil {
