@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/config"
 	"github.com/claimgate/claimgate/pkg/gateway"
+	"github.com/claimgate/claimgate/pkg/metrics"
 	"github.com/claimgate/claimgate/pkg/sftpconn"
 )
 
@@ -80,6 +82,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	ackWait := fs.Duration("ack-wait", 60*time.Second, "how long a message may be worked on before redelivery (handlers keep long work alive)")
 	leaseTTL := fs.Duration("lease-ttl", bus.DefaultLeaseTTL, "lifetime of an unrenewed poll lease (every replica must agree)")
 	perFile := fs.Int("claims-per-file", 0, "claims per 837P interchange (default: the configuration's, else 2500)")
+	metricsListen := fs.String("metrics-listen", "", "serve Prometheus metrics on GET http://HOST:PORT/metrics (default: off)")
 	ops, err := c.parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -151,12 +154,20 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 2, err: err}
 	}
 	defer b.Close() // drains before the embedded server shuts down
+	m := metrics.New()
 	g, err := gateway.New(ctx, gateway.Config{DataDir: *dataDir, Bus: b, Claims: cfg, Payers: payers, Holder: *name, Log: log,
-		AckWait: *ackWait, MaxClaimsPerFile: *perFile})
+		AckWait: *ackWait, MaxClaimsPerFile: *perFile, Metrics: m})
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	defer g.Close()
+	if *metricsListen != "" {
+		stopMetrics, err := serveMetrics(*metricsListen, m, log)
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--metrics-listen: %w", err)}
+		}
+		defer stopMetrics()
+	}
 	if emb != nil {
 		// Written once the streams exist, so a submit finding it works.
 		if u := emb.ClientURL(); u != "" {
@@ -173,4 +184,22 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 1, err: err}
 	}
 	return nil
+}
+
+// serveMetrics serves m on GET /metrics at addr until stop is called.
+func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
 }

@@ -90,6 +90,7 @@ func newIngester(ctx context.Context, g *Gateway) (*ingester, error) {
 	if err != nil {
 		return nil, err
 	}
+	numbers.Observe = g.cfg.Metrics.ControlNumber
 	seen, err := g.b.Seen(ctx)
 	if err != nil {
 		return nil, err
@@ -192,6 +193,8 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	start := time.Now()
 	sum, err := in.runBatch(ctx, bm)
+	g.cfg.Metrics.StageDone("ingest", time.Since(start))
+	g.cfg.Metrics.BatchDone(batchResult(err))
 	switch {
 	case err != nil && errors.Is(err, pipeline.ErrNotABatch):
 		g.log.Error("not a claims batch; dropped", "batch", short(bm.Digest))
@@ -267,10 +270,10 @@ func (in *ingester) rejectedClaim(pr pipeline.Problem) {
 		now := time.Now().UTC()
 		src := reconcile.Source{File: "batch", Digest: in.batch.Digest}
 		in.rejected = append(in.rejected, reconcile.Item{ClaimID: pr.ClaimID, Event: reconcile.Event{
-			ID: eventID("received", in.batch.Digest, pr.ClaimID), ClaimID: pr.ClaimID,
+			ID: eventID("received", in.batch.Digest, pr.ClaimID), ClaimID: pr.ClaimID, PayerID: pr.PayerID,
 			Kind: KindIngest, State: claim.Received, Time: now, Source: src}})
 		in.rejected = append(in.rejected, reconcile.Item{ClaimID: pr.ClaimID, Event: reconcile.Event{
-			ID: eventID("scrub_rejected", in.batch.Digest, pr.ClaimID), ClaimID: pr.ClaimID,
+			ID: eventID("scrub_rejected", in.batch.Digest, pr.ClaimID), ClaimID: pr.ClaimID, PayerID: pr.PayerID,
 			Kind: KindIngest, State: claim.ScrubRejected, Time: now, Source: src}})
 		in.rejItem = &in.rejected[len(in.rejected)-1]
 	}

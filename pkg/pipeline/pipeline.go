@@ -54,6 +54,8 @@ const (
 // position only: no patient data.
 type Problem struct {
 	ClaimID string `json:"claim_id"`
+	// PayerID is the claim's payer, when the claim was decoded.
+	PayerID string `json:"payer_id,omitempty"`
 	Where   string `json:"where,omitempty"` // row 7, claims[3] line 2, segment 41
 	Rule    string `json:"rule"`
 	Message string `json:"message"`
@@ -543,7 +545,7 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decod
 		edits = p.scrubber.Scrub(c)
 	}
 	for _, e := range edits {
-		pr := Problem{ClaimID: c.ID, Where: where(res.Source, e.Line), Rule: e.ID, Message: e.Message}
+		pr := Problem{ClaimID: c.ID, PayerID: c.Payer.ID, Where: where(res.Source, e.Line), Rule: e.ID, Message: e.Message}
 		if e.Severity == scrub.Reject {
 			rejected = true
 			p.reject(pr)
@@ -557,7 +559,7 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decod
 	}
 	if err := p.ensureReceiver(c.Payer.ID, c.Payer.Name); err != nil {
 		p.sum.Rejected++
-		p.reject(Problem{ClaimID: c.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
+		p.reject(Problem{ClaimID: c.ID, PayerID: c.Payer.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
 		return nil
 	}
 	var err error
@@ -568,7 +570,7 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decod
 	}
 	if err != nil {
 		p.sum.Rejected++
-		p.reject(Problem{ClaimID: c.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
+		p.reject(Problem{ClaimID: c.ID, PayerID: c.Payer.ID, Where: where(res.Source, 0), Rule: "assemble", Message: err.Error()})
 		return nil
 	}
 	key, ok := "", false
