@@ -74,7 +74,7 @@ type Metrics struct {
 
 	openClaims  *prometheus.GaugeVec
 	openAR      *prometheus.GaugeVec
-	openAge     *prometheus.GaugeVec
+	openAge     *ageCollector
 	oldestAwait *prometheus.GaugeVec
 
 	payers, edits, categories *limiter
@@ -126,7 +126,8 @@ func New() *Metrics {
 
 	m.openClaims = gauge("open_claims", "Claims not settled (queued, submitted, ack_accepted, payer_accepted), from the last claim store scan; only the replica holding the metrics lease exports it.", "payer", "state")
 	m.openAR = gauge("open_ar_dollars", "Billed dollars of claims submitted and not yet settled; lease holder only.", "payer")
-	m.openAge = gauge("open_ar_age_seconds_sum", "Sum over submitted, unsettled claims of the time since submission; lease holder only.", "payer")
+	m.openAge = &ageCollector{}
+	m.reg.MustRegister(m.openAge)
 	m.oldestAwait = gauge("oldest_submission_awaiting_seconds", "Age of the oldest submitted claim still waiting for that response type (0: none); lease holder only.", "payer", "type")
 
 	bi := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "build_info", Help: "Always 1; labels name the build.",
