@@ -162,7 +162,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	defer g.Close()
 	if *metricsListen != "" {
-		stopMetrics, err := serveMetrics(*metricsListen, m, log)
+		_, stopMetrics, err := serveMetrics(*metricsListen, m, log)
 		if err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("--metrics-listen: %w", err)}
 		}
@@ -186,18 +186,19 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// serveMetrics serves m on GET /metrics at addr until stop is called.
-func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
+// serveMetrics serves m on GET /metrics at addr until stop is called;
+// it returns the address listened on.
+func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (string, func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
-	return func() {
+	return ln.Addr().String(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)

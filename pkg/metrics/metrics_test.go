@@ -433,3 +433,33 @@ func TestReplicasOffline(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkScanARDecode is ScanAR's own share of a scan: decoding and
+// summing 100,000 records already in memory (a claim acknowledged by a
+// 999, as BenchmarkARScan in pkg/bus stores them), without JetStream.
+func BenchmarkScanARDecode(b *testing.B) {
+	m := New()
+	ref := &reconcile.Ref{ClaimID: "CLM0000001", PayerID: "04412", Receiver: "NORIDIAN", Interchange: 1, Group: 1, Set: "0001", Batch: "000000001"}
+	s := ev("s", "CLM0000001", "04412", "submission", claim.Submitted, 0)
+	s.Submission, s.Amounts = ref, amounts(12345, 0, 0)
+	s.Source = reconcile.Source{File: "04412-0f615f93-000000001.837", Digest: strings.Repeat("0f615f93", 8)}
+	ack := ev("999", "CLM0000001", "04412", reconcile.Kind999, claim.AckAccepted, time.Minute)
+	ack.Submission, ack.Status = ref, "A"
+	rec := life(m, nil, ev("r", "CLM0000001", "04412", "ingest", claim.Received, 0), ev("q", "CLM0000001", "04412", "ingest", claim.Queued, 0), s, ack)
+	one, err := json.Marshal(rec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := make(records, 100000)
+	for i := range src {
+		src[i] = one
+	}
+	b.SetBytes(int64(len(one)) * int64(len(src)))
+	b.ReportAllocs()
+	for range b.N {
+		snap, err := ScanAR(context.Background(), src, t0)
+		if err != nil || snap.Claims != len(src) {
+			b.Fatal(snap.Claims, err)
+		}
+	}
+}
