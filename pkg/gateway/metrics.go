@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/claimgate/claimgate/pkg/assemble"
@@ -112,10 +115,14 @@ func (g *Gateway) runMetrics(ctx context.Context) error {
 		}
 		if lease != nil && !time.Now().Before(next) {
 			start := time.Now()
-			snap, err := metrics.ScanAR(ctx, g.store, start)
+			snap, lost, err := g.scanAR(ctx, lease, tick)
 			switch {
 			case ctx.Err() != nil:
 				return nil
+			case lost:
+				g.log.Warn("metrics lease lost during the AR scan")
+				lease = nil
+				m.ClearAR()
 			case err != nil:
 				g.log.Warn("AR scan failed", "err", err)
 			default:
@@ -130,4 +137,36 @@ func (g *Gateway) runMetrics(ctx context.Context) error {
 		case <-time.After(tick):
 		}
 	}
+}
+
+// scanAR scans the claim store, renewing the lease every tick meanwhile
+// (a scan of many claims can outlast the lease TTL); lost reports that
+// the lease was lost, which stops the scan.
+func (g *Gateway) scanAR(ctx context.Context, lease *bus.Lease, tick time.Duration) (snap *metrics.ARSnapshot, lost bool, err error) {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var lostFlag atomic.Bool
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-sctx.Done():
+				return
+			case <-t.C:
+				if err := lease.Renew(sctx); errors.Is(err, bus.ErrLeaseHeld) {
+					lostFlag.Store(true)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	snap, err = metrics.ScanAR(sctx, g.store, time.Now())
+	cancel()
+	wg.Wait() // the lease is the caller's again
+	return snap, lostFlag.Load(), err
 }
