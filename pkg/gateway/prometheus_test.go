@@ -30,9 +30,9 @@ import (
 
 // TestPrometheus runs a real Prometheus (Debian's binary) scraping a
 // running gateway every second (embedded NATS, the payer simulator over
-// SFTP, metrics on a loopback listener), pushes 200 claims (20
-// scrub-rejected, the simulator's 277CA rejections and denials, the
-// same batch dropped again as a duplicate), waits until Prometheus has
+// SFTP, metrics on a loopback listener), pushes 210 claims (20
+// scrub-rejected, 10 rejected by the 999, the simulator's 277CA
+// rejections and denials, a batch dropped again as a duplicate), waits until Prometheus has
 // the final values, and asserts with PromQL through its HTTP API that
 // they equal what was pushed: claims received, scrub rejections by edit,
 // transitions per payer and state (against the event stream), denials by
@@ -77,6 +77,15 @@ func TestPrometheus(t *testing.T) {
 	if _, dup, err := Submit(ctx, b, filepath.Join(dir, "b1.csv"), "b1.csv"); err != nil || dup {
 		t.Fatalf("submit: %v (duplicate %v)", err, dup)
 	}
+	// And 10 claims served after the simulator's today: valid for the
+	// gateway (its clock is later), but the payer's TR3 check rejects
+	// their sets in its 999.
+	future, _ := writeBatch(t, filepath.Join(dir, "b2.csv"), "PF", 200000, 10, 0)
+	setColumn(t, filepath.Join(dir, "b2.csv"), "service_date", simNow.AddDate(0, 2, 0).Format("2006-01-02"))
+	if _, dup, err := Submit(ctx, b, filepath.Join(dir, "b2.csv"), "b2.csv"); err != nil || dup {
+		t.Fatalf("submit: %v (duplicate %v)", err, dup)
+	}
+	ids = append(ids, future...)
 	raw, err := os.ReadFile(filepath.Join(dir, "b1.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +100,7 @@ func TestPrometheus(t *testing.T) {
 		t.Fatalf("the duplicate batch was not taken from the inbox: %v", err)
 	}
 
-	want := expectedMetrics(t, g, b, s, ids, bad, chargesOf837(t, filepath.Join(dir, "b1.csv")))
+	want := expectedMetrics(t, g, b, s, ids, bad, filepath.Join(dir, "b1.csv"), filepath.Join(dir, "b2.csv"))
 	// Prometheus has the final values once its last scrape saw every
 	// transition (the AR gauges every second, after the last move).
 	total := 0.0
@@ -124,8 +133,8 @@ func TestPrometheus(t *testing.T) {
 	prom.expectVector(t, `sum by (payer) (claimgate_patient_responsibility_dollars_total)`, want.patient)
 	prom.expectVector(t, `sum by (payer) (claimgate_files_sent_total)`, want.filesSent)
 	prom.expectVector(t, `sum by (payer, type) (claimgate_response_time_seconds_count)`, want.responses)
-	prom.expectVector(t, `sum by (result) (claimgate_batches_total)`, map[string]float64{"ingested": 1, "duplicate": 1})
-	prom.expectVector(t, `sum by (stage) (claimgate_stage_duration_seconds_count{stage="ingest"})`, map[string]float64{"ingest": 1})
+	prom.expectVector(t, `sum by (result) (claimgate_batches_total)`, map[string]float64{"ingested": 2, "duplicate": 1})
+	prom.expectVector(t, `sum by (stage) (claimgate_stage_duration_seconds_count{stage="ingest"})`, map[string]float64{"ingest": 2})
 	// The AR gauges of a settled load: every configured payer reported,
 	// nothing open.
 	prom.expectVector(t, `sum by (payer) (claimgate_open_ar_dollars)`, map[string]float64{"04412": 0, "60054": 0})
@@ -234,15 +243,12 @@ type want struct {
 	events                                                   float64
 }
 
-func expectedMetrics(t *testing.T, g *Gateway, b *bus.Bus, s *sim, ids []string, bad map[string]bool, charges map[string]claim.Money) want {
+func expectedMetrics(t *testing.T, g *Gateway, b *bus.Bus, s *sim, ids []string, bad map[string]bool, batches ...string) want {
 	ctx := context.Background()
 	w := want{transitions: map[string]float64{}, received: map[string]float64{}, scrubRejected: map[string]float64{},
 		denied: map[string]float64{}, rejections: map[string]float64{}, billed: map[string]float64{}, paid: map[string]float64{},
 		patient: map[string]float64{}, filesSent: map[string]float64{}, responses: map[string]float64{}}
-	payerOf := map[string]string{}
-	for i, id := range ids {
-		payerOf[id] = testPayers[i%len(testPayers)]
-	}
+	charges, payerOf := csvClaims(t, batches...)
 	// Transitions: every move published on the event stream.
 	for id, states := range eventCounts(t, b) {
 		for st, n := range states {
@@ -317,17 +323,16 @@ func expectedMetrics(t *testing.T, g *Gateway, b *bus.Bus, s *sim, ids []string,
 			}
 		}
 	}
-	if len(w.denied) == 0 || w.rejections[key("60054", "277ca")] == 0 {
-		t.Fatalf("the load has no denials (%v) or no 277CA rejections (%v): the simulator's decisions changed", w.denied, w.rejections)
+	if len(w.denied) == 0 || w.rejections[key("60054", "277ca")] == 0 || w.rejections[key("04412", "999")]+w.rejections[key("60054", "999")] != 10 {
+		t.Fatalf("the load lacks denials (%v), 277CA rejections or 10 999 rejections (%v): the simulator's decisions changed", w.denied, w.rejections)
 	}
 	t.Logf("pushed: transitions %v; scrub %v; denied %v; rejections %v; billed %v; paid %v; files %v",
 		w.transitions, w.scrubRejected, w.denied, w.rejections, w.billed, w.paid, w.filesSent)
 	return w
 }
 
-// chargesOf837 sums the batch's line charges per claim (the simulator
-// reports a charge only for the claims it adjudicated).
-func chargesOf837(t *testing.T, path string) map[string]claim.Money {
+// readCSV reads a CSV batch and its column indexes.
+func readCSV(t *testing.T, path string) ([][]string, map[string]int) {
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -341,15 +346,40 @@ func chargesOf837(t *testing.T, path string) map[string]claim.Money {
 	for i, h := range recs[0] {
 		col[h] = i
 	}
-	out := map[string]claim.Money{}
+	return recs, col
+}
+
+// setColumn sets one column of every row of a CSV batch.
+func setColumn(t *testing.T, path, name, value string) {
+	recs, col := readCSV(t, path)
 	for _, r := range recs[1:] {
-		m, err := claim.ParseMoney(r[col["charge"]])
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[r[col["claim_id"]]] += m
+		r[col[name]] = value
 	}
-	return out
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.WriteAll(recs)
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// csvClaims sums the batches' line charges per claim (the simulator
+// reports a charge only for the claims it adjudicated) and gives each
+// claim's payer.
+func csvClaims(t *testing.T, paths ...string) (map[string]claim.Money, map[string]string) {
+	charges, payers := map[string]claim.Money{}, map[string]string{}
+	for _, path := range paths {
+		recs, col := readCSV(t, path)
+		for _, r := range recs[1:] {
+			m, err := claim.ParseMoney(r[col["charge"]])
+			if err != nil {
+				t.Fatal(err)
+			}
+			charges[r[col["claim_id"]]] += m
+			payers[r[col["claim_id"]]] = r[col["payer_id"]]
+		}
+	}
+	return charges, payers
 }
 
 // key joins label values (in the order of a query's "by" labels as
