@@ -83,6 +83,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	leaseTTL := fs.Duration("lease-ttl", bus.DefaultLeaseTTL, "lifetime of an unrenewed poll lease (every replica must agree)")
 	perFile := fs.Int("claims-per-file", 0, "claims per 837P interchange (default: the configuration's, else 2500)")
 	metricsListen := fs.String("metrics-listen", "", "serve Prometheus metrics on GET http://HOST:PORT/metrics (default: off)")
+	metricsInterval := fs.Duration("metrics-interval", 30*time.Second, "how often the replica holding the metrics lease scans the claim store for the AR gauges")
 	ops, err := c.parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -156,7 +157,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	defer b.Close() // drains before the embedded server shuts down
 	m := metrics.New()
 	g, err := gateway.New(ctx, gateway.Config{DataDir: *dataDir, Bus: b, Claims: cfg, Payers: payers, Holder: *name, Log: log,
-		AckWait: *ackWait, MaxClaimsPerFile: *perFile, Metrics: m})
+		AckWait: *ackWait, MaxClaimsPerFile: *perFile, Metrics: m, MetricsInterval: *metricsInterval})
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
