@@ -463,3 +463,18 @@ func BenchmarkScanARDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkClaimApplied is the cost the claim store's hook adds to each
+// stored event (a 835 payment: transition, dollars, response time).
+func BenchmarkClaimApplied(b *testing.B) {
+	m := New()
+	s := ev("s", "C1", "04412", "submission", claim.Submitted, 0)
+	s.Amounts = amounts(12000, 0, 0)
+	rec := life(m, nil, ev("r", "C1", "04412", "ingest", claim.Received, 0), ev("q", "C1", "04412", "ingest", claim.Queued, 0), s)
+	paid := ev("835", "C1", "04412", reconcile.Kind835, claim.Paid, 48*time.Hour)
+	paid.Amounts, paid.Effect, paid.Previous = amounts(12000, 8000, 2000), reconcile.Moved, claim.Submitted
+	b.ReportAllocs()
+	for range b.N {
+		m.ClaimApplied(paid, rec)
+	}
+}
