@@ -25,6 +25,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/claim"
 	"github.com/claimgate/claimgate/pkg/metrics"
+	"github.com/claimgate/claimgate/pkg/payersim"
 	"github.com/claimgate/claimgate/pkg/reconcile"
 )
 
@@ -52,7 +53,14 @@ func TestPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer emb.Shutdown()
-	s := startSim(t, dir)
+	// The payer answers in order, 277CA 2 s after the 999 and the 835 2 s
+	// later, so claims pass through ack_accepted and payer_accepted (every
+	// state the dashboards chart has data).
+	cfg := simConfig()
+	for i := range cfg.Payers {
+		cfg.Payers[i].Delays = payersim.Delays{ClaimAck: payersim.Duration(2 * time.Second), Payment: payersim.Duration(4 * time.Second)}
+	}
+	s := startSimConfig(t, dir, cfg)
 	ctx := context.Background()
 	b, err := bus.Connect(ctx, bus.Options{Embedded: emb})
 	if err != nil {
@@ -120,8 +128,11 @@ func TestPrometheus(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	// One more scrape, so every series written with the last transition
-	// is in too.
+	// is in too; then every query is evaluated at the time of a scrape
+	// that succeeded (a scrape that fails, on a loaded machine, marks the
+	// target's series stale until the next one).
 	time.Sleep(2 * time.Second)
+	prom.pinGoodScrape(t)
 
 	prom.expectVector(t, `sum by (payer, state) (claimgate_claim_transitions_total)`, want.transitions)
 	prom.expectVector(t, `sum by (payer) (claimgate_claims_received_total)`, want.received)
@@ -389,6 +400,32 @@ func key(vals ...string) string { return strings.Join(vals, "|") }
 // prometheus is a running Prometheus server.
 type prometheus struct {
 	url string
+	at  string // evaluation time of queries (Unix seconds); empty: now
+}
+
+// pinGoodScrape makes later queries evaluate at the time of the latest
+// successful scrape, waiting for one if the latest failed.
+func (p *prometheus) pinGoodScrape(t *testing.T) {
+	p.at = ""
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, vec, err := p.query(`timestamp(up == 1)`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vec) == 1 {
+			at := vec[0].Value[1].(string)
+			failed, _ := p.scalar(t, `sum(count_over_time(up[10m])) - sum(sum_over_time(up[10m]))`)
+			slowest, _ := p.scalar(t, `max(max_over_time(scrape_duration_seconds[10m]))`)
+			t.Logf("queries evaluated at %s (the latest good scrape); %v scrapes failed, the slowest took %.3fs", at, failed, slowest)
+			p.at = at
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no successful scrape for a minute")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func freePort(t *testing.T) string {
@@ -485,7 +522,11 @@ type promSample struct {
 // query runs an instant PromQL query; the error is Prometheus's when it
 // refused the query.
 func (p *prometheus) query(q string) (resultType string, vec []promSample, err error) {
-	resp, err := http.Get(p.url + "/api/v1/query?query=" + url.QueryEscape(q))
+	u := p.url + "/api/v1/query?query=" + url.QueryEscape(q)
+	if p.at != "" {
+		u += "&time=" + p.at
+	}
+	resp, err := http.Get(u)
 	if err != nil {
 		return "", nil, err
 	}
