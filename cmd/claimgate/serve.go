@@ -21,6 +21,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/config"
 	"github.com/claimgate/claimgate/pkg/gateway"
+	"github.com/claimgate/claimgate/pkg/metrics"
 	"github.com/claimgate/claimgate/pkg/sftpconn"
 	"github.com/claimgate/claimgate/pkg/webhook"
 )
@@ -92,6 +93,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	maxBody := fs.Int64("http-max-body", api.DefaultMaxBodyBytes, "largest request body the HTTP API takes, in bytes (a 10,000-claim CSV batch is about 11 MB)")
 	tokensFile := fs.String("api-tokens-file", "", "file of API bearer tokens, one per line (# comments); also env "+apiTokensEnv+" (comma-separated)")
 	flushEvery := fs.Duration("flush-interval", 0, "let small batches' claims wait up to this long to share 837P files with the next batches' (0: write each batch's files when it ends)")
+	metricsListen := fs.String("metrics-listen", "", "serve Prometheus metrics on GET http://HOST:PORT/metrics (default: off)")
+	metricsInterval := fs.Duration("metrics-interval", 30*time.Second, "how often the replica holding the metrics lease scans the claim store for the AR gauges")
 	ops, err := c.parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -194,12 +197,21 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			return &exitError{code: 2, err: err}
 		}
 	}
+	m := metrics.New()
 	g, err := gateway.New(ctx, gateway.Config{DataDir: *dataDir, Bus: b, Claims: cfg, Payers: payers, Holder: *name, Log: log,
-		AckWait: *ackWait, MaxClaimsPerFile: *perFile, FlushInterval: *flushEvery})
+		AckWait: *ackWait, MaxClaimsPerFile: *perFile, FlushInterval: *flushEvery,
+		Metrics: m, MetricsInterval: *metricsInterval})
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	defer g.Close()
+	if *metricsListen != "" {
+		_, stopMetrics, err := serveMetrics(*metricsListen, m, log)
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--metrics-listen: %w", err)}
+		}
+		defer stopMetrics()
+	}
 	if emb != nil {
 		// Written once the streams exist, so a submit finding it works.
 		if u := emb.ClientURL(); u != "" {
@@ -209,7 +221,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			log.Info("embedded NATS listening", "url", u)
 		}
 	}
-	stopHTTP, err := serveHTTP(ctx, api.Config{Bus: b, Tokens: tokens, Log: log, TempDir: filepath.Join(*dataDir, "tmp"), MaxBodyBytes: *maxBody}, *httpAddr, *opsAddr, log)
+	stopHTTP, err := serveHTTP(ctx, api.Config{Bus: b, Tokens: tokens, Log: log, TempDir: filepath.Join(*dataDir, "tmp"), MaxBodyBytes: *maxBody, Metrics: m.Handler()}, *httpAddr, *opsAddr, log)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -284,4 +296,23 @@ func serveHTTP(ctx context.Context, cfg api.Config, addr, ops string, log *slog.
 		}
 	}
 	return stop, nil
+}
+
+// serveMetrics serves m on GET /metrics at addr until stop is called;
+// it returns the address listened on.
+func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (string, func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+	return ln.Addr().String(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
 }

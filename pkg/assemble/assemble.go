@@ -95,6 +95,9 @@ type SetInfo struct {
 	Control   string   // ST02
 	Reference string   // BHT03
 	ClaimIDs  []string // CLM01
+	// Charges are the claims' totals (CLM02), in ClaimIDs' order (nil
+	// in a FileInfo read back from a file).
+	Charges []claim.Money `json:",omitempty"`
 }
 
 // ClaimRef locates one claim in the files.
@@ -566,9 +569,10 @@ func (a *Assembler) writeFile(ctx context.Context, b *batch, open func(string) (
 	for n := 0; len(items) > 0; n++ {
 		k := min(max, len(items))
 		h := a.header(b.payerID, isa, n+1, ic.Time)
-		set := SetInfo{Control: h.Control, Reference: h.Reference, ClaimIDs: make([]string, k)}
+		set := SetInfo{Control: h.Control, Reference: h.Reference, ClaimIDs: make([]string, k), Charges: make([]claim.Money, k)}
 		for i := range k {
 			set.ClaimIDs[i] = items[i].Claim.ID
+			set.Charges[i] = claim.Money(items[i].Claim.Charge)
 		}
 		fi.Sets = append(fi.Sets, set)
 		sets = append(sets, x837p.Transaction{Header: h, Items: items[:k]})

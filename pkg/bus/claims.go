@@ -61,6 +61,13 @@ type ClaimStore struct {
 
 	cache recordCache // records ApplyBatch wrote last
 	swept atomic.Bool // outbox entries of crashed writers published
+
+	// OnApplied, when set, is called with every event stored (moved or
+	// recorded, as stored: Previous and Effect set) and the claim's
+	// record after it, once the write succeeded; duplicates and
+	// refusals are not passed. Metrics count claim transitions here.
+	// Set it before the store is used.
+	OnApplied func(ev reconcile.Event, rec *reconcile.Record)
 }
 
 var _ reconcile.Store = (*ClaimStore)(nil)
@@ -192,6 +199,7 @@ func (s *ClaimStore) Apply(ctx context.Context, claimID string, ev reconcile.Eve
 			return reconcile.Result{}, fmt.Errorf("bus: claims: %w", err)
 		}
 		res.To = work.State
+		s.applied(stored, &work)
 		if len(work.Pending) > 0 {
 			if err := s.flush(ctx, key, &work, newRev); err != nil {
 				return res, fmt.Errorf("bus: claim %s: state stored, event publish pending: %w", claimID, err)

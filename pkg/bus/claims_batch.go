@@ -203,6 +203,7 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 				s.cache.put(r.key, r.work, r.rev)
 			}
 		}
+		s.appliedChunk(items, out, recs)
 		if err := s.crashAt("stored"); err != nil {
 			return err
 		}

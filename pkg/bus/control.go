@@ -19,6 +19,9 @@ import (
 // once. A number is returned only after the server stored it.
 type ControlNumbers struct {
 	kv jetstream.KeyValue
+	// Observe, when set, is called after each Next with its error (nil:
+	// a number was allocated). Metrics count allocations here.
+	Observe func(err error)
 }
 
 var _ x12.ControlNumbers = (*ControlNumbers)(nil)
@@ -33,7 +36,8 @@ func (b *Bus) ControlNumbers(ctx context.Context) (*ControlNumbers, error) {
 }
 
 // Next returns the next number for the pair, wrapping after 999999999.
-func (c *ControlNumbers) Next(ctx context.Context, kind x12.ControlKind, sender, receiver string) (int64, error) {
+func (c *ControlNumbers) Next(ctx context.Context, kind x12.ControlKind, sender, receiver string) (_ int64, err error) {
+	defer c.observe(&err)
 	key := controlKey(kind, sender, receiver)
 	for attempt := 0; ; attempt++ {
 		n, err := c.try(ctx, key)

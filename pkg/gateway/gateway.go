@@ -23,6 +23,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/config"
 	"github.com/claimgate/claimgate/pkg/ledger"
+	"github.com/claimgate/claimgate/pkg/metrics"
 	"github.com/claimgate/claimgate/pkg/reconcile"
 	"github.com/claimgate/claimgate/pkg/sftpconn"
 )
@@ -81,6 +82,11 @@ type Config struct {
 	// are acknowledged only once their claims are written. 0: every batch
 	// is written when it ends.
 	FlushInterval time.Duration
+	// Metrics, when set, is fed by every stage (docs/metrics.md); this
+	// replica also computes the AR gauges while it holds the lease
+	// "metrics" (every MetricsInterval, default 30s).
+	Metrics         *metrics.Metrics
+	MetricsInterval time.Duration
 }
 
 // Gateway is a running runtime. New prepares it; Run runs it.
@@ -141,6 +147,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if g.store, err = b.ClaimStore(ctx); err != nil {
 		return nil, err
 	}
+	g.watchMetrics()
 	if g.index, err = b.ClaimIndex(ctx); err != nil {
 		return nil, err
 	}
@@ -191,6 +198,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		}
 		c.Inbox = filepath.Join(cfg.DataDir, "sftp-inbox", bus.Token(p.ID))
 		c.Hook = func(stage string) { crash("sftp-" + stage) }
+		c.Observe = cfg.Metrics.SFTPObserver(p.ID)
 		g.clients[p.ID] = c
 	}
 	return g, nil
@@ -250,6 +258,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	run("inbox", ing.watchInbox)
 	run("upload", g.runUpload)
 	run("reconcile", g.runReconcile)
+	if g.cfg.Metrics != nil {
+		run("metrics", g.runMetrics)
+	}
 	for _, c := range g.clients {
 		run("poll "+c.Payer().ID, func(ctx context.Context) error { return g.poll(ctx, c) })
 	}

@@ -63,6 +63,13 @@ func simConfig() *payersim.Config {
 
 func startSim(t testing.TB, dir string) *sim {
 	t.Helper()
+	return startSimConfig(t, dir, simConfig())
+}
+
+// startSimConfig starts a simulator with cfg (its payers' folders as
+// simConfig's).
+func startSimConfig(t testing.TB, dir string, cfg *payersim.Config) *sim {
+	t.Helper()
 	s := &sim{outcomes: map[string]payersim.ClaimOutcome{}, files: map[string]int{}}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -83,7 +90,7 @@ func startSim(t testing.TB, dir string) *sim {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm, err := payersim.New(simConfig(), payersim.Options{Seed: 7, Now: func() time.Time { return simNow }})
+	sm, err := payersim.New(cfg, payersim.Options{Seed: 7, Now: func() time.Time { return simNow }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,6 +84,9 @@ func (in *ingester) takeInbox(ctx context.Context, name string) {
 		g.log.Error("inbox batch not submitted", "err", noPath(err))
 	} else {
 		g.log.Info("inbox batch submitted", "batch", short(rep.Batch), "duplicate", rep.Duplicate)
+		if rep.Duplicate {
+			g.cfg.Metrics.BatchDone("duplicate")
+		}
 	}
 	target, err := moveNoReplace(path, filepath.Join(g.inbox, dest), name)
 	if err != nil {

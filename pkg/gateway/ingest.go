@@ -112,6 +112,7 @@ func newIngester(ctx context.Context, g *Gateway) (*ingester, error) {
 	if err != nil {
 		return nil, err
 	}
+	numbers.Observe = g.cfg.Metrics.ControlNumber
 	seen, err := g.b.Seen(ctx)
 	if err != nil {
 		return nil, err
@@ -386,6 +387,8 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 		redelivered = true
 	}
 	sum, err := in.runBatch(ctx, bm, redelivered)
+	g.cfg.Metrics.StageDone("ingest", time.Since(start))
+	g.cfg.Metrics.BatchDone(batchResult(err))
 	switch {
 	case err != nil && errors.Is(err, pipeline.ErrNotABatch):
 		g.log.Error("not a claims batch; dropped", "batch", short(bm.Digest))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/pkg/assemble"
+	"github.com/claimgate/claimgate/pkg/claim"
 )
 
 // fileInfoOf reads back where the claims of one of our own 837P files
@@ -58,6 +59,8 @@ func fileInfoOf(path string) (*assemble.FileInfo, error) {
 				return nil, errors.New("CLM outside a transaction set")
 			}
 			set.ClaimIDs = append(set.ClaimIDs, seg.Text(1))
+			charge, _ := claim.ParseMoney(seg.Text(2)) // written by us: valid
+			set.Charges = append(set.Charges, charge)
 			fi.Claims++
 		}
 	}

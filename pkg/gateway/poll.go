@@ -49,7 +49,9 @@ func (g *Gateway) poll(ctx context.Context, c *sftpconn.Client) error {
 			lease = nil
 		}
 		if lease != nil {
+			start := time.Now()
 			_, err := c.Fetch(ctx, g.deliver)
+			g.cfg.Metrics.StageDone("poll", time.Since(start))
 			switch {
 			case ctx.Err() != nil:
 				return nil
@@ -110,7 +112,9 @@ func (g *Gateway) reconcileMsg(ctx context.Context, msg jetstream.Msg) {
 	}
 	stop := keepAlive(msg, g.cfg.AckWait/3)
 	defer stop()
+	start := time.Now()
 	rep, err := g.reconcile(ctx, fm)
+	g.cfg.Metrics.StageDone("reconcile", time.Since(start))
 	if err != nil {
 		g.log.Warn("reconciling failed; will retry", "payer", fm.Payer, "file", short(fm.Digest), "err", err)
 		delay := 5 * time.Second
@@ -121,6 +125,7 @@ func (g *Gateway) reconcileMsg(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	crash("reconciled")
+	g.fileReceived(fm.Payer, rep)
 	if err := msg.DoubleAck(ctx); err != nil {
 		g.log.Warn("files-in ack", "payer", fm.Payer, "file", short(fm.Digest), "err", err)
 	}

@@ -83,7 +83,9 @@ func (g *Gateway) upload(ctx context.Context, msg jetstream.Msg) {
 	}
 	stop := keepAlive(msg, g.cfg.AckWait/3)
 	defer stop()
+	start := time.Now()
 	err := g.send(ctx, c, fm)
+	g.cfg.Metrics.StageDone("upload", time.Since(start))
 	switch {
 	case err == nil:
 		crash("submitted")
@@ -120,14 +122,19 @@ func (g *Gateway) send(ctx context.Context, c *sftpconn.Client, fm FileOutMsg) e
 		return err
 	}
 	crash("uploaded")
+	if !sent.Already {
+		g.cfg.Metrics.FileSent(fm.Info.PayerID)
+	}
 	now := time.Now().UTC()
 	src := reconcile.Source{File: fm.Name, Digest: fm.Digest}
 	items := make([]reconcile.Item, 0, fm.Info.Claims)
-	for _, ref := range reconcile.RefsOf(&fm.Info) {
+	charges := chargesOf(&fm.Info)
+	for i, ref := range reconcile.RefsOf(&fm.Info) {
 		r := ref
 		items = append(items, reconcile.Item{ClaimID: r.ClaimID, Event: reconcile.Event{
 			ID: eventID("submitted", fm.Digest, r.ClaimID), ClaimID: r.ClaimID, PayerID: r.PayerID,
-			Kind: KindSubmission, State: claim.Submitted, Time: now, Source: src, Submission: &r}})
+			Kind: KindSubmission, State: claim.Submitted, Time: now, Source: src, Submission: &r,
+			Amounts: billed(charges, i)}})
 	}
 	if err := g.applyAll(ctx, items); err != nil {
 		return fmt.Errorf("claim store: %w", err)

@@ -48,6 +48,11 @@ type Client struct {
 	// the files to collect ("listed"). It exists so tests can crash the
 	// process, or change the remote folder, exactly there.
 	Hook func(stage string)
+	// Observe, when set, is called after each SFTP operation: op is
+	// connect, upload (one attempt: write, sync, rename), list,
+	// download or remove; err is the operation's error. Metrics time
+	// operations here. Set it before the client is used.
+	Observe func(op string, d time.Duration, err error)
 
 	inboxSync dirSyncer
 
@@ -128,7 +133,9 @@ func (c *Client) session(ctx context.Context) (*conn, error) {
 	if c.cur != nil && !c.cur.closed.Load() {
 		return c.cur, nil
 	}
+	t0 := time.Now()
 	cn, err := c.dial(ctx)
+	c.observe("connect", t0, &err)
 	if err != nil {
 		return nil, err
 	}
@@ -406,3 +413,10 @@ func (e *serverStatus) Error() string {
 }
 
 func (e *serverStatus) Unwrap() error { return e.se }
+
+// observe reports an operation begun at t0 to Observe.
+func (c *Client) observe(op string, t0 time.Time, err *error) {
+	if c.Observe != nil {
+		c.Observe(op, time.Since(t0), *err)
+	}
+}

@@ -131,6 +131,7 @@ func (c *Client) stable(ctx context.Context, res *FetchResult) ([]fs.FileInfo, e
 			return nil, err
 		}
 		var ents []fs.FileInfo
+		defer c.observe("list", time.Now(), &err)
 		err = c.op(ctx, cn, func() error {
 			var err error
 			ents, err = cn.sftp().ReadDirContext(ctx, c.p.InboundDir)
@@ -264,6 +265,7 @@ func (c *Client) download(ctx context.Context, fi fs.FileInfo) (d Delivery, err 
 	if err != nil {
 		return d, err
 	}
+	defer c.observe("download", time.Now(), &err)
 	defer func() { c.drop(cn, err) }()
 	tmp, publish, done, err := inboxFile(c.Inbox)
 	if err != nil {
@@ -326,6 +328,7 @@ func (c *Client) removeRemote(ctx context.Context, name, digest string) (err err
 	if err != nil {
 		return err
 	}
+	defer c.observe("remove", time.Now(), &err)
 	defer func() { c.drop(cn, err) }()
 	src := path.Join(c.p.InboundDir, name)
 	return c.op(ctx, cn, func() error {

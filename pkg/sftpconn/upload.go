@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"sync/atomic"
+	"time"
 
 	"github.com/claimgate/claimgate/pkg/ledger"
 )
@@ -114,6 +115,7 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 	if err != nil {
 		return false, err
 	}
+	defer c.observe("upload", time.Now(), &err)
 	defer func() { c.drop(cn, err) }()
 	final := path.Join(c.p.OutboundDir, rec.Name)
 	tmp := path.Join(c.p.OutboundDir, tempName(rec.Name, rec.Digest))
