@@ -39,19 +39,9 @@ is written under a temporary directory removed at the end (--data keeps it).`,
 // repository root, where make run runs it).
 var demoBatches = []string{"testdata/batches/pt_batch.json", "testdata/batches/pt_clinic_week.csv"}
 
-// demoAPI serves the HTTP API in the demo; nil hands batches to the
-// gateway with gateway.Submit instead.
-//
-// TODO(merge pkg/api): set it to
-//
-//	func(ctx context.Context, b *bus.Bus, tokens []string) (http.Handler, http.Handler, error) {
-//		s, err := api.New(api.Config{Bus: b, Tokens: tokens, Metrics: metrics.New().Handler()})
-//		if err != nil {
-//			return nil, nil, err
-//		}
-//		return s.Handler(), s.OpsHandler(), nil
-//	}
-var demoAPI demo.APIFunc
+// demoAPI serves the HTTP API in the demo (pkg/api); the demo posts its
+// batches through it.
+var demoAPI demo.APIFunc = demo.DefaultAPI
 
 func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	c := &demoCmd

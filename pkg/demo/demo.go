@@ -26,10 +26,12 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/claimgate/claimgate/pkg/api"
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/config"
 	"github.com/claimgate/claimgate/pkg/gateway"
 	"github.com/claimgate/claimgate/pkg/ingest"
+	"github.com/claimgate/claimgate/pkg/metrics"
 	"github.com/claimgate/claimgate/pkg/payersim"
 	"github.com/claimgate/claimgate/pkg/sftpconn"
 )
@@ -38,7 +40,17 @@ import (
 // (POST /v1/batches, GET /v1/claims/{id}, ...) and checks the bearer
 // tokens; ops serves /healthz, /readyz and /metrics without a token (nil:
 // none).
-type APIFunc func(ctx context.Context, b *bus.Bus, tokens []string) (api, ops http.Handler, err error)
+// The gateway's metrics m feed /metrics.
+type APIFunc func(ctx context.Context, b *bus.Bus, tokens []string, m *metrics.Metrics) (api, ops http.Handler, err error)
+
+// DefaultAPI is claimgate's HTTP API (pkg/api) with m on /metrics.
+func DefaultAPI(ctx context.Context, b *bus.Bus, tokens []string, m *metrics.Metrics) (http.Handler, http.Handler, error) {
+	s, err := api.New(api.Config{Bus: b, Tokens: tokens, Metrics: m.Handler()})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.Handler(), s.OpsHandler(), nil
+}
 
 // Config configures a demo run.
 type Config struct {
@@ -207,8 +219,9 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		return nil, err
 	}
 	defer b.Close()
+	m := metrics.New()
 	g, err := gateway.New(bctx, gateway.Config{DataDir: dir, Bus: b, Claims: gcfg, Payers: payers, Holder: "demo", Log: log,
-		InboxInterval: 500 * time.Millisecond})
+		InboxInterval: 500 * time.Millisecond, Metrics: m, MetricsInterval: 2 * time.Second})
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +254,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		if err := os.WriteFile(filepath.Join(dir, "api-tokens"), []byte(res.Token+"\n"), 0o600); err != nil {
 			return nil, err
 		}
-		apiH, opsH, err := cfg.API(bctx, b, []string{res.Token})
+		apiH, opsH, err := cfg.API(bctx, b, []string{res.Token}, m)
 		if err != nil {
 			return nil, fmt.Errorf("demo: API: %w", err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/bus"
 	"github.com/claimgate/claimgate/pkg/claim"
 	"github.com/claimgate/claimgate/pkg/gateway"
+	"github.com/claimgate/claimgate/pkg/metrics"
 	"github.com/claimgate/claimgate/pkg/payersim"
 )
 
@@ -265,7 +266,7 @@ func (s *syncBuffer) String() string {
 // gateway.Submit, GET /v1/claims/{id} answers from the real claim store;
 // both want a bearer token. The ops handler serves /metrics.
 func stubAPI(t *testing.T, posts *atomic.Int32) APIFunc {
-	return func(ctx context.Context, b *bus.Bus, tokens []string) (http.Handler, http.Handler, error) {
+	return func(ctx context.Context, b *bus.Bus, tokens []string, _ *metrics.Metrics) (http.Handler, http.Handler, error) {
 		st, err := b.ClaimStore(ctx)
 		if err != nil {
 			return nil, nil, err
