@@ -60,6 +60,8 @@ type ingester struct {
 	rejItem  *reconcile.Item
 	rejected []reconcile.Item
 	nRej     int
+	// failed: the last batch failed; recover before the next one.
+	failed bool
 }
 
 func newIngester(ctx context.Context, g *Gateway) (*ingester, error) {
@@ -146,6 +148,16 @@ func (in *ingester) run(ctx context.Context) error {
 		return err
 	}
 	for ctx.Err() == nil {
+		if in.failed {
+			if err := in.recover(ctx); err != nil {
+				if ctx.Err() == nil {
+					in.g.log.Warn("ingest recovery after a failed batch; will retry", "err", err)
+					time.Sleep(time.Second)
+				}
+				continue
+			}
+			in.failed = false
+		}
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			if ctx.Err() != nil {
@@ -198,12 +210,25 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 		msg.Term()
 	case err != nil:
 		g.log.Error("batch failed; will be retried", "batch", short(bm.Digest), "err", err)
+		// A failed run may have left a journal record and files in the
+		// outbox: they are recovered (in.recover, as a restart would)
+		// before the batch is given back, while the message is kept in
+		// progress. Given back first, the batch could run on another
+		// replica before this one records its published files' claims
+		// as sent, and those claims would be written twice.
+		for ctx.Err() == nil {
+			rerr := in.recover(ctx)
+			if rerr == nil {
+				break
+			}
+			g.log.Warn("ingest recovery after a failed batch; will retry", "batch", short(bm.Digest), "err", rerr)
+			time.Sleep(time.Second)
+		}
 		if ctx.Err() == nil {
 			msg.NakWithDelay(5 * time.Second)
+		} else {
+			in.failed = true
 		}
-		// A failed run may have left a journal record: the next pipeline
-		// (next start) recovers it; meanwhile redelivery rejects what was
-		// published as duplicates.
 	default:
 		crash("ingest-before-ack")
 		if err := msg.DoubleAck(ctx); err != nil {
@@ -241,6 +266,13 @@ func (in *ingester) runBatch(ctx context.Context, bm BatchMsg) (pipeline.Summary
 	in.endRejected()
 	if err := in.flushRejected(ctx); err != nil {
 		return sum, err
+	}
+	if sum.NotWritten > 0 {
+		// Files that could not be written (the journal, control numbers
+		// or outbox failing, e.g. while a NATS node is lost): the batch
+		// is run again, which writes these claims and refuses the
+		// written ones as duplicates. Acknowledged, they would be lost.
+		return sum, fmt.Errorf("%d claims not written", sum.NotWritten)
 	}
 	for _, p := range in.handed {
 		os.Remove(p) // in the object store and on files-out now
@@ -357,6 +389,18 @@ func (g *Gateway) handOff(ctx context.Context, path string, fi *assemble.FileInf
 	g.log.Info("837P queued for upload", "payer", fi.PayerID, "file", short(digest), "claims", fi.Claims, "again", dup)
 	crash("handed-off")
 	return nil
+}
+
+// recover settles what a failed batch left, as a restart does: the
+// journal's published files get their claims' keys recorded and the
+// outbox is swept. Without it the redelivered batch rejects those claims
+// as duplicates while their file waits in the outbox for the next start
+// (a NATS node lost mid-batch showed it).
+func (in *ingester) recover(ctx context.Context) error {
+	if err := in.p.Recover(ctx); err != nil {
+		return err
+	}
+	return in.sweepOutbox(ctx)
 }
 
 // sweepOutbox hands on every published file left in the outbox (a crash
