@@ -60,8 +60,6 @@ type ingester struct {
 	rejItem  *reconcile.Item
 	rejected []reconcile.Item
 	nRej     int
-	// failed: the last batch failed; recover before the next one.
-	failed bool
 }
 
 func newIngester(ctx context.Context, g *Gateway) (*ingester, error) {
@@ -148,16 +146,6 @@ func (in *ingester) run(ctx context.Context) error {
 		return err
 	}
 	for ctx.Err() == nil {
-		if in.failed {
-			if err := in.recover(ctx); err != nil {
-				if ctx.Err() == nil {
-					in.g.log.Warn("ingest recovery after a failed batch; will retry", "err", err)
-					time.Sleep(time.Second)
-				}
-				continue
-			}
-			in.failed = false
-		}
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			if ctx.Err() != nil {
@@ -224,10 +212,9 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 			g.log.Warn("ingest recovery after a failed batch; will retry", "batch", short(bm.Digest), "err", rerr)
 			time.Sleep(time.Second)
 		}
+		// Stopped before that: the next start recovers (newIngester).
 		if ctx.Err() == nil {
 			msg.NakWithDelay(5 * time.Second)
-		} else {
-			in.failed = true
 		}
 	default:
 		crash("ingest-before-ack")
