@@ -43,8 +43,8 @@ func TestClusterScaleOut(t *testing.T) {
 	claims := 10000
 	if v := os.Getenv("CLAIMGATE_CLUSTER_CLAIMS"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 100 {
-			t.Fatalf("CLAIMGATE_CLUSTER_CLAIMS=%q: want a number ≥ 100", v)
+		if err != nil || n < 2000 {
+			t.Fatalf("CLAIMGATE_CLUSTER_CLAIMS=%q: want a number ≥ 2,000 (serve A must make 6 uploads)", v)
 		}
 		claims = n
 	}
