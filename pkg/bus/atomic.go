@@ -22,6 +22,8 @@ const (
 	errCodeDuplicateMsgID   = 10158
 	errCodeTooManyInflight  = 10210
 	errCodeIncomplete       = 10176
+	errCodeLastSeqCluster   = 10164 // errCodeWrongLastSeq as a clustered stream reports it
+	errCodeAtomicDisabled   = 10174 // allow_atomic off (briefly, while Setup updates the bucket)
 )
 
 // batchMsg is one message of an atomic batch.

@@ -247,10 +247,23 @@ func (s *ClaimStore) publish(ctx context.Context, ev *reconcile.Event) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.js.Publish(ctx, EventSubject(ev.PayerID, string(ev.State)), b, jetstream.WithMsgID(ev.ID)); err != nil {
-		return fmt.Errorf("bus: publishing event %s: %w", ev.ID, err)
+	for attempt := 0; ; attempt++ {
+		_, err := s.js.Publish(ctx, EventSubject(ev.PayerID, string(ev.State)), b, jetstream.WithMsgID(ev.ID))
+		var ae *jetstream.APIError
+		if errors.As(err, &ae) && ae.ErrorCode == errCodeDuplicateMsgID && attempt < 300 {
+			// A clustered stream is still storing an earlier publish of
+			// this id (one that timed out here): once it is stored, the
+			// retry is acknowledged as a duplicate.
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("bus: publishing event %s: %w", ev.ID, err)
+		}
+		return nil
 	}
-	return nil
 }
 
 // Sweep publishes the events left pending by writers that crashed

@@ -183,7 +183,11 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 		}
 		if len(msgs) > 0 {
 			last, err := publishAtomic(ctx, s.nc, msgs)
-			if c := apiCode(err); c == errCodeWrongLastSeq || c == errCodeTooManyInflight || c == errCodeIncomplete {
+			c := apiCode(err)
+			// Setup run by a replica starting updates the bucket's stream
+			// without allow_atomic, then sets it again: wait that out.
+			retry := c == errCodeAtomicDisabled && attempt < 300
+			if retry || c == errCodeWrongLastSeq || c == errCodeLastSeqCluster || c == errCodeTooManyInflight || c == errCodeIncomplete {
 				// Another writer moved one of these claims (or the
 				// server is busy): read and decide again.
 				for _, r := range order {

@@ -396,17 +396,32 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 		msg.Term()
 	case err != nil:
 		g.log.Error("batch failed; will be retried", "batch", short(bm.Digest), "err", err)
+		if in.ran {
+			// A failed run may have left journal records: a new pipeline
+			// replays them (as a restart would) before the batch is given
+			// back. Given back first, the batch could run on another
+			// replica before this one records its published files'
+			// claims as sent, and those claims would be written twice
+			// (the cluster test showed it while a NATS node was lost).
+			in.p = nil
+			for ctx.Err() == nil {
+				rerr := in.settle(ctx, false)
+				if rerr == nil {
+					break
+				}
+				g.log.Warn("ingest recovery after a failed batch; will retry", "batch", short(bm.Digest), "err", rerr)
+				time.Sleep(time.Second)
+			}
+			// Stopped before that: the next start recovers (newIngester).
+		}
 		if ctx.Err() == nil {
 			msg.NakWithDelay(5 * time.Second)
 		}
 		if !in.ran {
-			break // the batch could not be read: the pipeline is whole
+			break // the batch could not be read: the pipeline (and what it holds) is whole
 		}
-		// A failed run may have left a journal record: the next pipeline
-		// (made before the next batch) recovers it. The claims held for
-		// earlier batches went with the failed pipeline: those batches
-		// are run again too.
-		in.p = nil
+		// The claims held for earlier batches went with the failed
+		// pipeline: those batches are run again too.
 		for _, h := range in.held {
 			h.stop()
 			if ctx.Err() == nil {
@@ -470,6 +485,13 @@ func (in *ingester) runBatch(ctx context.Context, bm BatchMsg, redelivered bool)
 	if in.runErr == nil && err == nil {
 		in.endRejected()
 		err = in.flushRejected(ctx)
+	}
+	if err == nil && sum.NotWritten > 0 {
+		// Files that could not be written (the journal, control numbers
+		// or output failing, e.g. while a NATS node is lost): the batch
+		// is run again, which writes these claims and refuses the
+		// written ones as duplicates. Acknowledged, they would be lost.
+		err = fmt.Errorf("%d claims not written", sum.NotWritten)
 	}
 	if err == nil {
 		err = in.finishReport(ctx, sum)

@@ -6,8 +6,10 @@ package natstest
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,6 +89,7 @@ type Server struct {
 	Dir     string // its store and config live here
 	Port    int
 	Cluster int // cluster port, 0 when not clustered
+	Monitor int // HTTP monitoring port (/connz, /jsz), 0 when off
 	Name    string
 	routes  []string
 	cmd     *exec.Cmd
@@ -111,7 +114,7 @@ func StartCluster(t testing.TB, n int) []*Server {
 	servers := make([]*Server, n)
 	var routes []string
 	for i := range servers {
-		servers[i] = &Server{t: t, Dir: t.TempDir(), Port: FreePort(t), Cluster: FreePort(t), Name: "n" + strconv.Itoa(i+1)}
+		servers[i] = &Server{t: t, Dir: t.TempDir(), Port: FreePort(t), Cluster: FreePort(t), Monitor: FreePort(t), Name: "n" + strconv.Itoa(i+1)}
 		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", servers[i].Cluster))
 	}
 	for _, s := range servers {
@@ -128,6 +131,9 @@ func (s *Server) Restart() {
 	t := s.t
 	t.Helper()
 	conf := fmt.Sprintf("server_name: %s\nlisten: 127.0.0.1:%d\njetstream {\n  store_dir: %q\n  sync_interval: always\n}\n", s.Name, s.Port, filepath.Join(s.Dir, "js"))
+	if s.Monitor != 0 {
+		conf += fmt.Sprintf("http: 127.0.0.1:%d\n", s.Monitor)
+	}
 	if s.Cluster != 0 {
 		conf += fmt.Sprintf("cluster {\n  name: claimgate\n  listen: 127.0.0.1:%d\n  routes: [%s]\n}\n", s.Cluster, strings.Join(s.routes, ", "))
 	}
@@ -174,6 +180,34 @@ func (s *Server) Kill() {
 		c.Close()
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Clients returns the names of the client connections the server holds
+// now (its monitoring endpoint /connz), e.g. to find the node a process
+// is connected to. It needs the monitoring port (StartCluster sets it).
+func (s *Server) Clients() ([]string, error) {
+	if s.Monitor == 0 {
+		return nil, fmt.Errorf("natstest: %s has no monitoring port", s.Name)
+	}
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/connz?limit=1024", s.Monitor))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var connz struct {
+		Connections []struct {
+			Name string `json:"name"`
+		} `json:"connections"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&connz); err != nil {
+		return nil, fmt.Errorf("natstest: connz: %w", err)
+	}
+	var names []string
+	for _, c := range connz.Connections {
+		names = append(names, c.Name)
+	}
+	return names, nil
 }
 
 // Log is what the server printed, for failure messages.
