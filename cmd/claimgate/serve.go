@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -118,6 +119,19 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	// CLAIMGATE_CPUPROFILE names a file for a CPU profile of the whole
+	// run (the load benchmark's profiling aid), written at exit.
+	if path := os.Getenv("CLAIMGATE_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return &exitError{code: 2, err: err}
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

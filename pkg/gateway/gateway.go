@@ -266,23 +266,22 @@ func short(digest string) string {
 	return digest
 }
 
-// applyAll routes claim transitions through reconcile.ApplyAll, in
-// chunks: a batching store (reconcile.BatchStore) takes each chunk in a
-// few writes. A store applying one claim at a time gets the claims of a
-// chunk spread over applyWorkers goroutines (each claim's items in
-// order, by one goroutine), so their round trips overlap.
+// applyAll routes claim transitions through reconcile.ApplyAll. A
+// batching store (reconcile.BatchStore) takes them all at once: it cuts
+// them into chunks of whole claims and writes several chunks at once,
+// each in a few durable writes. A store applying one claim at a time
+// gets them in chunks, the claims of a chunk spread over applyWorkers
+// goroutines (each claim's items in order, by one goroutine), so their
+// round trips overlap.
 func (g *Gateway) applyAll(ctx context.Context, items []reconcile.Item) error {
+	if _, batching := any(g.store).(reconcile.BatchStore); batching {
+		_, err := reconcile.ApplyAll(ctx, g.store, items)
+		return err
+	}
 	const chunk = 1000
-	_, batching := any(g.store).(reconcile.BatchStore)
 	for len(items) > 0 {
 		n := min(chunk, len(items))
-		var err error
-		if batching {
-			_, err = reconcile.ApplyAll(ctx, g.store, items[:n])
-		} else {
-			err = applySpread(ctx, g.store, items[:n])
-		}
-		if err != nil {
+		if err := applySpread(ctx, g.store, items[:n]); err != nil {
 			return err
 		}
 		items = items[n:]
