@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -284,6 +283,7 @@ func (s *ClaimStore) Sweep(ctx context.Context) (int, error) {
 // reconcile.Index.
 type ClaimIndex struct {
 	kv jetstream.KeyValue
+	nc *nats.Conn
 }
 
 var _ reconcile.Index = (*ClaimIndex)(nil)
@@ -295,7 +295,7 @@ func (b *Bus) ClaimIndex(ctx context.Context) (*ClaimIndex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: %s: %w", BucketClaims, err)
 	}
-	return &ClaimIndex{kv: kv}, nil
+	return &ClaimIndex{kv: kv, nc: b.NC}, nil
 }
 
 // setEntry is the value under s.: one transaction set's claims.
@@ -339,48 +339,79 @@ func (x *ClaimIndex) Record(ctx context.Context, fi *assemble.FileInfo) error {
 	return x.put(ctx, ik, ic)
 }
 
-// recordWorkers is how many claim keys Record writes at once: each write
-// waits for a synced round trip, so a few in flight cut a large file's
-// recording time without flooding the server.
+// recordWorkers is how many claim keys Record reads at once (a read is
+// a round trip; they overlap).
 const recordWorkers = 16
 
-// addRefs adds ref (with each claim id) to the claims' lists.
+// addRefs adds ref (with each claim id) to the claims' lists, up to
+// MaxAtomicBatch claims per atomic batch on the bucket's stream, each
+// list written with Nats-Expected-Last-Subject-Sequence = the revision
+// read (compare-and-set per claim, all or nothing per batch). A claim
+// submitted for the first time has no list yet: the first attempt
+// writes without reading, expecting none (the compare-and-set checks
+// that guess too), and a batch refused for it is read and decided
+// again.
 func (x *ClaimIndex) addRefs(ctx context.Context, ref reconcile.Ref, ids []string) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan string)
-	errs := make(chan error, recordWorkers)
-	var wg sync.WaitGroup
-	for range min(recordWorkers, len(ids)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for id := range work {
-				r := ref
-				r.ClaimID = id
-				if err := x.addRef(ctx, r); err != nil {
-					errs <- err
-					cancel()
-					return
-				}
-			}
-		}()
-	}
-feed:
-	for _, id := range ids {
-		select {
-		case work <- id:
-		case <-ctx.Done():
-			break feed
+	for chunk := range slices.Chunk(ids, MaxAtomicBatch) {
+		if err := x.addRefsBatch(ctx, ref, chunk); err != nil {
+			return err
 		}
 	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
+	return nil
+}
+
+func (x *ClaimIndex) addRefsBatch(ctx context.Context, ref reconcile.Ref, ids []string) error {
+	type list struct {
+		id   string
+		refs []reconcile.Ref
+		rev  uint64
 	}
-	return ctx.Err()
+	seen := map[string]bool{}
+	var lists []*list
+	for _, id := range ids {
+		if !seen[id] { // a claim id twice in a set: one list write
+			seen[id] = true
+			lists = append(lists, &list{id: id})
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := inParallel(ctx, lists, recordWorkers, func(ctx context.Context, l *list) (err error) {
+				l.refs, l.rev, err = x.refs(ctx, refKey(l.id))
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		var msgs []batchMsg
+		for _, l := range lists {
+			r := ref
+			r.ClaimID = l.id
+			if slices.Contains(l.refs, r) {
+				continue
+			}
+			b, err := json.Marshal(append(slices.Clip(l.refs), r))
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, batchMsg{subject: claimSubject(refKey(l.id)), data: b, expect: l.rev, cas: true})
+		}
+		if len(msgs) == 0 {
+			return nil
+		}
+		_, err := publishAtomic(ctx, x.nc, msgs)
+		switch apiCode(err) {
+		case errCodeWrongLastSeq, errCodeTooManyInflight, errCodeIncomplete:
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("bus: index: %w", err)
+		}
+		return nil
+	}
 }
 
 func (x *ClaimIndex) put(ctx context.Context, key string, v any) error {

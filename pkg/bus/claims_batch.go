@@ -404,21 +404,27 @@ func (s *ClaimStore) staleCached(ctx context.Context, order []*batchRec) (bool, 
 // eachParallel runs fn on every record, readWorkers at a time, and
 // returns the first error.
 func eachParallel(ctx context.Context, rs []*batchRec, fn func(context.Context, *batchRec) error) error {
+	return inParallel(ctx, rs, readWorkers, fn)
+}
+
+// inParallel runs fn on every element, workers at a time, and returns
+// the first error.
+func inParallel[T any](ctx context.Context, xs []T, workers int, fn func(context.Context, T) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
-	next := make(chan *batchRec)
-	for range min(readWorkers, len(rs)) {
+	next := make(chan T)
+	for range min(workers, len(xs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for r := range next {
+			for x := range next {
 				if ctx.Err() != nil {
 					continue
 				}
-				if err := fn(ctx, r); err != nil {
+				if err := fn(ctx, x); err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err
@@ -429,11 +435,14 @@ func eachParallel(ctx context.Context, rs []*batchRec, fn func(context.Context, 
 			}
 		}()
 	}
-	for _, r := range rs {
-		next <- r
+	for _, x := range xs {
+		next <- x
 	}
 	close(next)
 	wg.Wait()
+	if first == nil {
+		first = ctx.Err() // the caller's context ended: some not run
+	}
 	return first
 }
 

@@ -79,6 +79,12 @@ func (b *Bus) Setup(ctx context.Context) error {
 	for _, kc := range buckets {
 		kc.Storage = jetstream.FileStorage
 		kc.Replicas = b.replicas
+		if kc.Bucket == BucketClaims && b.claimsReady(ctx, kc) {
+			// Updating the bucket would turn its atomic batches off
+			// until allowAtomic turns them on again: a replica starting
+			// would fail the batches of those running.
+			continue
+		}
 		if _, err := b.JS.CreateOrUpdateKeyValue(ctx, kc); err != nil {
 			return fmt.Errorf("bus: bucket %s: %w", kc.Bucket, err)
 		}
@@ -129,6 +135,17 @@ func FilesOutSubject(payerID string) string { return SubjectFilesOut + "." + Tok
 
 // FilesInSubject is the subject of a response file from a payer.
 func FilesInSubject(payerID string) string { return SubjectFilesIn + "." + Token(payerID) }
+
+// claimsReady reports whether the claims bucket's stream exists as kc
+// asks, with atomic batches allowed.
+func (b *Bus) claimsReady(ctx context.Context, kc jetstream.KeyValueConfig) bool {
+	st, err := b.JS.Stream(ctx, "KV_"+kc.Bucket)
+	if err != nil {
+		return false
+	}
+	c := st.CachedInfo().Config
+	return c.AllowAtomicPublish && c.Replicas == max(kc.Replicas, 1) && c.MaxMsgsPerSubject == int64(kc.History) && c.Storage == kc.Storage
+}
 
 // allowAtomic turns on atomic batch publishing on a stream.
 func (b *Bus) allowAtomic(ctx context.Context, stream string) error {
