@@ -87,11 +87,11 @@ func (s *ClaimStore) get(ctx context.Context, key string) (*reconcile.Record, ui
 	if err != nil {
 		return nil, 0, fmt.Errorf("bus: claims: %w", err)
 	}
-	var rec reconcile.Record
-	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+	rec, err := unmarshalRecord(e.Value())
+	if err != nil {
 		return nil, 0, fmt.Errorf("bus: claims: damaged record under %s: %w", key, err)
 	}
-	return &rec, e.Revision(), nil
+	return rec, e.Revision(), nil
 }
 
 // MaxRecordBytes bounds a claim record's JSON (NATS refuses messages
@@ -101,9 +101,10 @@ func (s *ClaimStore) get(ctx context.Context, key string) (*reconcile.Record, ui
 // pending events are never cut.
 const MaxRecordBytes = 256 << 10
 
-// encode marshals rec, trimming it to MaxRecordBytes.
+// encode marshals rec (in the stored form, record.go), trimming it to
+// MaxRecordBytes.
 func encode(rec *reconcile.Record) ([]byte, error) {
-	b, err := json.Marshal(rec)
+	b, err := marshalRecord(rec)
 	if err != nil || len(b) <= MaxRecordBytes {
 		return b, err
 	}
@@ -111,7 +112,7 @@ func encode(rec *reconcile.Record) ([]byte, error) {
 		rec.Timeline[i].Lines = nil
 	}
 	for {
-		b, err = json.Marshal(rec)
+		b, err = marshalRecord(rec)
 		if err != nil || len(b) <= MaxRecordBytes || len(rec.Timeline) == 0 {
 			return b, err
 		}
