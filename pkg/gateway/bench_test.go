@@ -108,6 +108,12 @@ func benchOnce(b *testing.B, n int) {
 	total := time.Since(start)
 	b.StopTimer()
 	p.stop(b)
+	if keep := os.Getenv("CLAIMGATE_BENCH_LOG"); keep != "" {
+		// serve's log, for the stages' timing (no claim data in it).
+		if l, err := os.ReadFile(p.log); err == nil {
+			os.WriteFile(keep, l, 0o600)
+		}
+	}
 	ru := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	rss := ru.Maxrss // KiB on Linux
 	// serve's CPU time (user+sys): steadier than wall time on a shared
