@@ -25,8 +25,10 @@ func claimSubject(key string) string { return "$KV." + BucketClaims + "." + key 
 const readWorkers = 32
 
 // ApplyBatch implements reconcile.BatchStore with the same per-claim
-// semantics as Apply, carrying up to chunkClaims claims per durable
-// write:
+// semantics as Apply. It cuts the items into chunks of whole claims (up
+// to chunkClaims claims, each claim's items in order, in one chunk) and
+// applies chunkWriters chunks at once (their claims are distinct, so
+// their order does not matter); each chunk is one durable write:
 //
 //  1. read the records of the chunk's claims (in parallel; records this
 //     store wrote last come from a bounded cache);
