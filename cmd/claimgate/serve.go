@@ -66,7 +66,7 @@ func (n *natsFlags) options(name string) bus.Options {
 const natsURLFile = "nats.url"
 
 // serveMemoryLimit is serve's soft memory limit (runtime/debug).
-const serveMemoryLimit = 320 << 20
+const serveMemoryLimit = 448 << 20
 
 func cmdServe(args []string, stdout, stderr io.Writer) error {
 	c := &serveCmd
@@ -132,6 +132,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			return &exitError{code: 2, err: err}
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	// CLAIMGATE_MEMPROFILE: a heap profile written at exit (what is
+	// still live then: the embedded server's state, caches).
+	if path := os.Getenv("CLAIMGATE_MEMPROFILE"); path != "" {
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
