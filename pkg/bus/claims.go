@@ -426,36 +426,6 @@ func (x *ClaimIndex) put(ctx context.Context, key string, v any) error {
 	return nil
 }
 
-// addRef adds a submission to the claim's list (a claim id resubmitted
-// gets a second entry; the same submission again changes nothing).
-func (x *ClaimIndex) addRef(ctx context.Context, r reconcile.Ref) error {
-	key := refKey(r.ClaimID)
-	for attempt := 0; ; attempt++ {
-		refs, rev, err := x.refs(ctx, key)
-		if err != nil {
-			return err
-		}
-		if slices.Contains(refs, r) {
-			return nil
-		}
-		b, _ := json.Marshal(append(refs, r))
-		if rev == 0 {
-			_, err = x.kv.Create(ctx, key, b)
-		} else {
-			_, err = x.kv.Update(ctx, key, b, rev)
-		}
-		if err == nil {
-			return nil
-		}
-		if !conflict(err) {
-			return fmt.Errorf("bus: index: %w", err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return err
-		}
-	}
-}
-
 func (x *ClaimIndex) refs(ctx context.Context, key string) ([]reconcile.Ref, uint64, error) {
 	e, err := x.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
