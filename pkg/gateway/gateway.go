@@ -66,7 +66,7 @@ type Config struct {
 	// InboxInterval is how often DATA/inbox is looked at (default 2s).
 	InboxInterval time.Duration
 	// UploadWorkers and ReconcileWorkers are the messages handled at once
-	// (default 4 and 2).
+	// (default 4 each).
 	UploadWorkers    int
 	ReconcileWorkers int
 	// AckWait is the consumers' ack wait (default 60s); handlers call
@@ -112,7 +112,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		cfg.UploadWorkers = 4
 	}
 	if cfg.ReconcileWorkers <= 0 {
-		cfg.ReconcileWorkers = 2
+		// 4, not 2: with 2 the responses of 100,000 claims settled
+		// ~27 s after the last upload, with 4 ~1 s (docs/gateway.md).
+		cfg.ReconcileWorkers = 4
 	}
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 60 * time.Second
