@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -73,7 +74,7 @@ func (n *natsFlags) options(name string) bus.Options {
 const natsURLFile = "nats.url"
 
 // serveMemoryLimit is serve's soft memory limit (runtime/debug).
-const serveMemoryLimit = 320 << 20
+const serveMemoryLimit = 448 << 20
 
 func cmdServe(args []string, stdout, stderr io.Writer) error {
 	c := &serveCmd
@@ -150,6 +151,29 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	// CLAIMGATE_CPUPROFILE names a file for a CPU profile of the whole
+	// run (the load benchmark's profiling aid), written at exit.
+	if path := os.Getenv("CLAIMGATE_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return &exitError{code: 2, err: err}
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	// CLAIMGATE_MEMPROFILE: a heap profile written at exit (what is
+	// still live then: the embedded server's state, caches).
+	if path := os.Getenv("CLAIMGATE_MEMPROFILE"); path != "" {
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

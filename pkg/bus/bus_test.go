@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -326,5 +327,42 @@ func TestToken(t *testing.T) {
 	}
 	if s := bus.EventSubject("ACME.1", "paid"); s != "claims.events.ACME=2E1.paid" {
 		t.Errorf("EventSubject = %q", s)
+	}
+}
+
+// RememberAll records keys in atomic batches: 2,500 keys (three
+// batches), some remembered before and one forgotten, are all seen by
+// another replica afterwards; a key that is no plain token goes through
+// the KV client, which refuses it.
+func TestSeenRememberAll(t *testing.T) {
+	srv := natstest.Start(t)
+	ctx := ctxT(t)
+	a, _ := connect(t, srv.URL()).Seen(ctx)
+	b, _ := connect(t, srv.URL()).Seen(ctx)
+	var keys []string
+	for i := range 2500 {
+		keys = append(keys, fmt.Sprintf("%064x", i))
+	}
+	for _, k := range keys[:10] {
+		if err := b.Remember(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Forget(ctx, keys[5]); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RememberAll(ctx, keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if ok, err := b.SeenBefore(ctx, k); !ok || err != nil {
+			t.Fatalf("key %s not seen after RememberAll: %v", k, err)
+		}
+	}
+	if err := b.Remember(ctx, keys[2000]); !errors.Is(err, scrub.ErrDuplicate) {
+		t.Fatalf("Remember of a key RememberAll recorded: %v", err)
+	}
+	if err := a.RememberAll(ctx, []string{"a b"}); err == nil {
+		t.Fatal("RememberAll took a key with a space")
 	}
 }

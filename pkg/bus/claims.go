@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -95,11 +94,11 @@ func (s *ClaimStore) get(ctx context.Context, key string) (*reconcile.Record, ui
 	if err != nil {
 		return nil, 0, fmt.Errorf("bus: claims: %w", err)
 	}
-	var rec reconcile.Record
-	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+	rec, err := unmarshalRecord(e.Value())
+	if err != nil {
 		return nil, 0, fmt.Errorf("bus: claims: damaged record under %s: %w", key, err)
 	}
-	return &rec, e.Revision(), nil
+	return rec, e.Revision(), nil
 }
 
 // MaxRecordBytes bounds a claim record's JSON (NATS refuses messages
@@ -109,9 +108,10 @@ func (s *ClaimStore) get(ctx context.Context, key string) (*reconcile.Record, ui
 // pending events are never cut.
 const MaxRecordBytes = 256 << 10
 
-// encode marshals rec, trimming it to MaxRecordBytes.
+// encode marshals rec (in the stored form, record.go), trimming it to
+// MaxRecordBytes.
 func encode(rec *reconcile.Record) ([]byte, error) {
-	b, err := json.Marshal(rec)
+	b, err := marshalRecord(rec)
 	if err != nil || len(b) <= MaxRecordBytes {
 		return b, err
 	}
@@ -119,7 +119,7 @@ func encode(rec *reconcile.Record) ([]byte, error) {
 		rec.Timeline[i].Lines = nil
 	}
 	for {
-		b, err = json.Marshal(rec)
+		b, err = marshalRecord(rec)
 		if err != nil || len(b) <= MaxRecordBytes || len(rec.Timeline) == 0 {
 			return b, err
 		}
@@ -305,6 +305,7 @@ func (s *ClaimStore) Sweep(ctx context.Context) (int, error) {
 // reconcile.Index.
 type ClaimIndex struct {
 	kv jetstream.KeyValue
+	nc *nats.Conn
 }
 
 var _ reconcile.Index = (*ClaimIndex)(nil)
@@ -316,7 +317,7 @@ func (b *Bus) ClaimIndex(ctx context.Context) (*ClaimIndex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: %s: %w", BucketClaims, err)
 	}
-	return &ClaimIndex{kv: kv}, nil
+	return &ClaimIndex{kv: kv, nc: b.NC}, nil
 }
 
 // setEntry is the value under s.: one transaction set's claims.
@@ -360,48 +361,79 @@ func (x *ClaimIndex) Record(ctx context.Context, fi *assemble.FileInfo) error {
 	return x.put(ctx, ik, ic)
 }
 
-// recordWorkers is how many claim keys Record writes at once: each write
-// waits for a synced round trip, so a few in flight cut a large file's
-// recording time without flooding the server.
+// recordWorkers is how many claim keys Record reads at once (a read is
+// a round trip; they overlap).
 const recordWorkers = 16
 
-// addRefs adds ref (with each claim id) to the claims' lists.
+// addRefs adds ref (with each claim id) to the claims' lists, up to
+// MaxAtomicBatch claims per atomic batch on the bucket's stream, each
+// list written with Nats-Expected-Last-Subject-Sequence = the revision
+// read (compare-and-set per claim, all or nothing per batch). A claim
+// submitted for the first time has no list yet: the first attempt
+// writes without reading, expecting none (the compare-and-set checks
+// that guess too), and a batch refused for it is read and decided
+// again.
 func (x *ClaimIndex) addRefs(ctx context.Context, ref reconcile.Ref, ids []string) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan string)
-	errs := make(chan error, recordWorkers)
-	var wg sync.WaitGroup
-	for range min(recordWorkers, len(ids)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for id := range work {
-				r := ref
-				r.ClaimID = id
-				if err := x.addRef(ctx, r); err != nil {
-					errs <- err
-					cancel()
-					return
-				}
-			}
-		}()
-	}
-feed:
-	for _, id := range ids {
-		select {
-		case work <- id:
-		case <-ctx.Done():
-			break feed
+	for chunk := range slices.Chunk(ids, MaxAtomicBatch) {
+		if err := x.addRefsBatch(ctx, ref, chunk); err != nil {
+			return err
 		}
 	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
+	return nil
+}
+
+func (x *ClaimIndex) addRefsBatch(ctx context.Context, ref reconcile.Ref, ids []string) error {
+	type list struct {
+		id   string
+		refs []reconcile.Ref
+		rev  uint64
 	}
-	return ctx.Err()
+	seen := map[string]bool{}
+	var lists []*list
+	for _, id := range ids {
+		if !seen[id] { // a claim id twice in a set: one list write
+			seen[id] = true
+			lists = append(lists, &list{id: id})
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := inParallel(ctx, lists, recordWorkers, func(ctx context.Context, l *list) (err error) {
+				l.refs, l.rev, err = x.refs(ctx, refKey(l.id))
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		var msgs []batchMsg
+		for _, l := range lists {
+			r := ref
+			r.ClaimID = l.id
+			if slices.Contains(l.refs, r) {
+				continue
+			}
+			b, err := json.Marshal(append(slices.Clip(l.refs), r))
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, batchMsg{subject: claimSubject(refKey(l.id)), data: b, expect: l.rev, cas: true})
+		}
+		if len(msgs) == 0 {
+			return nil
+		}
+		_, err := publishAtomic(ctx, x.nc, msgs)
+		switch apiCode(err) {
+		case errCodeWrongLastSeq, errCodeTooManyInflight, errCodeIncomplete:
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("bus: index: %w", err)
+		}
+		return nil
+	}
 }
 
 func (x *ClaimIndex) put(ctx context.Context, key string, v any) error {
@@ -413,36 +445,6 @@ func (x *ClaimIndex) put(ctx context.Context, key string, v any) error {
 		return fmt.Errorf("bus: index: %w", err)
 	}
 	return nil
-}
-
-// addRef adds a submission to the claim's list (a claim id resubmitted
-// gets a second entry; the same submission again changes nothing).
-func (x *ClaimIndex) addRef(ctx context.Context, r reconcile.Ref) error {
-	key := refKey(r.ClaimID)
-	for attempt := 0; ; attempt++ {
-		refs, rev, err := x.refs(ctx, key)
-		if err != nil {
-			return err
-		}
-		if slices.Contains(refs, r) {
-			return nil
-		}
-		b, _ := json.Marshal(append(refs, r))
-		if rev == 0 {
-			_, err = x.kv.Create(ctx, key, b)
-		} else {
-			_, err = x.kv.Update(ctx, key, b, rev)
-		}
-		if err == nil {
-			return nil
-		}
-		if !conflict(err) {
-			return fmt.Errorf("bus: index: %w", err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return err
-		}
-	}
 }
 
 func (x *ClaimIndex) refs(ctx context.Context, key string) ([]reconcile.Ref, uint64, error) {

@@ -25,8 +25,10 @@ func claimSubject(key string) string { return "$KV." + BucketClaims + "." + key 
 const readWorkers = 32
 
 // ApplyBatch implements reconcile.BatchStore with the same per-claim
-// semantics as Apply, carrying up to chunkClaims claims per durable
-// write:
+// semantics as Apply. It cuts the items into chunks of whole claims (up
+// to chunkClaims claims, each claim's items in order, in one chunk) and
+// applies chunkWriters chunks at once (their claims are distinct, so
+// their order does not matter); each chunk is one durable write:
 //
 //  1. read the records of the chunk's claims (in parallel; records this
 //     store wrote last come from a bounded cache);
@@ -58,33 +60,121 @@ func (s *ClaimStore) ApplyBatch(ctx context.Context, items []reconcile.Item) ([]
 		s.swept.Store(true)
 	}
 	out := make([]reconcile.Result, len(items))
-	start := 0
-	claims := map[string]bool{}
-	for i := 0; i <= len(items); i++ {
-		if i < len(items) {
-			id := items[i].ClaimID
-			if claims[id] || len(claims) < chunkClaims && i-start < chunkItems {
-				claims[id] = true
-				continue
-			}
-		}
-		if i > start {
-			if err := s.applyChunk(ctx, items[start:i], out[start:i]); err != nil {
-				// A failed chunk may have left its outbox: sweep before
-				// the next batch.
-				s.swept.Store(false)
-				// Results for the chunks stored before; this chunk's
-				// items may or may not be (applying again is safe).
-				return out[:start], err
-			}
-		}
-		start = i
-		clear(claims)
-		if i < len(items) {
-			claims[items[i].ClaimID] = true
+	chunks := chunksOf(items)
+	done := make([]bool, len(chunks))
+	err := s.applyChunks(ctx, items, chunks, out, done)
+	if err == nil {
+		return out, nil
+	}
+	// A failed chunk may have left its outbox: sweep before the next
+	// batch.
+	s.swept.Store(false)
+	// The results are those of the items before the first one whose
+	// chunk was not stored (the others may or may not be: applying again
+	// is safe).
+	chunkOf := make([]int, len(items))
+	for c, ch := range chunks {
+		for _, i := range ch {
+			chunkOf[i] = c
 		}
 	}
-	return out, nil
+	n := 0
+	for n < len(items) && done[chunkOf[n]] {
+		n++
+	}
+	return out[:n], err
+}
+
+// chunksOf cuts items into chunks of whole claims (every item of a
+// claim in one chunk, in the items' order), claims in order of first
+// appearance, up to chunkClaims claims and about chunkItems items each.
+// Chunks hold distinct claims, so they can be applied in any order, or
+// at once.
+func chunksOf(items []reconcile.Item) [][]int {
+	byClaim := map[string][]int{}
+	var claims []string
+	for i, it := range items {
+		if _, ok := byClaim[it.ClaimID]; !ok {
+			claims = append(claims, it.ClaimID)
+		}
+		byClaim[it.ClaimID] = append(byClaim[it.ClaimID], i)
+	}
+	var chunks [][]int
+	var cur []int
+	n := 0
+	for _, id := range claims {
+		idx := byClaim[id]
+		if n > 0 && (n == chunkClaims || len(cur)+len(idx) > chunkItems) {
+			chunks = append(chunks, cur)
+			cur, n = nil, 0
+		}
+		cur = append(cur, idx...)
+		n++
+	}
+	if n > 0 {
+		chunks = append(chunks, cur)
+	}
+	for _, c := range chunks {
+		slices.Sort(c) // a chunk's items in their order in the batch
+	}
+	return chunks
+}
+
+// chunkWriters is how many chunks of one ApplyBatch are written at once
+// (their claims are distinct): one chunk's round trips (reads, the
+// atomic batch, the events) overlap another's, and the server stages
+// several batches while it commits one. Measured in docs/bus.md.
+const chunkWriters = 3
+
+// applyChunks applies each chunk (chunkWriters at a time), marking it
+// done once it is stored and published, and returns the first error.
+func (s *ClaimStore) applyChunks(ctx context.Context, items []reconcile.Item, chunks [][]int, out []reconcile.Result, done []bool) error {
+	apply := func(ctx context.Context, c int) error {
+		its := make([]reconcile.Item, len(chunks[c]))
+		for k, i := range chunks[c] {
+			its[k] = items[i]
+		}
+		res := make([]reconcile.Result, len(its))
+		if err := s.applyChunk(ctx, its, res); err != nil {
+			return err
+		}
+		for k, i := range chunks[c] {
+			out[i] = res[k]
+		}
+		done[c] = true
+		return nil
+	}
+	if len(chunks) == 1 {
+		return apply(ctx, 0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var next atomic.Int64
+	var once sync.Once
+	var first error
+	var wg sync.WaitGroup
+	for range min(chunkWriters, len(chunks)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c := int(next.Add(1)) - 1
+				if c >= len(chunks) || ctx.Err() != nil {
+					return
+				}
+				if err := apply(ctx, c); err != nil {
+					once.Do(func() { first = err })
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
 }
 
 // Chunk bounds: the records of chunkClaims claims plus the outbox
@@ -321,21 +411,27 @@ func (s *ClaimStore) staleCached(ctx context.Context, order []*batchRec) (bool, 
 // eachParallel runs fn on every record, readWorkers at a time, and
 // returns the first error.
 func eachParallel(ctx context.Context, rs []*batchRec, fn func(context.Context, *batchRec) error) error {
+	return inParallel(ctx, rs, readWorkers, fn)
+}
+
+// inParallel runs fn on every element, workers at a time, and returns
+// the first error.
+func inParallel[T any](ctx context.Context, xs []T, workers int, fn func(context.Context, T) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
-	next := make(chan *batchRec)
-	for range min(readWorkers, len(rs)) {
+	next := make(chan T)
+	for range min(workers, len(xs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for r := range next {
+			for x := range next {
 				if ctx.Err() != nil {
 					continue
 				}
-				if err := fn(ctx, r); err != nil {
+				if err := fn(ctx, x); err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err
@@ -346,11 +442,14 @@ func eachParallel(ctx context.Context, rs []*batchRec, fn func(context.Context, 
 			}
 		}()
 	}
-	for _, r := range rs {
-		next <- r
+	for _, x := range xs {
+		next <- x
 	}
 	close(next)
 	wg.Wait()
+	if first == nil {
+		first = ctx.Err() // the caller's context ended: some not run
+	}
 	return first
 }
 

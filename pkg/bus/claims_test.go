@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -444,5 +445,75 @@ func TestClaimStoreBoundsRecord(t *testing.T) {
 	events := streamEvents(t, b)
 	if len(events) != len(states) {
 		t.Errorf("%d events published, want %d", len(events), len(states))
+	}
+}
+
+// The index writes a file's claim lists in atomic batches, guessing
+// that a claim has no list yet: a claim submitted again (in another
+// file) keeps both submissions, also when two replicas record files
+// naming the same claims at once (the guess and every write are
+// compare-and-sets). The second replica's Setup runs while the first
+// writes: it must not turn the bucket's atomic batches off meanwhile.
+func TestIndexResubmittedClaims(t *testing.T) {
+	srv := natstest.Start(t)
+	ctx := ctxT(t)
+	file := func(isa13 int64, from, to int) *assemble.FileInfo {
+		fi := &assemble.FileInfo{PayerID: "60054", Receiver: "AETNA CH", Interchange: isa13, Group: isa13,
+			Sets: []assemble.SetInfo{{Control: "0001", Reference: fmt.Sprintf("B%d", isa13)}}}
+		for i := from; i < to; i++ {
+			fi.Sets[0].ClaimIDs = append(fi.Sets[0].ClaimIDs, fmt.Sprintf("R%04d", i))
+		}
+		return fi
+	}
+	idx, _ := connect(t, srv.URL()).ClaimIndex(ctx)
+	// 1,200 claims: two atomic batches.
+	if err := idx.Record(ctx, file(1, 0, 1200)); err != nil {
+		t.Fatal(err)
+	}
+	// Claims 1000..1299 again, with 100 new ones, from two replicas at
+	// once (two files each).
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for r := range 2 {
+		other, _ := connect(t, srv.URL()).ClaimIndex(ctx)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range 2 {
+				errs <- other.Record(ctx, file(int64(2+2*r+f), 1000, 1300))
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 1300 {
+		id := fmt.Sprintf("R%04d", i)
+		refs, err := idx.ByClaim(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var batches []string
+		for _, r := range refs {
+			if r.ClaimID != id {
+				t.Fatalf("%s: a ref of %s", id, r.ClaimID)
+			}
+			batches = append(batches, r.Batch)
+		}
+		slices.Sort(batches)
+		var want []string
+		if i < 1200 {
+			want = append(want, "B1")
+		}
+		if i >= 1000 {
+			want = append(want, "B2", "B3", "B4", "B5")
+		}
+		if !slices.Equal(batches, want) {
+			t.Fatalf("%s: submissions %v, want %v", id, batches, want)
+		}
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/claimgate/claimgate/pkg/scrub"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -14,6 +16,7 @@ import (
 // gets scrub.ErrDuplicate.
 type Seen struct {
 	kv jetstream.KeyValue
+	nc *nats.Conn
 }
 
 var _ scrub.Seen = (*Seen)(nil)
@@ -24,7 +27,7 @@ func (b *Bus) Seen(ctx context.Context) (*Seen, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: %s: %w", BucketSeen, err)
 	}
-	return &Seen{kv: kv}, nil
+	return &Seen{kv: kv, nc: b.NC}, nil
 }
 
 // SeenBefore reports whether key was remembered and not forgotten.
@@ -49,6 +52,60 @@ func (s *Seen) Remember(ctx context.Context, key string) error {
 		return scrub.ErrDuplicate
 	}
 	return fmt.Errorf("bus: seen: %w", err)
+}
+
+// RememberAll records every key, as Remember would but without telling
+// which were there already (a key remembered again stays remembered),
+// in atomic batches of up to MaxAtomicBatch keys: one synced write per
+// batch instead of one per key. The pipeline records a file's claims'
+// keys with it (thousands at a time); one at a time, they were most of
+// the ingest's time.
+func (s *Seen) RememberAll(ctx context.Context, keys []string) error {
+	for chunk := range slices.Chunk(keys, MaxAtomicBatch) {
+		msgs := make([]batchMsg, 0, len(chunk))
+		for _, k := range chunk {
+			if !plainKey(k) {
+				// Let the KV client check (and refuse) it.
+				if err := s.Remember(ctx, k); err != nil && !errors.Is(err, scrub.ErrDuplicate) {
+					return err
+				}
+				continue
+			}
+			msgs = append(msgs, batchMsg{subject: "$KV." + BucketSeen + "." + k, data: []byte{'1'}})
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		for attempt := 0; ; attempt++ {
+			_, err := publishAtomic(ctx, s.nc, msgs)
+			if c := apiCode(err); c == errCodeTooManyInflight || c == errCodeIncomplete {
+				if err := backoff(ctx, attempt); err != nil {
+					return err
+				}
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("bus: seen: %w", err)
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// plainKey reports whether k is a KV key that is one subject token of
+// letters, digits, '-', '_' and '=' (the hex digests the pipeline uses).
+func plainKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '=') {
+			return false
+		}
+	}
+	return true
 }
 
 // Forget removes key; an unknown key is not an error.

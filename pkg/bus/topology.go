@@ -79,14 +79,23 @@ func (b *Bus) Setup(ctx context.Context) error {
 	for _, kc := range buckets {
 		kc.Storage = jetstream.FileStorage
 		kc.Replicas = b.replicas
+		if atomicBucket(kc.Bucket) && b.atomicReady(ctx, kc) {
+			// Updating the bucket would turn its atomic batches off
+			// until allowAtomic turns them on again: a replica starting
+			// would fail the batches of those running.
+			continue
+		}
 		if _, err := b.JS.CreateOrUpdateKeyValue(ctx, kc); err != nil {
 			return fmt.Errorf("bus: bucket %s: %w", kc.Bucket, err)
 		}
 	}
-	// Claim records are written in atomic batches (ClaimStore.ApplyBatch);
-	// KV configs have no such flag, so set it on the bucket's stream.
-	if err := b.allowAtomic(ctx, "KV_"+BucketClaims); err != nil {
-		return err
+	// Claim records (ClaimStore.ApplyBatch, ClaimIndex.Record) and
+	// duplicate keys (Seen.RememberAll) are written in atomic batches;
+	// KV configs have no such flag, so set it on the buckets' streams.
+	for _, bk := range []string{BucketClaims, BucketSeen} {
+		if err := b.allowAtomic(ctx, "KV_"+bk); err != nil {
+			return err
+		}
 	}
 	if _, err := b.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket: ObjectEDI, Storage: jetstream.FileStorage, Replicas: b.replicas,
@@ -129,6 +138,20 @@ func FilesOutSubject(payerID string) string { return SubjectFilesOut + "." + Tok
 
 // FilesInSubject is the subject of a response file from a payer.
 func FilesInSubject(payerID string) string { return SubjectFilesIn + "." + Token(payerID) }
+
+// atomicBucket reports whether a bucket is written in atomic batches.
+func atomicBucket(name string) bool { return name == BucketClaims || name == BucketSeen }
+
+// atomicReady reports whether a bucket's stream exists as kc asks, with
+// atomic batches allowed.
+func (b *Bus) atomicReady(ctx context.Context, kc jetstream.KeyValueConfig) bool {
+	st, err := b.JS.Stream(ctx, "KV_"+kc.Bucket)
+	if err != nil {
+		return false
+	}
+	c := st.CachedInfo().Config
+	return c.AllowAtomicPublish && c.Replicas == max(kc.Replicas, 1) && c.MaxMsgsPerSubject == int64(kc.History) && c.Storage == kc.Storage
+}
 
 // allowAtomic turns on atomic batch publishing on a stream.
 func (b *Bus) allowAtomic(ctx context.Context, stream string) error {

@@ -175,10 +175,22 @@ func (g *Gateway) reconcile(ctx context.Context, fm FileInMsg) (*reconcile.Repor
 }
 
 // crashStore marks each response event applied as a crash point
-// ("reconcile-apply"), so tests can stop the process mid-file.
-type crashStore struct{ reconcile.Store }
+// ("reconcile-apply"), so tests can stop the process mid-file. It keeps
+// the claim store's batch path: a response's events go in batches
+// (reconcile.BatchStore), the crash point counted for each before its
+// batch is applied.
+type crashStore struct{ *bus.ClaimStore }
+
+var _ reconcile.BatchStore = crashStore{}
 
 func (s crashStore) Apply(ctx context.Context, claimID string, ev reconcile.Event) (reconcile.Result, error) {
 	crash("reconcile-apply")
-	return s.Store.Apply(ctx, claimID, ev)
+	return s.ClaimStore.Apply(ctx, claimID, ev)
+}
+
+func (s crashStore) ApplyBatch(ctx context.Context, items []reconcile.Item) ([]reconcile.Result, error) {
+	for range items {
+		crash("reconcile-apply")
+	}
+	return s.ClaimStore.ApplyBatch(ctx, items)
 }

@@ -29,7 +29,7 @@ func TestTwoReplicas(t *testing.T) {
 	cfgPath := filepath.Join(dir, "claimgate.json")
 	writeServeConfig(t, s, cfgPath)
 	ext := []string{"--nats-url", srv.URL()}
-	a := startServe(t, filepath.Join(dir, "a"), cfgPath, []string{"CLAIMGATE_CRASH_AT=reconcile-apply:700"}, append(ext, "--name", "A")...)
+	a := startServe(t, filepath.Join(dir, "a"), cfgPath, nil, append(ext, "--name", "A")...)
 	bproc := startServe(t, filepath.Join(dir, "b"), cfgPath, nil, append(ext, "--name", "B")...)
 	b, err := bus.Connect(context.Background(), bus.Options{URL: srv.URL()})
 	if err != nil {
@@ -62,8 +62,15 @@ func TestTwoReplicas(t *testing.T) {
 	checkEvents(t, b, ids, bad)
 	checkInterchanges(t, s)
 
-	// Second load: replica A dies (SIGKILL) in the middle of
-	// reconciling; B finishes.
+	// Second load: replica A, restarted with a crash point, dies
+	// (SIGKILL) in the middle of reconciling, at the 60th response event
+	// it applies (counted before each batch: in its second response
+	// file); B finishes. (A crash point counted from the start, in both
+	// loads, depended on how the files happened to split between A and
+	// B.)
+	a.stop(t)
+	a = startServe(t, filepath.Join(dir, "a"), cfgPath, []string{"CLAIMGATE_CRASH_AT=reconcile-apply:60"}, append(ext, "--name", "A")...)
+	waitLog(t, a, "gateway running", 60*time.Second)
 	path := filepath.Join(dir, "load2.csv")
 	more, moreBad := writeBatch(t, path, "RZ", 5000, 300, 20)
 	submit(path)
@@ -76,6 +83,21 @@ func TestTwoReplicas(t *testing.T) {
 	checkEvents(t, b, ids, bad)
 	checkInterchanges(t, s)
 	bproc.stop(t)
+}
+
+// waitLog waits until the process's log holds want.
+func waitLog(t testing.TB, p *serveProc, want string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		if b, _ := os.ReadFile(p.log); strings.Contains(string(b), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not in %s within %v", want, p.log, limit)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func waitStore(t testing.TB, b *bus.Bus) (*bus.ClaimStore, error) {

@@ -275,6 +275,16 @@ func (p *Pipeline) Settle(ctx context.Context, j Journal) error {
 }
 
 func (p *Pipeline) recordKeys(ctx context.Context, keys []string) error {
+	// A store that records many keys per write (bus.Seen) takes them
+	// all at once.
+	if s, ok := p.cfg.Seen.(interface {
+		RememberAll(context.Context, []string) error
+	}); ok {
+		if err := s.RememberAll(ctx, keys); err != nil {
+			return err
+		}
+		keys = nil
+	}
 	for _, k := range keys {
 		if err := p.cfg.Seen.Remember(ctx, k); err != nil && !errors.Is(err, scrub.ErrDuplicate) {
 			return err

@@ -99,12 +99,13 @@ func hasReason(rs []Reason, source, code string) *Reason {
 // submitted claims, out of order too, with reasons, payer claim numbers
 // and amounts kept, illegal moves refused and unmatched responses kept.
 func TestLifecycle(t *testing.T) {
-	for _, w := range []int{1, 8, batched} {
+	for _, w := range []int{1, 8, batched, 8 * batched} {
 		t.Run(fmt.Sprintf("workers=%d", w), func(t *testing.T) { testLifecycle(t, w) })
 	}
 }
 
-// batched, as a worker count, runs the harness on a BatchStore.
+// batched, as a worker count, runs the harness on a BatchStore; n *
+// batched runs it there with n workers (matching outcomes at once).
 const batched = -1
 
 // batchStore makes a store a BatchStore whose ApplyBatch applies the
@@ -138,7 +139,8 @@ func useBatches(h *harness, st Store) *int {
 func testLifecycle(t *testing.T, workers int) {
 	h := newHarness(t)
 	h.rc.Workers = workers
-	if workers == batched {
+	if workers < 0 {
+		h.rc.Workers = workers / batched
 		largest := useBatches(h, h.store)
 		defer func() {
 			if *largest < 2 {
@@ -470,11 +472,12 @@ func (f failingStore) Apply(ctx context.Context, id string, ev Event) (Result, e
 // workers; reconciling again once the store is back finishes the file
 // without applying anything twice.
 func TestStoreErrorStops(t *testing.T) {
-	for _, w := range []int{1, 4, batched} {
+	for _, w := range []int{1, 4, batched, 4 * batched} {
 		h := newHarness(t)
 		h.rc.Workers = w
 		h.rc.Store = failingStore{h.store, "P3"}
-		if w == batched {
+		if w < 0 {
+			h.rc.Workers = w / batched
 			useBatches(h, failingStore{h.store, "P3"})
 		}
 		era := file835(t, isaNoridian, remittance(payerNoridian, "E", genClaimFor("P1", 0), genClaimFor("P2", 1), genClaimFor("P3", 2), genClaimFor("P4", 3)))

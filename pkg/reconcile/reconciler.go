@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/claimgate/claimgate/pkg/assemble"
@@ -99,7 +100,9 @@ type Reconciler struct {
 	OnUnmatched func(context.Context, Unmatched) error
 	OnRefused   func(context.Context, Refusal) error
 	// Workers is how many events are applied at once (one claim's always
-	// in order); 0 or 1 applies them one by one.
+	// in order); 0 or 1 applies them one by one. With a BatchStore,
+	// events are applied in batches and Workers is how many outcomes
+	// are matched in the index at once.
 	Workers int
 }
 
@@ -158,17 +161,24 @@ func (rc *Reconciler) Apply(ctx context.Context, o *Outcome, rep *Report) error 
 }
 
 // tally guards a Report shared by workers. With a BatchStore it also
-// gathers the events to apply, in file order, up to batchItems at a time.
+// gathers the outcomes to apply, in file order, up to batchItems at a
+// time.
 type tally struct {
 	mu       sync.Mutex
 	rep      *Report
 	batching bool
-	items    []Item
-	outs     []*Outcome
+	pend     []pendingOutcome
 }
 
-// batchItems is how many events go to one ApplyAll: a file's set of
-// claims (a 999 answers up to thousands at once) in one or a few durable
+// pendingOutcome is an outcome read and waiting for its batch, with the
+// time its events carry.
+type pendingOutcome struct {
+	o *Outcome
+	t time.Time
+}
+
+// batchItems is how many outcomes go to one ApplyAll: a file's claims
+// (a 999 answers up to thousands at once) in one or a few durable
 // writes, with memory bounded.
 const batchItems = 1000
 
@@ -178,6 +188,13 @@ func (rc *Reconciler) apply(ctx context.Context, o *Outcome, tl *tally, p *pool)
 		now = rc.Now
 	}
 	t := now()
+	if tl.batching {
+		tl.pend = append(tl.pend, pendingOutcome{o, t})
+		if len(tl.pend) >= batchItems {
+			return rc.flushBatch(ctx, tl)
+		}
+		return nil
+	}
 	if p != nil && (o.Kind == Kind277CA || o.Kind == Kind835) && o.Keys.ClaimID != "" {
 		// One claim: match it in its worker too.
 		return p.submit(o.Keys.ClaimID, func() error { return rc.matchApply(ctx, o, tl, t, nil) })
@@ -193,8 +210,7 @@ func (rc *Reconciler) matchApply(ctx context.Context, o *Outcome, tl *tally, t t
 		return err
 	}
 	if len(refs) == 0 {
-		return rc.unmatched(ctx, tl, Unmatched{Kind: o.Kind, File: o.File, Digest: o.Digest, Position: o.Position, Locator: o.Locator,
-			Keys: o.Keys, State: o.State, Status: o.Status, Reason: why})
+		return rc.unmatched(ctx, tl, unmatchedOf(o, why))
 	}
 	for _, ref := range refs {
 		if p == nil {
@@ -210,16 +226,13 @@ func (rc *Reconciler) matchApply(ctx context.Context, o *Outcome, tl *tally, t t
 	return nil
 }
 
+func unmatchedOf(o *Outcome, why string) Unmatched {
+	return Unmatched{Kind: o.Kind, File: o.File, Digest: o.Digest, Position: o.Position, Locator: o.Locator,
+		Keys: o.Keys, State: o.State, Status: o.Status, Reason: why}
+}
+
 func (rc *Reconciler) applyRef(ctx context.Context, o *Outcome, ref Ref, t time.Time, tl *tally) error {
 	ev := NewEvent(o, ref, t)
-	if tl.batching {
-		tl.items = append(tl.items, Item{ClaimID: ref.ClaimID, Event: ev})
-		tl.outs = append(tl.outs, o)
-		if len(tl.items) >= batchItems {
-			return rc.flushBatch(ctx, tl)
-		}
-		return nil
-	}
 	res, err := rc.Store.Apply(ctx, ref.ClaimID, ev)
 	if err != nil {
 		return fmt.Errorf("reconcile: %s: claim %s: %w", o.Locator, ref.ClaimID, err)
@@ -229,14 +242,42 @@ func (rc *Reconciler) applyRef(ctx context.Context, o *Outcome, ref Ref, t time.
 	return rc.tallyResult(ctx, tl, o, ref.ClaimID, ev.ID, res)
 }
 
-// flushBatch applies the gathered events through ApplyAll (in order, so
-// each claim's events keep their file order) and tallies the results.
+// matched is one pending outcome's match.
+type matched struct {
+	refs []Ref
+	why  string
+}
+
+// flushBatch matches the gathered outcomes (Workers lookups at once),
+// applies their events through one ApplyAll in file order (so each
+// claim's events keep their file order), and tallies the results.
 func (rc *Reconciler) flushBatch(ctx context.Context, tl *tally) error {
-	if len(tl.items) == 0 {
+	if len(tl.pend) == 0 {
 		return nil
 	}
-	items, outs := tl.items, tl.outs
-	tl.items, tl.outs = tl.items[:0], tl.outs[:0]
+	pend := tl.pend
+	defer func() { clear(pend); tl.pend = pend[:0] }()
+	ms, err := rc.matchAll(ctx, pend)
+	if err != nil {
+		return err
+	}
+	var items []Item
+	var outs []*Outcome
+	for i, p := range pend {
+		if len(ms[i].refs) == 0 {
+			if err := rc.unmatched(ctx, tl, unmatchedOf(p.o, ms[i].why)); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, ref := range ms[i].refs {
+			items = append(items, Item{ClaimID: ref.ClaimID, Event: NewEvent(p.o, ref, p.t)})
+			outs = append(outs, p.o)
+		}
+	}
+	if len(items) == 0 {
+		return nil
+	}
 	res, err := ApplyAll(ctx, rc.Store, items)
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
@@ -253,6 +294,57 @@ func (rc *Reconciler) flushBatch(ctx context.Context, tl *tally) error {
 		return fmt.Errorf("reconcile: applying %d events: %w", len(items), err)
 	}
 	return nil
+}
+
+// matchAll matches every pending outcome, Workers at a time (an index
+// lookup is a round trip; they overlap), keeping each result at its
+// outcome's position.
+func (rc *Reconciler) matchAll(ctx context.Context, pend []pendingOutcome) ([]matched, error) {
+	ms := make([]matched, len(pend))
+	workers := min(max(rc.Workers, 1), len(pend))
+	if workers == 1 {
+		for i, p := range pend {
+			refs, why, err := rc.match(ctx, p.o)
+			if err != nil {
+				return nil, err
+			}
+			ms[i] = matched{refs, why}
+		}
+		return ms, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var next atomic.Int64
+	var once sync.Once
+	var first error
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(pend) || ctx.Err() != nil {
+					return
+				}
+				refs, why, err := rc.match(ctx, pend[i].o)
+				if err != nil {
+					once.Do(func() { first = err })
+					cancel()
+					return
+				}
+				ms[i] = matched{refs, why}
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return ms, nil
 }
 
 // tallyResult counts one applied event (tl.mu held).

@@ -1,0 +1,114 @@
+package bus
+
+import (
+	"encoding/json"
+
+	"github.com/claimgate/claimgate/pkg/reconcile"
+)
+
+// A claim record as the claims bucket keeps it. Every event in a
+// record's timeline (and pending list) repeats the claim id, the payer
+// and usually the submission the record holds already: about a third of
+// each entry. Records are rewritten at every move, so those bytes were
+// encoded, sent, parsed, stored and decoded again each time. The stored
+// form leaves out an event's claim id, payer id and submission when they
+// equal the record's, and restores them on reading: lossless. Form 1
+// marks it; a record in the full form (written before) reads as it is.
+type storedRecord struct {
+	*reconcile.Record
+	Timeline []storedEvent `json:"timeline"`
+	Pending  []storedEvent `json:"pending,omitempty"`
+	Form     int           `json:"form,omitempty"`
+}
+
+// slimForm is the Form of records whose events leave out what the
+// record holds.
+const slimForm = 1
+
+// storedEvent shadows the fields of reconcile.Event that it may leave
+// out (the outer fields win in encoding/json): nil means "the
+// record's".
+type storedEvent struct {
+	*reconcile.Event
+	ClaimID    *string        `json:"claim_id,omitempty"`
+	PayerID    *string        `json:"payer_id,omitempty"`
+	Submission *reconcile.Ref `json:"submission,omitempty"`
+	// NoSubmission: the event has none while the record has one.
+	NoSubmission bool `json:"no_submission,omitempty"`
+}
+
+func storedEvents(rec *reconcile.Record, evs []reconcile.Event) []storedEvent {
+	if len(evs) == 0 {
+		return nil
+	}
+	out := make([]storedEvent, len(evs))
+	for i := range evs {
+		ev := &evs[i]
+		se := storedEvent{Event: ev}
+		if ev.ClaimID != rec.ID {
+			se.ClaimID = &ev.ClaimID
+		}
+		if ev.PayerID != rec.Payer {
+			se.PayerID = &ev.PayerID
+		}
+		switch {
+		case ev.Submission == nil:
+			se.NoSubmission = rec.Submission != nil
+		case rec.Submission == nil || *ev.Submission != *rec.Submission:
+			se.Submission = ev.Submission
+		}
+		out[i] = se
+	}
+	return out
+}
+
+// marshalRecord encodes rec in the stored form.
+func marshalRecord(rec *reconcile.Record) ([]byte, error) {
+	sr := storedRecord{Record: rec, Timeline: storedEvents(rec, rec.Timeline), Pending: storedEvents(rec, rec.Pending), Form: slimForm}
+	if sr.Timeline == nil {
+		sr.Timeline = []storedEvent{} // "timeline": [] as before
+	}
+	return json.Marshal(&sr)
+}
+
+// unmarshalRecord decodes a record in either form.
+func unmarshalRecord(data []byte) (*reconcile.Record, error) {
+	rec := &reconcile.Record{}
+	sr := storedRecord{Record: rec}
+	if err := json.Unmarshal(data, &sr); err != nil {
+		return nil, err
+	}
+	rec.Timeline = restoreEvents(rec, sr.Timeline, sr.Form == slimForm)
+	rec.Pending = restoreEvents(rec, sr.Pending, sr.Form == slimForm)
+	return rec, nil
+}
+
+// restoreEvents turns stored events back into events; slim: the fields
+// left out are the record's.
+func restoreEvents(rec *reconcile.Record, ses []storedEvent, slim bool) []reconcile.Event {
+	if ses == nil {
+		return nil
+	}
+	out := make([]reconcile.Event, len(ses))
+	for i, se := range ses {
+		if se.Event != nil {
+			out[i] = *se.Event
+		}
+		ev := &out[i]
+		ev.ClaimID, ev.PayerID, ev.Submission = "", "", se.Submission
+		if slim {
+			ev.ClaimID, ev.PayerID = rec.ID, rec.Payer
+			if se.Submission == nil && !se.NoSubmission && rec.Submission != nil {
+				r := *rec.Submission
+				ev.Submission = &r
+			}
+		}
+		if se.ClaimID != nil {
+			ev.ClaimID = *se.ClaimID
+		}
+		if se.PayerID != nil {
+			ev.PayerID = *se.PayerID
+		}
+	}
+	return out
+}
