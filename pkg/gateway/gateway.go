@@ -176,7 +176,18 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	}
 	// Moves stored but not yet published on claims.events by a writer
 	// that crashed are published now.
-	if n, err := g.store.Sweep(ctx); err != nil {
+	// A cluster that just lost a node answers slowly for a while (the
+	// cluster test restarted a replica then): retry for a minute before
+	// giving up the start.
+	var n int
+	for try := time.Now(); ; {
+		if n, err = g.store.Sweep(ctx); err == nil || ctx.Err() != nil || time.Since(try) > time.Minute {
+			break
+		}
+		g.log.Warn("sweeping claim events; will retry", "err", err)
+		time.Sleep(2 * time.Second)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("gateway: sweeping claim events: %w", err)
 	} else if n > 0 {
 		g.log.Info("claim events published after a restart", "claims", n)
