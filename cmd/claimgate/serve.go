@@ -331,7 +331,7 @@ func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (string, fu
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := api.NewHTTPServer(ln.Addr().String(), mux) // the API's timeouts: a slow client cannot hold it
 	go srv.Serve(ln)
 	log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
 	return ln.Addr().String(), func() {

@@ -185,7 +185,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			break
 		}
 		g.log.Warn("sweeping claim events; will retry", "err", err)
-		time.Sleep(2 * time.Second)
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("gateway: sweeping claim events: %w", err)
