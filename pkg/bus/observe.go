@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/claimgate/claimgate/pkg/reconcile"
 	"github.com/nats-io/nats.go/jetstream"
@@ -37,33 +38,63 @@ func (c *ControlNumbers) observe(err *error) {
 	}
 }
 
+// scanBatch is how many records ScanRecords asks for at a time: the
+// most it holds. A KV watcher is pushed the whole bucket at once and
+// buffered 130 MB of records at 100,000 claims while fn decoded them.
+const scanBatch = 256
+
+// kvOperationHeader marks a KV delete or purge (nats.go's own name for
+// it is unexported).
+const kvOperationHeader = "KV-Operation"
+
 // ScanRecords calls fn with the JSON of every claim record (a
-// reconcile.Record), streaming the bucket's latest values in one ordered
-// consumer rather than one request per key: the metrics' AR scan reads
-// 100,000 records this way (docs/metrics.md). fn must not keep the
-// slice. An error from fn stops the scan and is returned.
+// reconcile.Record), streaming the bucket's latest values through one
+// ordered pull consumer rather than one request per key, scanBatch
+// records at a time so memory stays flat however many claims there are
+// (the metrics' AR scan, docs/metrics.md). fn must not keep the slice.
+// An error from fn stops the scan and is returned.
 func (s *ClaimStore) ScanRecords(ctx context.Context, fn func(record []byte) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	w, err := s.kv.WatchFiltered(ctx, []string{"c.>"}, jetstream.IgnoreDeletes())
+	stream := "KV_" + BucketClaims
+	cons, err := s.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{claimSubject("c.>")},
+		DeliverPolicy:  jetstream.DeliverLastPerSubjectPolicy,
+	})
 	if err != nil {
 		return fmt.Errorf("bus: claims: %w", err)
 	}
-	defer w.Stop()
+	if info := cons.CachedInfo(); info != nil && info.NumPending == 0 {
+		return nil // an empty bucket
+	}
 	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case e, ok := <-w.Updates():
-			if !ok {
-				return errors.New("bus: claims: scan ended early")
+		batch, err := cons.Fetch(scanBatch, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return fmt.Errorf("bus: claims: %w", err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			md, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("bus: claims: %w", err)
 			}
-			if e == nil {
+			// A deleted or purged key's marker is its latest value.
+			if op := m.Headers().Get(kvOperationHeader); op == "" {
+				if err := fn(m.Data()); err != nil {
+					return err
+				}
+			}
+			if md.NumPending == 0 {
 				return nil // every record as of the start was seen
 			}
-			if err := fn(e.Value()); err != nil {
-				return err
-			}
+		}
+		if err := batch.Error(); err != nil {
+			return fmt.Errorf("bus: claims: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if got == 0 {
+			return errors.New("bus: claims: the scan stalled (no records within 5 s)")
 		}
 	}
 }

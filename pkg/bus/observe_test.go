@@ -146,7 +146,8 @@ func TestOnApplied(t *testing.T) {
 }
 
 // TestScanRecords: the scan sees every claim record once (not index or
-// outbox keys), and an error from fn stops it.
+// outbox keys, not a deleted one), in several fetches, and an error from
+// fn stops it.
 func TestScanRecords(t *testing.T) {
 	e, b := embedded(t, t.TempDir())
 	defer e.Shutdown()
@@ -170,6 +171,14 @@ func TestScanRecords(t *testing.T) {
 	if _, err := st.ApplyBatch(ctx, items); err != nil {
 		t.Fatal(err)
 	}
+	// A deleted key's marker is not a record.
+	kv, err := b.JS.KeyValue(ctx, bus.BucketClaims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Delete(ctx, "c."+bus.Token("S699")); err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]int{}
 	err = st.ScanRecords(ctx, func(b []byte) error {
 		var rec reconcile.Record
@@ -182,8 +191,8 @@ func TestScanRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(seen) != 700 {
-		t.Fatalf("scanned %d claims, want 700", len(seen))
+	if len(seen) != 699 || seen["S699"] != 0 {
+		t.Fatalf("scanned %d claims (S699 deleted: %d), want 699", len(seen), seen["S699"])
 	}
 	for id, n := range seen {
 		if n != 1 {

@@ -110,6 +110,11 @@ func benchOnce(b *testing.B, n int) {
 	}
 	total := time.Since(start)
 	b.StopTimer()
+	// What the run stored, stream by stream (messages and bytes): the
+	// write volume per claim behind the figures.
+	for st := range bs.JS.ListStreams(ctx).Info() {
+		fmt.Fprintf(os.Stderr, "stream %-28s %9d msgs %8.1f MiB %6.1f msgs/claim\n", st.Config.Name, st.State.Msgs, float64(st.State.Bytes)/(1<<20), float64(st.State.Msgs)/float64(n))
+	}
 	p.stop(b)
 	if keep := os.Getenv("CLAIMGATE_BENCH_LOG"); keep != "" {
 		// serve's log, for the stages' timing (no claim data in it).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -476,5 +477,35 @@ func BenchmarkClaimApplied(b *testing.B) {
 	b.ReportAllocs()
 	for range b.N {
 		m.ClaimApplied(paid, rec)
+	}
+}
+
+// TestSettledSkip: the scan's pre-check skips exactly the records whose
+// claim is in no open state, reading the claim's own state even when the
+// id or payer spells a state key, and decodes what it cannot tell.
+func TestSettledSkip(t *testing.T) {
+	all := []claim.State{claim.Received, claim.ScrubRejected, claim.Queued, claim.Submitted, claim.AckAccepted,
+		claim.AckRejected, claim.PayerAccepted, claim.PayerRejected, claim.Paid, claim.PartiallyPaid, claim.Denied, claim.Reversed}
+	if len(OpenStates)+len(notOpen) != len(all) {
+		t.Fatalf("%d open and %d not-open states, want %d in all", len(OpenStates), len(notOpen), len(all))
+	}
+	for _, st := range all {
+		for _, id := range []string{"C1", `x","state":"paid`, `y","state":"queued`} {
+			rec := reconcile.Record{ID: id, Payer: `P","state":"denied`, State: st,
+				Timeline: []reconcile.Event{{State: claim.Paid}, {State: claim.Queued}}}
+			b, err := json.Marshal(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := !slices.Contains(OpenStates, st)
+			if got := settled(b); got != want {
+				t.Errorf("state %s, id %q: settled %v, want %v (%s)", st, id, got, want, b)
+			}
+		}
+	}
+	for _, b := range []string{`{}`, `{"state":"paid`, `{"state":"bogus"}`, `not json`} {
+		if settled([]byte(b)) {
+			t.Errorf("%s: skipped, want decoded", b)
+		}
 	}
 }
