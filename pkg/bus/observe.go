@@ -49,20 +49,37 @@ const kvOperationHeader = "KV-Operation"
 
 // ScanRecords calls fn with the JSON of every claim record (a
 // reconcile.Record), streaming the bucket's latest values through one
-// ordered pull consumer rather than one request per key, scanBatch
-// records at a time so memory stays flat however many claims there are
-// (the metrics' AR scan, docs/metrics.md). fn must not keep the slice.
-// An error from fn stops the scan and is returned.
+// ephemeral pull consumer (last value per key) rather than one request
+// per key, scanBatch records at a time so memory stays flat however many
+// claims there are (the metrics' AR scan, docs/metrics.md). The scan
+// covers the bucket as of its start: a claim written meanwhile may be
+// seen with its value at the start or not at all until the next scan.
+// fn must not keep the slice. An error from fn stops the scan and is
+// returned.
+//
+// Not an ordered consumer: its Fetch re-creates the consumer from the
+// last sequence seen, which turns "last value per key" into "every
+// value since", and it leaves the consumer behind for 5 minutes.
 func (s *ClaimStore) ScanRecords(ctx context.Context, fn func(record []byte) error) error {
 	stream := "KV_" + BucketClaims
-	cons, err := s.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{claimSubject("c.>")},
-		DeliverPolicy:  jetstream.DeliverLastPerSubjectPolicy,
+	st, err := s.js.Stream(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("bus: claims: %w", err)
+	}
+	last := st.CachedInfo().State.LastSeq
+	cons, err := st.CreateConsumer(ctx, jetstream.ConsumerConfig{
+		FilterSubject:     claimSubject("c.>"),
+		DeliverPolicy:     jetstream.DeliverLastPerSubjectPolicy,
+		AckPolicy:         jetstream.AckNonePolicy,
+		InactiveThreshold: 30 * time.Second, // if this process dies mid-scan
+		MemoryStorage:     true,
+		Replicas:          1,
 	})
 	if err != nil {
 		return fmt.Errorf("bus: claims: %w", err)
 	}
-	if info := cons.CachedInfo(); info != nil && info.NumPending == 0 {
+	defer st.DeleteConsumer(context.WithoutCancel(ctx), cons.CachedInfo().Name)
+	if cons.CachedInfo().NumPending == 0 {
 		return nil // an empty bucket
 	}
 	for {
@@ -77,13 +94,16 @@ func (s *ClaimStore) ScanRecords(ctx context.Context, fn func(record []byte) err
 			if err != nil {
 				return fmt.Errorf("bus: claims: %w", err)
 			}
+			if md.Sequence.Stream > last {
+				return nil // written after the scan began
+			}
 			// A deleted or purged key's marker is its latest value.
 			if op := m.Headers().Get(kvOperationHeader); op == "" {
 				if err := fn(m.Data()); err != nil {
 					return err
 				}
 			}
-			if md.NumPending == 0 {
+			if md.NumPending == 0 || md.Sequence.Stream == last {
 				return nil // every record as of the start was seen
 			}
 		}

@@ -146,8 +146,9 @@ func TestOnApplied(t *testing.T) {
 }
 
 // TestScanRecords: the scan sees every claim record once (not index or
-// outbox keys, not a deleted one), in several fetches, and an error from
-// fn stops it.
+// outbox keys, not a deleted one), with its latest value only, in
+// several fetches, leaves no consumer behind, and an error from fn stops
+// it.
 func TestScanRecords(t *testing.T) {
 	e, b := embedded(t, t.TempDir())
 	defer e.Shutdown()
@@ -171,6 +172,15 @@ func TestScanRecords(t *testing.T) {
 	if _, err := st.ApplyBatch(ctx, items); err != nil {
 		t.Fatal(err)
 	}
+	// A second revision for 400 of them: the scan sees each claim's
+	// latest value only.
+	items = items[:0]
+	for i := range 400 {
+		items = append(items, item(fmt.Sprintf("S%03d", i), "q", "ingest", claim.Queued))
+	}
+	if _, err := st.ApplyBatch(ctx, items); err != nil {
+		t.Fatal(err)
+	}
 	// A deleted key's marker is not a record.
 	kv, err := b.JS.KeyValue(ctx, bus.BucketClaims)
 	if err != nil {
@@ -186,6 +196,9 @@ func TestScanRecords(t *testing.T) {
 			return err
 		}
 		seen[rec.ID]++
+		if want := claim.Received; rec.ID < "S400" && rec.State != claim.Queued || rec.ID >= "S400" && rec.State != want {
+			return fmt.Errorf("%s scanned in state %s", rec.ID, rec.State)
+		}
 		return nil
 	})
 	if err != nil {
@@ -198,6 +211,14 @@ func TestScanRecords(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("%s scanned %d times", id, n)
 		}
+	}
+	// The scan's consumer is gone once it returns.
+	cs, err := b.JS.Stream(ctx, "KV_"+bus.BucketClaims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := cs.Info(ctx); err != nil || info.State.Consumers != 0 {
+		t.Fatalf("consumers left on the claims bucket after a scan: %v %v", info.State.Consumers, err)
 	}
 	stop := errors.New("stop")
 	n := 0

@@ -50,7 +50,7 @@ func benchOnce(b *testing.B, n int) {
 	batch := filepath.Join(dir, "batch.csv")
 	_, bad := writeBatch(b, batch, "B", 0, n, 0)
 	data := filepath.Join(dir, "data")
-	p := startServe(b, data, cfgPath, nil, "--ack-wait", "60s")
+	p := startServe(b, data, cfgPath, nil, append([]string{"--ack-wait", "60s"}, strings.Fields(os.Getenv("CLAIMGATE_BENCH_SERVE_ARGS"))...)...)
 	bs := connect(b, data)
 
 	// Count moves per state from the event stream's per-subject counts
@@ -114,6 +114,13 @@ func benchOnce(b *testing.B, n int) {
 	// write volume per claim behind the figures.
 	for st := range bs.JS.ListStreams(ctx).Info() {
 		fmt.Fprintf(os.Stderr, "stream %-28s %9d msgs %8.1f MiB %6.1f msgs/claim\n", st.Config.Name, st.State.Msgs, float64(st.State.Bytes)/(1<<20), float64(st.State.Msgs)/float64(n))
+		if os.Getenv("CLAIMGATE_BENCH_CONSUMERS") != "" {
+			if js, err := bs.JS.Stream(ctx, st.Config.Name); err == nil {
+				for ci := range js.ListConsumers(ctx).Info() {
+					fmt.Fprintf(os.Stderr, "  consumer %s filter %v %v delivered %d pending %d\n", ci.Name, ci.Config.FilterSubject, ci.Config.FilterSubjects, ci.Delivered.Stream, ci.NumPending)
+				}
+			}
+		}
 	}
 	p.stop(b)
 	if keep := os.Getenv("CLAIMGATE_BENCH_LOG"); keep != "" {
