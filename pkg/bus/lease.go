@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -25,6 +26,10 @@ type Lease struct {
 
 // ErrLeaseHeld means another holder has the lease.
 var ErrLeaseHeld = errors.New("bus: lease held by another replica")
+
+// LeaseTTL is how long a lease lives unrenewed (Options.LeaseTTL):
+// holders renew well within it.
+func (b *Bus) LeaseTTL() time.Duration { return b.leaseTTL }
 
 // Leases returns the lease store for holder, a name unique to this
 // replica (e.g. host and process id).

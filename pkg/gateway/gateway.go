@@ -84,7 +84,8 @@ type Config struct {
 	FlushInterval time.Duration
 	// Metrics, when set, is fed by every stage (docs/metrics.md); this
 	// replica also computes the AR gauges while it holds the lease
-	// "metrics" (every MetricsInterval, default 30s).
+	// "metrics" (every MetricsInterval, default 5 minutes, and at least
+	// 20 times the last scan's duration).
 	Metrics         *metrics.Metrics
 	MetricsInterval time.Duration
 }

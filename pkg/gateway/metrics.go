@@ -94,10 +94,15 @@ func (g *Gateway) runMetrics(ctx context.Context) error {
 	}
 	interval := g.cfg.MetricsInterval
 	if interval <= 0 {
-		interval = 30 * time.Second
+		interval = 5 * time.Minute
 	}
-	// Renewed well within the lease TTL (30 s by default).
+	// Renewed well within the lease TTL (30 s by default; serve
+	// --lease-ttl): a 5 s tick lost a 2 s lease at every renewal, and
+	// every lease taken again began another full scan.
 	tick := min(interval, 5*time.Second)
+	if ttl := g.b.LeaseTTL(); ttl > 0 {
+		tick = min(tick, ttl/3)
+	}
 	var lease *bus.Lease
 	defer func() {
 		m.ClearAR()

@@ -92,3 +92,56 @@ func TestMetricsLease(t *testing.T) {
 	a.stop() // releases the lease
 	waitFor([]replica{a, bb}, 0, len(testPayers))
 }
+
+// TestHoldWhile: waiting between polls longer than the lease TTL keeps
+// the lease (renewed every third of the TTL), where a plain wait lets it
+// lapse and another replica take it; a lease another replica holds is
+// reported lost.
+func TestHoldWhile(t *testing.T) {
+	dir := t.TempDir()
+	emb, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: filepath.Join(dir, "nats"), Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Shutdown()
+	ttl := time.Second
+	b, err := bus.Connect(context.Background(), bus.Options{Embedded: emb, LeaseTTL: ttl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	if err := b.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	g := &Gateway{b: b}
+	mine, _ := b.Leases(ctx, "replica-1")
+	other, _ := b.Leases(ctx, "replica-2")
+	l, err := mine.Acquire(ctx, "poll/P1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.holdWhile(ctx, l, 3*ttl) {
+		t.Fatal("lease lost while held")
+	}
+	if _, err := other.Acquire(ctx, "poll/P1"); err == nil {
+		t.Fatal("another replica took a lease held through the wait")
+	}
+	// Without renewal it lapses (the wait above mattered).
+	l2, err := mine.Acquire(ctx, "poll/P2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var taken *bus.Lease
+	for taken == nil && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		taken, _ = other.Acquire(ctx, "poll/P2")
+	}
+	if taken == nil {
+		t.Fatal("an unrenewed lease never lapsed")
+	}
+	if g.holdWhile(ctx, l2, 2*ttl) {
+		t.Fatal("a lease another replica holds was not reported lost")
+	}
+}

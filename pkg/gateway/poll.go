@@ -68,10 +68,41 @@ func (g *Gateway) poll(ctx context.Context, c *sftpconn.Client) error {
 		if fails > 0 {
 			wait = min(interval, time.Duration(fails)*time.Second)
 		}
+		if !g.holdWhile(ctx, lease, wait) {
+			g.log.Warn("poll lease lost", "payer", id)
+			lease = nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// holdWhile waits d, renewing lease (when held) every third of the
+// lease TTL meanwhile: a poll interval of minutes would otherwise let a
+// 30 s lease lapse between polls, and another replica take the payer
+// over at every round. False when the lease was lost.
+func (g *Gateway) holdWhile(ctx context.Context, lease *bus.Lease, d time.Duration) bool {
+	every := d
+	if ttl := g.b.LeaseTTL(); ttl > 0 && lease != nil {
+		every = min(d, ttl/3)
+	}
+	end := time.Now().Add(d)
+	for {
+		left := time.Until(end)
+		if left <= 0 {
+			return true
+		}
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
+			return true
+		case <-time.After(min(every, left)):
+		}
+		if lease != nil && time.Until(end) > 0 {
+			// A transient error is tried again at the next third.
+			if err := lease.Renew(ctx); errors.Is(err, bus.ErrLeaseHeld) {
+				return false
+			}
 		}
 	}
 }
