@@ -21,9 +21,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/pkg/assemble"
@@ -172,6 +175,14 @@ type Pipeline struct {
 	asm      *assemble.Assembler
 	run      *scrub.MemorySeen
 	seen     layeredSeen // durable, then this run's
+
+	// durableGen counts the files whose keys went durable; the prepare
+	// goroutine reads it before its duplicate lookups. While prefetching,
+	// keys made durable stay in run too (moved) until every claim looked
+	// up before they went durable has been finished.
+	durableGen  atomic.Uint64
+	prefetching bool
+	moved       []movedKeys
 
 	// per run
 	sum       Summary
@@ -407,7 +418,23 @@ type decoded struct {
 	pre      scrub.Prechecked
 	prep     assemble.Prepared
 	prepared bool
+	// The durable store's answer for pre.Key, looked up ahead (looked)
+	// when durableGen was gen; lookErr leaves the check to Finish.
+	looked  bool
+	durSeen bool
+	lookErr error
+	gen     uint64
 }
+
+// movedKeys are the run keys of a file whose keys went durable at gen.
+type movedKeys struct {
+	gen  uint64
+	keys []string
+}
+
+// lookupWorkers bounds the duplicate lookups in flight for one chunk:
+// one KV get each, so they wait on the store, not on the cores.
+const lookupWorkers = 16
 
 // decodeChunk is how many decoded claims travel together from the decoder
 // to the rest of the pipeline; chunks in flight are capped by decodeAhead
@@ -442,16 +469,24 @@ func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Rea
 		prep := p.asm.NewPreparer()
 		for chunk := range raw {
 			for i := range chunk {
+				if d := &chunk[i]; d.rowErr == nil {
+					d.pre = p.scrubber.Precheck(d.res.Claim)
+				}
+			}
+			// The durable duplicate lookups wait on the store: make
+			// them at once, while this goroutine maps the claims.
+			looked := p.lookAhead(ctx, chunk)
+			for i := range chunk {
 				d := &chunk[i]
 				if d.rowErr != nil {
 					continue
 				}
-				d.pre = p.scrubber.Precheck(d.res.Claim)
 				if !d.pre.Rejected() {
 					d.prep = prep.Prepare(d.res.Claim)
 					d.prepared = true
 				}
 			}
+			looked()
 			// Stopped: drop the chunk, so the decoder can finish.
 			select {
 			case chunks <- chunk:
@@ -506,6 +541,11 @@ func (p *Pipeline) runClaims(ctx context.Context, format ingest.Format, r io.Rea
 		}
 	}()
 	var fatal error
+	p.prefetching = true
+	defer func() {
+		p.prefetching = false
+		p.pruneMoved(math.MaxUint64)
+	}()
 	for chunk := range chunks {
 		if fatal != nil {
 			continue // drain, so the decoder can finish
@@ -628,6 +668,18 @@ func (p *Pipeline) addClaim(ctx context.Context, res ingest.Result, ahead *decod
 	rejected := false
 	var edits []scrub.Edit
 	if ahead != nil {
+		if ahead.looked {
+			p.pruneMoved(ahead.gen)
+			if ahead.pre.HasKey && ahead.lookErr == nil {
+				// Durable before the lookup, or accepted in this run
+				// (moved keys are still in run).
+				seen := ahead.durSeen
+				if !seen {
+					seen, _ = p.run.SeenBefore(ctx, ahead.pre.Key)
+				}
+				ahead.pre.Checked, ahead.pre.Seen = true, seen
+			}
+		}
 		edits = p.scrubber.FinishScrub(c, ahead.pre)
 	} else {
 		edits = p.scrubber.Scrub(c)
@@ -844,15 +896,82 @@ func (p *Pipeline) publish(ctx context.Context, fi assemble.FileInfo, tf TempFil
 	}
 	p.unsettled--
 	crash("done")
+	gen := p.durableGen.Add(1)
+	var moved []string
 	for _, id := range ids {
 		k := fi.PayerID + "\x00" + id
 		if key, ok := p.keys[k]; ok {
-			// The durable store answers for it now: keep memory flat.
-			p.run.Forget(ctx, key)
+			// The durable store answers for it now: keep memory flat
+			// (once no claim looked up before now is in flight).
+			if p.prefetching {
+				moved = append(moved, key)
+			} else {
+				p.run.Forget(ctx, key)
+			}
 			delete(p.keys, k)
 		}
 	}
+	if len(moved) > 0 {
+		p.moved = append(p.moved, movedKeys{gen: gen, keys: moved})
+	}
 	return nil
+}
+
+// pruneMoved forgets the run keys made durable at or before gen: every
+// claim still to be finished was looked up after that and so saw them.
+func (p *Pipeline) pruneMoved(gen uint64) {
+	n := 0
+	for n < len(p.moved) && p.moved[n].gen <= gen {
+		for _, k := range p.moved[n].keys {
+			p.run.Forget(context.Background(), k)
+		}
+		p.moved[n] = movedKeys{}
+		n++
+	}
+	if n > 0 {
+		p.moved = p.moved[n:]
+	}
+}
+
+// lookAhead starts the durable duplicate lookups of chunk's prechecked
+// claims, up to lookupWorkers at a time, and returns a wait for them. The
+// answers are only as new as durableGen when they started; addClaim adds
+// the keys made durable since (kept in run until then).
+func (p *Pipeline) lookAhead(ctx context.Context, chunk []decoded) (wait func()) {
+	gen := p.durableGen.Load()
+	var todo []int
+	for i := range chunk {
+		d := &chunk[i]
+		if d.rowErr != nil {
+			continue
+		}
+		d.looked, d.gen, d.durSeen, d.lookErr = true, gen, false, nil
+		if d.pre.HasKey {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 {
+		return func() {}
+	}
+	var (
+		wg   sync.WaitGroup
+		next atomic.Int64
+	)
+	for range min(lookupWorkers, len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				j := int(next.Add(1)) - 1
+				if j >= len(todo) {
+					return
+				}
+				d := &chunk[todo[j]]
+				d.durSeen, d.lookErr = p.cfg.Seen.SeenBefore(ctx, d.pre.Key)
+			}
+		}()
+	}
+	return wg.Wait
 }
 
 // layeredSeen answers for claims written by earlier runs (durable) and

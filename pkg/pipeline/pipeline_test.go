@@ -11,9 +11,11 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/edi/x837p"
+	"github.com/claimgate/claimgate/pkg/scrub"
 )
 
 // events collects what a run reports.
@@ -539,5 +541,98 @@ func TestRunHoldSharesFilesAcrossBatches(t *testing.T) {
 			t.Fatalf("empty flush %+v %v", fs, err)
 		}
 		done()
+	}
+}
+
+// slowSeen is a durable store whose lookups take a while, so the pipeline
+// looks duplicate keys up ahead of the claims it finishes and files go
+// out (their keys durable) between a claim's lookup and its check.
+type slowSeen struct {
+	*scrub.FileSeen
+	gets atomic.Int64
+}
+
+func (s *slowSeen) SeenBefore(ctx context.Context, key string) (bool, error) {
+	s.gets.Add(1)
+	time.Sleep(time.Millisecond)
+	return s.FileSeen.SeenBefore(ctx, key)
+}
+
+// TestDuplicatesCaughtWhileKeysGoDurable: with one claim per file, each
+// claim's key goes durable (and leaves the run's memory) right after the
+// claim; its copy a few claims later was looked up ahead, before that.
+// Every copy must still be refused, in this batch and the next.
+func TestDuplicatesCaughtWhileKeysGoDurable(t *testing.T) {
+	var b bytes.Buffer
+	writeBatch(t, &b, 200, []string{"BHX77", "SMI03"})
+	lines := strings.SplitAfter(b.String(), "\n")
+	head, rows := lines[0], lines[1:]
+	// Group rows by claim id (column 0 holds G%08d in every row).
+	var claims [][]string
+	last := ""
+	for _, r := range rows {
+		if r == "" {
+			continue
+		}
+		id := r[:strings.IndexByte(r, ',')]
+		if id != last {
+			claims = append(claims, nil)
+			last = id
+		}
+		claims[len(claims)-1] = append(claims[len(claims)-1], r)
+	}
+	if len(claims) != 200 {
+		t.Fatalf("%d claims in the generated batch", len(claims))
+	}
+	// Each claim, then its copy (another claim id) three claims later.
+	var batch strings.Builder
+	batch.WriteString(head)
+	copyOf := func(c []string) {
+		for _, r := range c {
+			batch.WriteString("D" + r[1:])
+		}
+	}
+	for i, c := range claims {
+		for _, r := range c {
+			batch.WriteString(r)
+		}
+		if i >= 3 {
+			copyOf(claims[i-3])
+		}
+	}
+	for _, c := range claims[len(claims)-3:] {
+		copyOf(c)
+	}
+	out, state := t.TempDir(), t.TempDir()
+	run := func() (Summary, *events, *slowSeen) {
+		ev := &events{}
+		p, done := newFilePipeline(t, out, state, ev.hooks())
+		defer done()
+		slow := &slowSeen{FileSeen: p.cfg.Seen.(*scrub.FileSeen)}
+		p.cfg.Seen = slow
+		p.seen.durable = slow
+		p.cfg.MaxClaimsPerFile = 1
+		sum, err := p.Run(context.Background(), strings.NewReader(batch.String()), "batch")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum, ev, slow
+	}
+	sum, ev, slow := run()
+	if sum.Read != 400 || sum.Written != 200 || sum.Files != 200 || ev.rules()["DUP-CLAIM"] != 200 || len(ev.rejected) != 200 {
+		t.Fatalf("summary %+v, rules %v", sum, ev.rules())
+	}
+	for _, pr := range ev.rejected {
+		if pr.ClaimID[0] != 'D' {
+			t.Fatalf("original refused: %+v", pr)
+		}
+	}
+	if slow.gets.Load() != 400 {
+		t.Errorf("%d durable lookups for 400 claims", slow.gets.Load())
+	}
+	// The run's memory of keys is empty again: the durable store holds them.
+	sum, ev, _ = run()
+	if sum.Written != 0 || ev.rules()["DUP-CLAIM"] != 400 {
+		t.Fatalf("rerun: summary %+v, rules %v", sum, ev.rules())
 	}
 }

@@ -149,6 +149,10 @@ type Prechecked struct {
 	// false for a replacement or void, or when the Scrubber has no Seen.
 	Key    string
 	HasKey bool
+	// Checked and Seen carry a duplicate lookup the caller made itself
+	// (many keys at once, say): with Checked, Finish takes Seen as the
+	// answer instead of asking the store.
+	Checked, Seen bool
 }
 
 // Rejected reports whether an edit found so far rejects the claim.
@@ -187,8 +191,11 @@ func (s *Scrubber) Finish(ctx context.Context, c *claim.Claim, pc Prechecked) ([
 	edits := pc.edits
 	var err error
 	if pc.HasKey {
-		var seen bool
-		if seen, err = s.seen.SeenBefore(ctx, pc.Key); err == nil && seen {
+		seen := pc.Seen
+		if !pc.Checked {
+			seen, err = s.seen.SeenBefore(ctx, pc.Key)
+		}
+		if err == nil && seen {
 			edits = append(edits, Edit{ID: IDDuplicateClaim, Severity: Reject, Field: "id",
 				Message: "an original claim for the same patient, payer, service dates and procedures was already sent in an earlier batch; send a replacement (frequency 7) with the payer's claim number instead"})
 		}
