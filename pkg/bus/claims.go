@@ -168,7 +168,7 @@ func (s *ClaimStore) Apply(ctx context.Context, claimID string, ev reconcile.Eve
 			rec = &reconcile.Record{ID: claimID}
 		}
 		work := *rec
-		work.Timeline = slices.Clone(rec.Timeline)
+		work.Timeline = append(make([]reconcile.Event, 0, len(rec.Timeline)+1), rec.Timeline...)
 		work.Pending = slices.Clone(rec.Pending)
 		ch, stored := work.Apply(ev, s.now())
 		res := reconcile.Result{Change: ch, From: stored.Previous}

@@ -486,7 +486,9 @@ func (s *ClaimStore) readAll(ctx context.Context, items []reconcile.Item) (map[s
 			r.work = &reconcile.Record{ID: id}
 		} else {
 			w := *r.read
-			w.Timeline = slices.Clone(r.read.Timeline)
+			// Room for the moves this batch appends (a clone's capacity
+			// is its length: the first append copied it again).
+			w.Timeline = append(make([]reconcile.Event, 0, len(r.read.Timeline)+2), r.read.Timeline...)
 			w.Pending = slices.Clone(r.read.Pending)
 			r.work = &w
 		}
