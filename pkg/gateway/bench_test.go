@@ -113,7 +113,7 @@ func benchOnce(b *testing.B, n int) {
 	// What the run stored, stream by stream (messages and bytes): the
 	// write volume per claim behind the figures.
 	for st := range bs.JS.ListStreams(ctx).Info() {
-		fmt.Fprintf(os.Stderr, "stream %-28s %9d msgs %8.1f MiB %6.1f msgs/claim\n", st.Config.Name, st.State.Msgs, float64(st.State.Bytes)/(1<<20), float64(st.State.Msgs)/float64(n))
+		fmt.Fprintf(os.Stderr, "stream %-28s %9d msgs %8.1f MiB %6.1f msgs/claim, %9d stored in all\n", st.Config.Name, st.State.Msgs, float64(st.State.Bytes)/(1<<20), float64(st.State.Msgs)/float64(n), st.State.LastSeq)
 		if os.Getenv("CLAIMGATE_BENCH_CONSUMERS") != "" {
 			if js, err := bs.JS.Stream(ctx, st.Config.Name); err == nil {
 				for ci := range js.ListConsumers(ctx).Info() {
