@@ -61,10 +61,13 @@ func (m *Metrics) moved(payer string, ev reconcile.Event) {
 		m.denied.WithLabelValues(payer, m.categories.value(ev.DenialCategory)).Inc()
 	}
 	if ev.Kind == reconcile.Kind835 && ev.Amounts != nil {
-		// A reversal's negative amounts cannot lower a counter: the
-		// reversed transitions count them.
+		// A reversal's negative amounts cannot lower a counter: they
+		// count up claimgate_reversed_paid_dollars_total, and net
+		// payments are the difference of the two.
 		if ev.Amounts.Paid > 0 {
 			m.paid.WithLabelValues(payer).Add(dollars(ev.Amounts.Paid))
+		} else if ev.Amounts.Paid < 0 {
+			m.reversedPaid.WithLabelValues(payer).Add(dollars(-ev.Amounts.Paid))
 		}
 		if ev.Amounts.PatientResponsibility > 0 {
 			m.patientResp.WithLabelValues(payer).Add(dollars(ev.Amounts.PatientResponsibility))

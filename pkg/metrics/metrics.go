@@ -60,6 +60,7 @@ type Metrics struct {
 	denied             *prometheus.CounterVec
 	billed             *prometheus.CounterVec
 	paid               *prometheus.CounterVec
+	reversedPaid       *prometheus.CounterVec
 	patientResp        *prometheus.CounterVec
 	filesSent          *prometheus.CounterVec
 	filesReceived      *prometheus.CounterVec
@@ -111,6 +112,7 @@ func New() *Metrics {
 	m.denied = counter("claims_denied_total", "Claims denied by an 835, by denial category.", "payer", "category")
 	m.billed = counter("billed_dollars_total", "Claim charges (CLM02) of claims moved to submitted, in dollars.", "payer")
 	m.paid = counter("paid_dollars_total", "Amounts paid (835 CLP04) on claims the 835 moved, in dollars.", "payer")
+	m.reversedPaid = counter("reversed_paid_dollars_total", "Payments taken back by 835 reversals (negative CLP04), in dollars: net paid is paid_dollars_total minus this.", "payer")
 	m.patientResp = counter("patient_responsibility_dollars_total", "Patient responsibility (835 CLP05) on claims the 835 moved, in dollars.", "payer")
 	m.filesSent = counter("files_sent_total", "837P files uploaded to payers.", "payer")
 	m.filesReceived = counter("files_received_total", "Response files reconciled, by type.", "payer", "type")

@@ -509,3 +509,33 @@ func TestSettledSkip(t *testing.T) {
 		}
 	}
 }
+
+// TestReversedPaid: an 835 reversal's taken-back payment counts up
+// claimgate_reversed_paid_dollars_total (a counter cannot go down), its
+// correction counts as paid again, so net paid = paid - reversed.
+func TestReversedPaid(t *testing.T) {
+	m := New()
+	s := ev("s", "R1", "P1", "submission", claim.Submitted, 0)
+	s.Amounts = amounts(12000, 0, 0)
+	paid := ev("835a", "R1", "P1", reconcile.Kind835, claim.Paid, 48*time.Hour)
+	paid.Amounts = amounts(12000, 8000, 2000)
+	rev := ev("835b", "R1", "P1", reconcile.Kind835, claim.Reversed, 96*time.Hour)
+	rev.Amounts = amounts(-12000, -8000, -2000)
+	corr := ev("835c", "R1", "P1", reconcile.Kind835, claim.Paid, 96*time.Hour+time.Second)
+	corr.Amounts = amounts(12000, 7000, 3000)
+	life(m, nil, ev("r", "R1", "P1", "ingest", claim.Received, 0), ev("q", "R1", "P1", "ingest", claim.Queued, 0), s, paid, rev, corr)
+	got := samples(t, m.Registry())
+	for k, v := range map[string]float64{
+		`claimgate_paid_dollars_total{payer="P1"}`:                       150,
+		`claimgate_reversed_paid_dollars_total{payer="P1"}`:              80,
+		`claimgate_patient_responsibility_dollars_total{payer="P1"}`:     50,
+		`claimgate_claim_transitions_total{payer="P1",state="reversed"}`: 1,
+	} {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	if net := got[`claimgate_paid_dollars_total{payer="P1"}`] - got[`claimgate_reversed_paid_dollars_total{payer="P1"}`]; net != 70 {
+		t.Errorf("net paid %v, want 70 (the correction)", net)
+	}
+}
