@@ -13,6 +13,7 @@ var catalogue = map[string]metric{
 	"claimgate_claims_denied_total":                  {kind: counter, labels: []string{"payer", "category"}},
 	"claimgate_billed_dollars_total":                 {kind: counter, labels: []string{"payer"}},
 	"claimgate_paid_dollars_total":                   {kind: counter, labels: []string{"payer"}},
+	"claimgate_reversed_paid_dollars_total":          {kind: counter, labels: []string{"payer"}},
 	"claimgate_patient_responsibility_dollars_total": {kind: counter, labels: []string{"payer"}},
 	"claimgate_files_sent_total":                     {kind: counter, labels: []string{"payer"}},
 	"claimgate_files_received_total":                 {kind: counter, labels: []string{"payer", "type"}},
