@@ -22,7 +22,8 @@ import (
 var labelValues = map[string][]string{
 	"payer":     {"04412", "60054"},
 	"edit":      {"NCCI-PTP-MODIFIER", "GP-MISSING"},
-	"consumer":  {"claimgate-ingest", "claimgate-upload", "claimgate-reconcile"},
+	"consumer":  {"claimgate-ingest", "claimgate-upload", "claimgate-reconcile", "claimgate-webhook-pm"},
+	"webhook":   {"pm"},
 	"stream":    {"CLAIMGATE_EVENTS", "KV_claimgate_claims"},
 	"version":   {"v0.1.0"},
 	"goversion": {"go1.26.8"},

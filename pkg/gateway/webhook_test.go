@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,6 +10,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +32,7 @@ type hookReceiver struct {
 	mu       sync.Mutex
 	requests int
 	refuse   int
+	answered [2]int // 2xx answers, refusals (503)
 	seen     map[string]bool
 	accepted []hookGot
 }
@@ -69,14 +74,33 @@ func (r *hookReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	defer r.mu.Unlock()
 	r.requests++
 	if r.refuse > 0 && r.requests%r.refuse == 0 {
+		r.answered[1]++
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
+	r.answered[0]++
 	if !r.seen[d.DeliveryID] {
 		r.seen[d.DeliveryID] = true
 		r.accepted = append(r.accepted, hookGot{d.Sequence, ev, d.DeliveryID})
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// settled returns the 2xx answers and refusals once no request has
+// come for 300 ms (a killed sender's last request may still be in its
+// handler).
+func (r *hookReceiver) settled() [2]int {
+	last := -1
+	for {
+		r.mu.Lock()
+		n, a := r.requests, r.answered
+		r.mu.Unlock()
+		if n == last {
+			return a
+		}
+		last = n
+		time.Sleep(300 * time.Millisecond)
+	}
 }
 
 func (r *hookReceiver) count() int {
@@ -223,7 +247,8 @@ func TestWebhooksServeKilled(t *testing.T) {
 	p.kill()
 	t.Logf("killed after %d deliveries", rcv.count())
 
-	p = startServe(t, data, cfgPath, nil)
+	before := rcv.settled()
+	p = startServe(t, data, cfgPath, nil, "--metrics-listen", "127.0.0.1:0")
 	b := connect(t, data)
 	st, err := b.ClaimStore(context.Background())
 	if err != nil {
@@ -241,8 +266,81 @@ func TestWebhooksServeKilled(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	rcv.check(t, b, ids, time.Minute)
+	// The restarted replica's webhook metrics match what the receiver
+	// answered it, and nothing is left pending or in flight.
+	after := rcv.settled()
+	want := map[string]float64{
+		`claimgate_webhook_deliveries_total{webhook="pm"}`:                     float64(after[0] - before[0]),
+		`claimgate_webhook_failed_attempts_total{webhook="pm"}`:                float64(after[1] - before[1]),
+		`claimgate_webhook_dead_letters_total{webhook="pm"}`:                   0,
+		`claimgate_webhook_in_flight_events{webhook="pm"}`:                     0,
+		`claimgate_webhook_lease_held{webhook="pm"}`:                           1,
+		`claimgate_consumer_pending_messages{consumer="claimgate-webhook-pm"}`: 0,
+	}
+	if want[`claimgate_webhook_deliveries_total{webhook="pm"}`] == 0 {
+		t.Fatal("the restarted replica delivered nothing: the metrics check would prove nothing")
+	}
+	url := metricsURL(t, p.log)
+	var got map[string]float64
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		got = scrapeSamples(t, url)
+		if got[`claimgate_webhook_in_flight_events{webhook="pm"}`] == 0 && got[`claimgate_consumer_pending_messages{consumer="claimgate-webhook-pm"}`] == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+		}
+	}
 	p.stop(t)
 	if log, err := os.ReadFile(p.log); err == nil {
 		t.Logf("restarted serve reset the webhook to its ack floor: %v", bytes.Contains(log, []byte("resumes from its acknowledged floor")))
 	}
+}
+
+// metricsURL reads the /metrics address serve logged for
+// --metrics-listen.
+func metricsURL(t testing.TB, logPath string) string {
+	t.Helper()
+	re := regexp.MustCompile(`msg="metrics listening" url=(\S+)`)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		b, _ := os.ReadFile(logPath)
+		if m := re.FindSubmatch(b); m != nil {
+			return string(m[1])
+		}
+	}
+	t.Fatal("serve never logged its metrics address")
+	return ""
+}
+
+// scrapeSamples GETs a Prometheus text exposition and returns
+// "name{labels}" → value, labels as exposed.
+func scrapeSamples(t testing.TB, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("bad sample %q", line)
+		}
+		out[line[:i]] = v
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,7 +57,7 @@ func (m *Metrics) WatchJetStream(nc *nats.Conn, js jetstream.JetStream, consumer
 	if m.js != nil {
 		m.reg.Unregister(m.js)
 	}
-	m.js = &jsCollector{nc: nc, js: js, consumers: consumers}
+	m.js = &jsCollector{nc: nc, js: js, consumers: append(slices.Clone(consumers), m.extraConsumers...)}
 	m.reg.MustRegister(m.js)
 }
 

@@ -80,8 +80,9 @@ type Metrics struct {
 
 	payers, edits, categories *limiter
 
-	jsMu sync.Mutex
-	js   *jsCollector
+	jsMu           sync.Mutex
+	js             *jsCollector
+	extraConsumers []ConsumerRef // the webhooks' (WatchWebhooks)
 }
 
 // New returns the metrics on a registry of their own, with the Go and
