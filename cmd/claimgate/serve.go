@@ -222,20 +222,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	m := metrics.New()
-	if hookDisp != nil {
-		refs := make([]metrics.ConsumerRef, 0, len(hooks))
-		for _, h := range hooks {
-			refs = append(refs, metrics.ConsumerRef{Stream: bus.StreamEvents, Durable: webhook.ConsumerPrefix + h.Name})
-		}
-		m.WatchWebhooks(func() []metrics.WebhookStats {
-			var out []metrics.WebhookStats
-			for _, s := range hookDisp.Stats() {
-				out = append(out, metrics.WebhookStats{Webhook: s.Webhook, Holding: s.Holding, Delivered: s.Delivered,
-					FailedAttempts: s.FailedAttempts, DeadLettered: s.DeadLettered, Held: s.Held})
-			}
-			return out
-		}, refs...)
-	}
+	gateway.WatchWebhookMetrics(m, hookDisp, hooks)
 	g, err := gateway.New(ctx, gateway.Config{DataDir: *dataDir, Bus: b, Claims: cfg, Payers: payers, Holder: *name, Log: log,
 		AckWait: *ackWait, MaxClaimsPerFile: *perFile, FlushInterval: *flushEvery,
 		Metrics: m, MetricsInterval: *metricsInterval})

@@ -12,6 +12,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/claim"
 	"github.com/claimgate/claimgate/pkg/metrics"
 	"github.com/claimgate/claimgate/pkg/reconcile"
+	"github.com/claimgate/claimgate/pkg/webhook"
 )
 
 // LeaseMetrics is the lease whose holder computes the AR gauges: one
@@ -38,6 +39,27 @@ func (g *Gateway) watchMetrics() {
 		metrics.ConsumerRef{Stream: bus.StreamBatches, Durable: ConsumerIngest},
 		metrics.ConsumerRef{Stream: bus.StreamFilesOut, Durable: ConsumerUpload},
 		metrics.ConsumerRef{Stream: bus.StreamFilesIn, Durable: ConsumerReconcile})
+}
+
+// WatchWebhookMetrics exports the dispatcher's per-webhook counters on m
+// and adds the webhooks' durable consumers to its lag gauges
+// (docs/metrics.md).
+func WatchWebhookMetrics(m *metrics.Metrics, d *webhook.Dispatcher, hooks []webhook.Hook) {
+	if m == nil || d == nil {
+		return
+	}
+	refs := make([]metrics.ConsumerRef, 0, len(hooks))
+	for _, h := range hooks {
+		refs = append(refs, metrics.ConsumerRef{Stream: bus.StreamEvents, Durable: webhook.ConsumerPrefix + h.Name})
+	}
+	m.WatchWebhooks(func() []metrics.WebhookStats {
+		var out []metrics.WebhookStats
+		for _, s := range d.Stats() {
+			out = append(out, metrics.WebhookStats{Webhook: s.Webhook, Holding: s.Holding, Delivered: s.Delivered,
+				FailedAttempts: s.FailedAttempts, DeadLettered: s.DeadLettered, Held: s.Held})
+		}
+		return out
+	}, refs...)
 }
 
 // batchResult is the claimgate_batches_total result of an ingest

@@ -27,6 +27,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/metrics"
 	"github.com/claimgate/claimgate/pkg/payersim"
 	"github.com/claimgate/claimgate/pkg/reconcile"
+	"github.com/claimgate/claimgate/pkg/webhook"
 )
 
 // TestPrometheus runs a real Prometheus (Debian's binary) scraping a
@@ -71,6 +72,24 @@ func TestPrometheus(t *testing.T) {
 	m := metrics.New()
 	target := serveMetricsT(t, m)
 	data := filepath.Join(dir, "data")
+	// A webhook whose receiver refuses every third request, so its
+	// panel and alert have deliveries and failures to show.
+	if err := b.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	secret := []byte("prometheus-secret")
+	rcv := newHookReceiver(t, secret, 3)
+	hooks := []webhook.Hook{{Name: "pm", URL: rcv.srv.URL, Secret: secret, Lanes: 4,
+		RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond}}
+	hctx, stopHooks := context.WithCancel(ctx)
+	disp, err := webhook.New(hctx, b, hooks, webhook.Options{Holder: "r1", Log: testLog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdone := make(chan error, 1)
+	go func() { hdone <- disp.Run(hctx) }()
+	defer func() { stopHooks(); <-hdone }()
+	WatchWebhookMetrics(m, disp, hooks)
 	g := runWithMetrics(t, b, s, data, m)
 
 	rules := filepath.Join("..", "..", "deploy", "prometheus", "alerts.yml")
@@ -108,6 +127,9 @@ func TestPrometheus(t *testing.T) {
 		t.Fatalf("the duplicate batch was not taken from the inbox: %v", err)
 	}
 
+	// Every claim event delivered to the webhook, in order.
+	rcv.check(t, b, ids, time.Minute)
+	hookAnswers := rcv.settled()
 	want := expectedMetrics(t, g, b, s, ids, bad, filepath.Join(dir, "b1.csv"), filepath.Join(dir, "b2.csv"))
 	// Prometheus has the final values once its last scrape saw every
 	// transition (the AR gauges every second, after the last move).
@@ -119,7 +141,8 @@ func TestPrometheus(t *testing.T) {
 	for {
 		got, _ := prom.scalar(t, `sum(claimgate_claim_transitions_total)`)
 		open, ok := prom.scalar(t, `sum(claimgate_open_claims) + sum(claimgate_oldest_submission_awaiting_seconds)`)
-		if got == total && ok && open == 0 {
+		delivered, _ := prom.scalar(t, `sum(claimgate_webhook_deliveries_total)`)
+		if got == total && ok && open == 0 && delivered == float64(hookAnswers[0]) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -154,7 +177,13 @@ func TestPrometheus(t *testing.T) {
 	// The bus.
 	prom.expectVector(t, `sum(claimgate_nats_connected)`, map[string]float64{"": 1})
 	prom.expectVector(t, `max by (consumer) (claimgate_consumer_pending_messages)`,
-		map[string]float64{ConsumerIngest: 0, ConsumerUpload: 0, ConsumerReconcile: 0})
+		map[string]float64{ConsumerIngest: 0, ConsumerUpload: 0, ConsumerReconcile: 0, webhook.ConsumerPrefix + "pm": 0})
+	// The webhook: what the receiver answered, nothing dead or held.
+	prom.expectVector(t, `sum by (webhook) (claimgate_webhook_deliveries_total)`, map[string]float64{"pm": float64(hookAnswers[0])})
+	prom.expectVector(t, `sum by (webhook) (claimgate_webhook_failed_attempts_total)`, map[string]float64{"pm": float64(hookAnswers[1])})
+	prom.expectVector(t, `sum by (webhook) (claimgate_webhook_dead_letters_total)`, map[string]float64{"pm": 0})
+	prom.expectVector(t, `sum by (webhook) (claimgate_webhook_in_flight_events)`, map[string]float64{"pm": 0})
+	prom.expectVector(t, `sum by (webhook) (claimgate_webhook_lease_held)`, map[string]float64{"pm": 1})
 	prom.expectVector(t, `sum(claimgate_jetstream_stream_replicas_offline)`, map[string]float64{"": 0})
 	if v, ok := prom.scalar(t, `claimgate_jetstream_stream_messages{stream="`+bus.StreamEvents+`"}`); !ok || v != want.events {
 		t.Errorf("stream messages of %s: %v (present %v), want %v", bus.StreamEvents, v, ok, want.events)
