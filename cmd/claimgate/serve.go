@@ -41,7 +41,8 @@ several serve processes may share. The HTTP API (--http, default
 127.0.0.1:8080; bearer tokens from --api-tokens-file and CLAIMGATE_API_TOKENS,
 required on any address but loopback) submits batches and reads claims
 (docs/api.md). Webhooks in the configuration receive the claim events as
-signed HTTP POSTs (docs/webhooks.md). Ctrl-C or SIGTERM drains and stops.
+signed HTTP POSTs (docs/webhooks.md). SIGHUP reloads --api-tokens-file;
+Ctrl-C or SIGTERM drains and stops.
 See docs/gateway.md.`,
 	exits: `  0  stopped by a signal after draining
   1  a worker failed
@@ -246,9 +247,36 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			log.Info("embedded NATS listening", "url", u)
 		}
 	}
-	stopHTTP, err := serveHTTP(ctx, api.Config{Bus: b, Tokens: tokens, Log: log, TempDir: filepath.Join(*dataDir, "tmp"), MaxBodyBytes: *maxBody, Metrics: m.Handler()}, *httpAddr, *opsAddr, log)
+	apiSrv, stopHTTP, err := serveHTTP(ctx, api.Config{Bus: b, Tokens: tokens, Log: log, TempDir: filepath.Join(*dataDir, "tmp"), MaxBodyBytes: *maxBody, Metrics: m.Handler()}, *httpAddr, *opsAddr, log)
 	if err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	if apiSrv != nil && *tokensFile != "" {
+		// SIGHUP reads the tokens file again: rotate a token by adding
+		// the new one, reloading, moving clients, removing the old one
+		// and reloading again (docs/api.md).
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+				}
+				tokens, err := api.LoadTokens(*tokensFile, os.Getenv(apiTokensEnv))
+				if err == nil {
+					var n int
+					n, err = apiSrv.SetTokens(tokens)
+					if err == nil {
+						log.Info("api tokens reloaded", "tokens", n)
+						continue
+					}
+				}
+				log.Error("api tokens not reloaded; the ones in use are kept", "err", err)
+			}
+		}()
 	}
 	fmt.Fprintln(stderr, "claimgate serve: running; Ctrl-C stops")
 	runCtx, stopHooks := context.WithCancel(ctx)
@@ -278,13 +306,13 @@ const apiTokensEnv = "CLAIMGATE_API_TOKENS"
 // serveHTTP starts the API listener (unless addr is "none") and the ops
 // listener (if ops is set); the returned stop shuts both down, letting
 // requests in flight finish (at most 10 s). It is called after ctx ends.
-func serveHTTP(ctx context.Context, cfg api.Config, addr, ops string, log *slog.Logger) (stop func(), err error) {
+func serveHTTP(ctx context.Context, cfg api.Config, addr, ops string, log *slog.Logger) (srv *api.Server, stop func(), err error) {
 	if addr == "none" && ops == "" {
-		return func() {}, nil
+		return nil, func() {}, nil
 	}
-	srv, err := api.New(cfg)
+	srv, err = api.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var servers []*http.Server
 	listen := func(a string, h http.Handler, what string) error {
@@ -311,16 +339,16 @@ func serveHTTP(ctx context.Context, cfg api.Config, addr, ops string, log *slog.
 	}
 	if addr != "none" {
 		if err := listen(addr, srv.Handler(), "http"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if ops != "" {
 		if err := listen(ops, srv.OpsHandler(), "ops-http"); err != nil {
 			stop()
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return stop, nil
+	return srv, stop, nil
 }
 
 // serveMetrics serves m on GET /metrics at addr until stop is called;

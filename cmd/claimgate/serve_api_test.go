@@ -40,8 +40,9 @@ func serveProc(t *testing.T, env []string, args ...string) *exec.Cmd {
 
 // TestServeHTTP: serve with --http and --ops-http answers the API with
 // the tokens of CLAIMGATE_API_TOKENS and the file, health without one,
-// and stops on SIGTERM with status 0; without a token it refuses a
-// non-loopback address.
+// reloads the file on SIGHUP (a rotated-out token refused, the new one
+// accepted), and stops on SIGTERM with status 0; without a token it
+// refuses a non-loopback address.
 func TestServeHTTP(t *testing.T) {
 	dir := t.TempDir()
 	// No token and a public address: refused at start.
@@ -119,6 +120,24 @@ func TestServeHTTP(t *testing.T) {
 			t.Errorf("%s (token %q): %d, want %d", c.url, c.token, got, c.want)
 		}
 	}
+	// Rotation: the file's token replaced, SIGHUP, and the new one is
+	// accepted and the old one refused without a restart.
+	os.WriteFile(tokFile, []byte("# rotated\nfile-token-2\n"), 0o600)
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); get(addrs["http"]+"/v1/claims", "file-token-2") != 200; {
+		if time.Now().After(deadline) {
+			t.Fatal("the rotated-in token is still refused after SIGHUP")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := get(addrs["http"]+"/v1/claims", "file-token-1"); got != 401 {
+		t.Errorf("the rotated-out token after SIGHUP: %d, want 401", got)
+	}
+	if got := get(addrs["http"]+"/v1/claims", "env-token-1"); got != 200 {
+		t.Errorf("an environment token after SIGHUP: %d, want 200", got)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +152,10 @@ func TestServeHTTP(t *testing.T) {
 		t.Fatal("serve did not stop on SIGTERM")
 	}
 	all := logs.String() + <-rest
-	for _, tok := range []string{"env-token-1", "env-token-2", "file-token-1"} {
+	if !strings.Contains(all, `msg="api tokens reloaded" tokens=3`) {
+		t.Errorf("the reload is not logged with its count:\n%s", all)
+	}
+	for _, tok := range []string{"env-token-1", "env-token-2", "file-token-1", "file-token-2"} {
 		if strings.Contains(all, tok) {
 			t.Fatalf("token %s in the log", tok)
 		}

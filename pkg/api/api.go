@@ -26,6 +26,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -70,7 +71,7 @@ type Config struct {
 type Server struct {
 	cfg    Config
 	log    *slog.Logger
-	tokens [][sha256.Size]byte
+	tokens atomic.Pointer[[][sha256.Size]byte] // SetTokens swaps them
 
 	mu      sync.Mutex
 	handles *handles
@@ -106,12 +107,36 @@ func New(cfg Config) (*Server, error) {
 		cfg.Submitter = ingest.Submitter{Name: "CLAIMGATE", ID: "CLAIMGATE"}
 	}
 	s := &Server{cfg: cfg, log: cfg.Log}
-	for _, t := range cfg.Tokens {
+	digests := hashTokens(cfg.Tokens)
+	s.tokens.Store(&digests)
+	return s, nil
+}
+
+func hashTokens(tokens []string) [][sha256.Size]byte {
+	var out [][sha256.Size]byte
+	for _, t := range tokens {
 		if t = strings.TrimSpace(t); t != "" {
-			s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
+			out = append(out, sha256.Sum256([]byte(t)))
 		}
 	}
-	return s, nil
+	return out
+}
+
+// ErrNoTokens refuses to turn token checks off by a reload.
+var ErrNoTokens = errors.New("api: the new token list is empty: the tokens in use are kept (an API started with tokens never turns their check off)")
+
+// SetTokens replaces the accepted bearer tokens, for rotation without a
+// restart (serve reloads them on SIGHUP): requests from then on are
+// checked against the new list. It returns how many tokens are now
+// accepted. An empty list is refused when tokens were in use, since it
+// would open the API to every caller.
+func (s *Server) SetTokens(tokens []string) (int, error) {
+	digests := hashTokens(tokens)
+	if len(digests) == 0 && len(*s.tokens.Load()) > 0 {
+		return len(*s.tokens.Load()), ErrNoTokens
+	}
+	s.tokens.Store(&digests)
+	return len(digests), nil
 }
 
 func (s *Server) stores(ctx context.Context) (*handles, error) {
@@ -272,7 +297,7 @@ func LoadTokens(file, env string) ([]string, error) {
 // show), whichever matches.
 func (s *Server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(s.tokens) > 0 {
+		if tokens := *s.tokens.Load(); len(tokens) > 0 {
 			h := r.Header.Get("Authorization")
 			tok, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {
@@ -280,8 +305,8 @@ func (s *Server) auth(next http.Handler) http.Handler {
 			}
 			got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
 			match := 0
-			for i := range s.tokens {
-				match |= subtle.ConstantTimeCompare(got[:], s.tokens[i][:])
+			for i := range tokens {
+				match |= subtle.ConstantTimeCompare(got[:], tokens[i][:])
 			}
 			if !ok || match != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="claimgate"`)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -77,6 +78,26 @@ func TestAPI(t *testing.T) {
 			if r := e.do("GET", e.url, routeClaims, "/v1/claims", tok, "", nil); r.Status != 200 {
 				t.Fatalf("token accepted? %d %s", r.Status, r.Body)
 			}
+		}
+		// Rotation without a restart (serve's SIGHUP): the new list
+		// replaces the old at once; an empty one is refused and the
+		// tokens in use stay.
+		if n, err := e.srv.SetTokens([]string{" rotated-1 ", ""}); err != nil || n != 1 {
+			t.Fatalf("SetTokens: %d %v", n, err)
+		}
+		for tok, want := range map[string]int{tokenOld: 401, tokenNew: 401, "rotated-1": 200} {
+			if r := e.do("GET", e.url, routeClaims, "/v1/claims", tok, "", nil); r.Status != want {
+				t.Fatalf("after rotation, token %q: %d, want %d", tok, r.Status, want)
+			}
+		}
+		if n, err := e.srv.SetTokens([]string{"", "  "}); !errors.Is(err, api.ErrNoTokens) || n != 1 {
+			t.Fatalf("SetTokens of no token: %d %v, want refused", n, err)
+		}
+		if r := e.do("GET", e.url, routeClaims, "/v1/claims", "", "", nil); r.Status != 401 {
+			t.Fatalf("an empty reload opened the API: %d", r.Status)
+		}
+		if _, err := e.srv.SetTokens([]string{tokenOld, tokenNew}); err != nil {
+			t.Fatal(err)
 		}
 		if r := e.do("GET", e.url, "", "/v2/nothing", tokenNew, "", nil); r.Status != 404 || errCode(t, r) != "not_found" {
 			t.Fatalf("unknown route: %d %s", r.Status, r.Body)

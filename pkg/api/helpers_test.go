@@ -214,6 +214,7 @@ func csvBatch(t testing.TB, prefix string, base, n, badEvery int) ([]byte, []str
 
 // env is a running gateway with the API in front of it.
 type env struct {
+	srv   *api.Server
 	t     testing.TB
 	b     *bus.Bus
 	sim   *sim
@@ -291,7 +292,7 @@ func startEnv(t *testing.T, maxBody int64) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, b: b, sim: s, store: store, logs: logs, rec: &recorder{}}
+	e := &env{t: t, b: b, sim: s, store: store, logs: logs, rec: &recorder{}, srv: srv}
 	e.url = serve(t, srv.Handler())
 	e.ops = serve(t, srv.OpsHandler())
 	return e
