@@ -243,7 +243,7 @@ func (s *ClaimStore) flush(ctx context.Context, key string, rec *reconcile.Recor
 // publish sends ev on claims.events.<payer>.<state>, de-duplicated by
 // its id.
 func (s *ClaimStore) publish(ctx context.Context, ev *reconcile.Event) error {
-	b, err := json.Marshal(ev)
+	b, err := ev.AppendJSON(nil)
 	if err != nil {
 		return err
 	}

@@ -325,7 +325,7 @@ func outbox(moves []reconcile.Event) ([]eventMsg, [][]byte, error) {
 	var boxes [][]byte
 	var cur []byte
 	for i := range moves {
-		b, err := json.Marshal(&moves[i])
+		b, err := moves[i].AppendJSON(make([]byte, 0, 1024))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"encoding/json"
+	"strconv"
 
 	"github.com/claimgate/claimgate/pkg/reconcile"
 )
@@ -62,13 +63,100 @@ func storedEvents(rec *reconcile.Record, evs []reconcile.Event) []storedEvent {
 	return out
 }
 
-// marshalRecord encodes rec in the stored form.
-func marshalRecord(rec *reconcile.Record) ([]byte, error) {
+// marshalRecordReflect is the stored form as encoding/json writes it:
+// the reference marshalRecord is tested against.
+func marshalRecordReflect(rec *reconcile.Record) ([]byte, error) {
 	sr := storedRecord{Record: rec, Timeline: storedEvents(rec, rec.Timeline), Pending: storedEvents(rec, rec.Pending), Form: slimForm}
 	if sr.Timeline == nil {
 		sr.Timeline = []storedEvent{} // "timeline": [] as before
 	}
 	return json.Marshal(&sr)
+}
+
+// marshalRecord encodes rec in the stored form, the bytes
+// marshalRecordReflect gives (TestMarshalRecordIsReflect), appended
+// without reflection: every claim move writes its record.
+func marshalRecord(rec *reconcile.Record) ([]byte, error) {
+	b := make([]byte, 0, 512+400*(len(rec.Timeline)+len(rec.Pending)))
+	// The storedRecord's members: the embedded Record's first (its
+	// timeline and pending shadowed), then the outer ones.
+	b = append(b, `{"id":`...)
+	b = reconcile.AppendJSONString(b, rec.ID)
+	b = append(b, `,"payer":`...)
+	b = reconcile.AppendJSONString(b, rec.Payer)
+	b = append(b, `,"state":`...)
+	b = reconcile.AppendJSONString(b, string(rec.State))
+	if rec.Submission != nil {
+		b = append(b, `,"submission":`...)
+		b = rec.Submission.AppendJSON(b)
+	}
+	if rec.PayerClaimNumber != "" {
+		b = append(b, `,"payer_claim_number":`...)
+		b = reconcile.AppendJSONString(b, rec.PayerClaimNumber)
+	}
+	if rec.Amounts != nil {
+		b = append(b, `,"amounts":`...)
+		b = rec.Amounts.AppendJSON(b)
+	}
+	if rec.Dropped != 0 {
+		b = append(b, `,"dropped":`...)
+		b = strconv.AppendInt(b, int64(rec.Dropped), 10)
+	}
+	b = append(b, `,"updated":`...)
+	b, err := reconcile.AppendJSONTime(b, rec.Updated)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, `,"timeline":`...)
+	if b, err = appendStoredEvents(b, rec, rec.Timeline); err != nil {
+		return nil, err
+	}
+	if len(rec.Pending) > 0 {
+		b = append(b, `,"pending":`...)
+		if b, err = appendStoredEvents(b, rec, rec.Pending); err != nil {
+			return nil, err
+		}
+	}
+	b = append(b, `,"form":`...)
+	b = strconv.AppendInt(b, slimForm, 10)
+	return append(b, '}'), nil
+}
+
+// appendStoredEvents appends evs as storedEvents: each event's members
+// without its identity, then claim_id, payer_id and submission where
+// they differ from the record's, and no_submission.
+func appendStoredEvents(b []byte, rec *reconcile.Record, evs []reconcile.Event) ([]byte, error) {
+	b = append(b, '[')
+	for i := range evs {
+		ev := &evs[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		var err error
+		if b, err = ev.AppendMembers(b, false); err != nil {
+			return nil, err
+		}
+		if ev.ClaimID != rec.ID {
+			b = append(b, `,"claim_id":`...)
+			b = reconcile.AppendJSONString(b, ev.ClaimID)
+		}
+		if ev.PayerID != rec.Payer {
+			b = append(b, `,"payer_id":`...)
+			b = reconcile.AppendJSONString(b, ev.PayerID)
+		}
+		switch {
+		case ev.Submission == nil:
+			if rec.Submission != nil {
+				b = append(b, `,"no_submission":true`...)
+			}
+		case rec.Submission == nil || *ev.Submission != *rec.Submission:
+			b = append(b, `,"submission":`...)
+			b = ev.Submission.AppendJSON(b)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']'), nil
 }
 
 // unmarshalRecord decodes a record in either form.
