@@ -2,6 +2,7 @@ package scrub
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -102,9 +104,82 @@ func syncDir(dir string) error {
 // whole, so its size matters.
 type keySet struct {
 	mu      sync.Mutex
-	digests map[digestPrefix]struct{}
+	digests digestSet
 	other   map[string]struct{}
 }
+
+// digestSet is a set of digest prefixes kept as a sorted slice (16
+// bytes a key) with a small map of recent additions merged into it now
+// and then: a map of every key cost ~80 bytes a key, and the set grows
+// with every claim ever sent from the state directory (300,000 claims
+// took convert past its 64 MiB).
+type digestSet struct {
+	sorted []digestPrefix
+	recent map[digestPrefix]struct{}
+}
+
+// recentMax is how many additions wait in the map before a merge: at
+// least 32,768, and a sixteenth of the sorted keys, so merges copy each
+// key a bounded number of times as the set doubles.
+func (d *digestSet) recentMax() int { return max(32768, len(d.sorted)/16) }
+
+func (d *digestSet) find(p digestPrefix) (int, bool) {
+	return slices.BinarySearchFunc(d.sorted, p, func(a, b digestPrefix) int { return bytes.Compare(a[:], b[:]) })
+}
+
+func (d *digestSet) has(p digestPrefix) bool {
+	if _, ok := d.recent[p]; ok {
+		return true
+	}
+	_, ok := d.find(p)
+	return ok
+}
+
+// add adds p, which the set does not hold.
+func (d *digestSet) add(p digestPrefix) {
+	if d.recent == nil {
+		d.recent = map[digestPrefix]struct{}{}
+	}
+	d.recent[p] = struct{}{}
+	if len(d.recent) >= d.recentMax() {
+		d.merge()
+	}
+}
+
+func (d *digestSet) merge() {
+	add := make([]digestPrefix, 0, len(d.recent))
+	for p := range d.recent {
+		add = append(add, p)
+	}
+	cmp := func(a, b digestPrefix) int { return bytes.Compare(a[:], b[:]) }
+	slices.SortFunc(add, cmp)
+	out := make([]digestPrefix, 0, len(d.sorted)+len(add))
+	i, j := 0, 0
+	for i < len(d.sorted) && j < len(add) {
+		if cmp(d.sorted[i], add[j]) < 0 {
+			out = append(out, d.sorted[i])
+			i++
+		} else {
+			out = append(out, add[j])
+			j++
+		}
+	}
+	out = append(append(out, d.sorted[i:]...), add[j:]...)
+	d.sorted = out
+	clear(d.recent)
+}
+
+func (d *digestSet) remove(p digestPrefix) {
+	if _, ok := d.recent[p]; ok {
+		delete(d.recent, p)
+		return
+	}
+	if i, ok := d.find(p); ok {
+		d.sorted = slices.Delete(d.sorted, i, i+1)
+	}
+}
+
+func (d *digestSet) len() int { return len(d.sorted) + len(d.recent) }
 
 type digestPrefix [16]byte
 
@@ -126,8 +201,7 @@ func (k *keySet) SeenBefore(_ context.Context, key string) (bool, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if d, ok := digestOf(key); ok {
-		_, seen := k.digests[d]
-		return seen, nil
+		return k.digests.has(d), nil
 	}
 	_, seen := k.other[key]
 	return seen, nil
@@ -138,13 +212,10 @@ func (k *keySet) Remember(_ context.Context, key string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if d, ok := digestOf(key); ok {
-		if _, seen := k.digests[d]; seen {
+		if k.digests.has(d) {
 			return ErrDuplicate
 		}
-		if k.digests == nil {
-			k.digests = map[digestPrefix]struct{}{}
-		}
-		k.digests[d] = struct{}{}
+		k.digests.add(d)
 		return nil
 	}
 	if _, seen := k.other[key]; seen {
@@ -162,7 +233,7 @@ func (k *keySet) Forget(_ context.Context, key string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if d, ok := digestOf(key); ok {
-		delete(k.digests, d)
+		k.digests.remove(d)
 	} else {
 		delete(k.other, key)
 	}
@@ -173,7 +244,7 @@ func (k *keySet) Forget(_ context.Context, key string) error {
 func (k *keySet) Len() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return len(k.digests) + len(k.other)
+	return k.digests.len() + len(k.other)
 }
 
 // SeenBefore reports whether key was remembered, in this run or before.
