@@ -266,6 +266,16 @@ func (s *ClaimStore) publish(ctx context.Context, ev *reconcile.Event) error {
 	}
 }
 
+// SweepOutbox publishes the events of outbox entries a writer left
+// (one that died between storing its moves and publishing them: another
+// replica may run for long without starting a store, which is when
+// outboxes were swept) and removes the entries. Safe while writers run:
+// publishing is de-duplicated by event id. It returns how many entries
+// it published.
+func (s *ClaimStore) SweepOutbox(ctx context.Context) (int, error) {
+	return s.sweepOutbox(ctx)
+}
+
 // Sweep publishes the events left pending by writers that crashed
 // between storing a move and publishing it, for claims no Apply touched
 // since. It reads every claim record: run it at start-up, not per file.

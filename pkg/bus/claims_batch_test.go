@@ -431,3 +431,46 @@ func TestResubmitAfterScrubRejection(t *testing.T) {
 		}
 	}
 }
+
+// A writer that dies after storing its moves and outbox, while another
+// store keeps running (it swept once at its start, before the crash):
+// the moves' events are missing until SweepOutbox publishes them, each
+// once; a second sweep finds nothing (the gateway's periodic sweep).
+func TestSweepOutboxWhileRunning(t *testing.T) {
+	e, b := embedded(t, t.TempDir())
+	defer e.Shutdown()
+	defer b.Close()
+	ctx := ctxT(t)
+	survivor, _ := b.ClaimStore(ctx)
+	if _, err := survivor.ApplyBatch(ctx, []reconcile.Item{item("S0", "r", "ingest", claim.Received)}); err != nil {
+		t.Fatal(err)
+	}
+	var items []reconcile.Item
+	for c := range 50 {
+		items = append(items, item(fmt.Sprintf("D%02d", c), "r", "ingest", claim.Received))
+	}
+	dying, _ := b.ClaimStore(ctx)
+	bus.CrashAt(dying, "stored")
+	if _, err := dying.ApplyBatch(ctx, items); err == nil {
+		t.Fatal("no simulated crash")
+	}
+	if n := len(streamEvents(t, b)); n != 1 {
+		t.Fatalf("%d events before the sweep, want 1 (the survivor's)", n)
+	}
+	n, err := survivor.SweepOutbox(ctx)
+	if err != nil || n == 0 {
+		t.Fatalf("sweep: %d entries, %v", n, err)
+	}
+	events := streamEvents(t, b)
+	for _, it := range items {
+		if len(events[it.Event.ID]) != 1 {
+			t.Fatalf("event %s published %d times", it.Event.ID, len(events[it.Event.ID]))
+		}
+	}
+	if n, err := survivor.SweepOutbox(ctx); err != nil || n != 0 {
+		t.Fatalf("second sweep: %d entries, %v", n, err)
+	}
+	if got := len(streamEvents(t, b)); got != 51 {
+		t.Fatalf("%d events after two sweeps, want 51", got)
+	}
+}

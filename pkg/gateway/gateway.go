@@ -88,6 +88,10 @@ type Config struct {
 	// 20 times the last scan's duration).
 	Metrics         *metrics.Metrics
 	MetricsInterval time.Duration
+	// SweepInterval is how often the replica holding the lease "sweep"
+	// publishes the claim events other writers left in their outbox when
+	// they died (default 1 minute).
+	SweepInterval time.Duration
 }
 
 // Gateway is a running runtime. New prepares it; Run runs it.
@@ -278,6 +282,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.cfg.Metrics != nil {
 		run("metrics", g.runMetrics)
 	}
+	run("sweep", g.runSweep)
 	for _, c := range g.clients {
 		run("poll "+c.Payer().ID, func(ctx context.Context) error { return g.poll(ctx, c) })
 	}
@@ -360,4 +365,56 @@ func applySpread(ctx context.Context, st reconcile.Store, items []reconcile.Item
 	wg.Wait()
 	close(errc)
 	return <-errc // nil when no worker failed
+}
+
+// LeaseSweep is the lease of the replica sweeping outboxes.
+const LeaseSweep = "sweep"
+
+// runSweep publishes, every SweepInterval while this replica holds the
+// lease "sweep", the claim events a writer that died left in its
+// outbox: without it they waited until some replica started again (a
+// process killed and not restarted held a claim's final event back for
+// good).
+func (g *Gateway) runSweep(ctx context.Context) error {
+	leases, err := g.b.Leases(ctx, g.cfg.Holder)
+	if err != nil {
+		return err
+	}
+	interval := g.cfg.SweepInterval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	var lease *bus.Lease
+	defer func() {
+		if lease != nil {
+			lease.Release(context.WithoutCancel(ctx))
+		}
+	}()
+	for {
+		if lease == nil {
+			if l, err := leases.Acquire(ctx, LeaseSweep); err == nil {
+				lease = l
+			}
+		} else if err := lease.Renew(ctx); err != nil {
+			lease = nil
+		}
+		if lease != nil {
+			start := time.Now()
+			n, err := g.store.SweepOutbox(ctx)
+			switch {
+			case ctx.Err() != nil:
+				return nil
+			case err != nil:
+				g.log.Warn("outbox sweep failed", "err", err)
+			case n > 0:
+				g.log.Info("claim events published from a stopped writer's outbox", "entries", n, "took", time.Since(start).Round(time.Millisecond))
+			}
+		}
+		if !g.holdWhile(ctx, lease, interval) {
+			lease = nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
 }

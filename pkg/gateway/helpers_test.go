@@ -371,6 +371,37 @@ func checkEvents(t testing.TB, b *bus.Bus, ids []string, bad map[string]bool) {
 	_ = ctx
 }
 
+// waitFinalEvents is checkEvents once every good claim's final event is on
+// the stream, waiting up to limit: a writer killed between storing moves
+// and publishing them leaves its events to the outbox sweep.
+func waitFinalEvents(t testing.TB, b *bus.Bus, ids []string, bad map[string]bool, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		counts := eventCounts(t, b)
+		missing := 0
+		for _, id := range ids {
+			if bad[id] {
+				continue
+			}
+			finals := 0
+			for st, n := range counts[id] {
+				if st.Final() || st == claim.Paid || st == claim.PartiallyPaid || st == claim.Denied {
+					finals += n
+				}
+			}
+			if finals == 0 {
+				missing++
+			}
+		}
+		if missing == 0 || time.Now().After(deadline) {
+			checkEvents(t, b, ids, bad)
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // eventCounts counts the moves per claim and state in the event stream.
 func eventCounts(t testing.TB, b *bus.Bus) map[string]map[claim.State]int {
 	t.Helper()
