@@ -96,7 +96,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	tokensFile := fs.String("api-tokens-file", "", "file of API bearer tokens, one per line (# comments); also env "+apiTokensEnv+" (comma-separated)")
 	flushEvery := fs.Duration("flush-interval", 0, "let small batches' claims wait up to this long to share 837P files with the next batches' (0: write each batch's files when it ends)")
 	metricsListen := fs.String("metrics-listen", "", "serve Prometheus metrics on GET http://HOST:PORT/metrics (default: off)")
-	sweepInterval := fs.Duration("sweep-interval", time.Minute, "how often one replica publishes the claim events a replica that died left unpublished")
+	sweepInterval := fs.Duration("sweep-interval", gateway.DefaultSweepInterval, "how often one replica publishes the claim events a replica that died left unpublished (a redelivered message also starts a sweep at once)")
 	metricsInterval := fs.Duration("metrics-interval", 5*time.Minute, "how often the replica holding the metrics lease scans the claim store for the AR gauges (at least 20 times the last scan's duration)")
 	ops, err := c.parse(fs, args, stdout)
 	if err != nil {

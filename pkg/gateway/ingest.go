@@ -387,6 +387,9 @@ func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
 		redelivered = true
 	}
 	sum, err := in.runBatch(ctx, bm, redelivered)
+	if redelivered {
+		g.requestSweep()
+	}
 	g.cfg.Metrics.StageDone("ingest", time.Since(start))
 	g.cfg.Metrics.BatchDone(batchResult(err))
 	switch {

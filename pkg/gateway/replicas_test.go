@@ -28,9 +28,9 @@ func TestTwoReplicas(t *testing.T) {
 	s := startSim(t, dir)
 	cfgPath := filepath.Join(dir, "claimgate.json")
 	writeServeConfig(t, s, cfgPath)
-	// A short sweep: B publishes what A, killed below, left in its
-	// outbox.
-	ext := []string{"--nats-url", srv.URL(), "--sweep-interval", "2s"}
+	// No scheduled sweep in the test's time (15 minutes): what A, killed
+	// below, leaves in its outbox B publishes on the redelivery.
+	ext := []string{"--nats-url", srv.URL()}
 	a := startServe(t, filepath.Join(dir, "a"), cfgPath, nil, append(ext, "--name", "A")...)
 	bproc := startServe(t, filepath.Join(dir, "b"), cfgPath, nil, append(ext, "--name", "B")...)
 	b, err := bus.Connect(context.Background(), bus.Options{URL: srv.URL()})

@@ -50,6 +50,9 @@ func (g *Gateway) consume(ctx context.Context, stream, durable string, workers i
 					// Finished even when shutdown has begun: acknowledged
 					// or left for redelivery.
 					handle(context.WithoutCancel(ctx), m)
+					if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
+						g.requestSweep()
+					}
 				}
 			}
 		}()
