@@ -237,31 +237,49 @@ const (
 	roleReferring                     // 2310A: name
 )
 
+// providerPaths are the field-path prefixes of a provider's parts, as
+// constants for the providers check knows so that a clean claim costs no
+// string concatenation.
+func providerPaths(prefix string) (name, address, contact string) {
+	switch prefix {
+	case "billing_provider.":
+		return "billing_provider.name.", "billing_provider.address.", "billing_provider.contact."
+	case "pay_to_provider.":
+		return "pay_to_provider.name.", "pay_to_provider.address.", "pay_to_provider.contact."
+	case "rendering_provider.":
+		return "rendering_provider.name.", "rendering_provider.address.", "rendering_provider.contact."
+	case "referring_provider.":
+		return "referring_provider.name.", "referring_provider.address.", "referring_provider.contact."
+	}
+	return prefix + "name.", prefix + "address.", prefix + "contact."
+}
+
 func (k *checker) provider(p *claim.Provider, prefix string, role providerRole) {
+	namePath, addressPath, contactPath := providerPaths(prefix)
 	e := string(p.Entity)
 	k.enum(&e, prefix, "entity", entityTypes, true)
 	p.Entity = claim.EntityType(e)
 	if p.Entity == claim.Organization {
-		k.text(&p.Name.Last, prefix+"name.", "last", 60, true)
+		k.text(&p.Name.Last, namePath, "last", 60, true)
 		for _, f := range []struct {
 			v    string
 			name string
 		}{{p.Name.First, "first"}, {p.Name.Middle, "middle"}, {p.Name.Suffix, "suffix"}} {
 			if strings.TrimSpace(f.v) != "" {
-				k.add(prefix+"name.", f.name, "must be empty for an organization (entity 2): put the whole name in name.last")
+				k.add(namePath, f.name, "must be empty for an organization (entity 2): put the whole name in name.last")
 			}
 		}
 	} else {
-		k.name(&p.Name, prefix+"name.", true)
+		k.name(&p.Name, namePath, true)
 	}
 	k.npi(&p.NPI, prefix, role == roleBilling || role == roleRendering)
 	k.taxID(&p.TaxID, prefix, role == roleBilling)
 	k.enum(&p.TaxIDType, prefix, "tax_id_type", taxIDTypes, false)
 	k.taxonomy(&p.Taxonomy, prefix)
-	k.address(&p.Address, prefix+"address.", role == roleBilling || role == rolePayTo)
-	k.text(&p.Contact.Name, prefix+"contact.", "name", 60, false)
-	k.ascii(&p.Contact.Phone, prefix+"contact.", "phone", 256, false)
-	k.ascii(&p.Contact.Email, prefix+"contact.", "email", 256, false)
+	k.address(&p.Address, addressPath, role == roleBilling || role == rolePayTo)
+	k.text(&p.Contact.Name, contactPath, "name", 60, false)
+	k.ascii(&p.Contact.Phone, contactPath, "phone", 256, false)
+	k.ascii(&p.Contact.Email, contactPath, "email", 256, false)
 }
 
 func (k *checker) otherPayer(o *claim.OtherPayer, prefix string) {
@@ -393,7 +411,7 @@ func (k *checker) name(n *claim.Name, prefix string, lastRequired bool) {
 // address checks a postal address. An optional address may be left
 // entirely empty; once any part is given, the N3/N4 parts are required.
 func (k *checker) address(a *claim.Address, prefix string, required bool) {
-	if !required && strings.TrimSpace(a.Line1+a.Line2+a.City+a.State+a.Zip) == "" {
+	if !required && isBlank(a.Line1) && isBlank(a.Line2) && isBlank(a.City) && isBlank(a.State) && isBlank(a.Zip) {
 		*a = claim.Address{}
 		return
 	}
@@ -539,6 +557,12 @@ func (k *checker) pointers(ps []int, ndiag int) {
 			}
 		}
 	}
+}
+
+// isBlank is strings.TrimSpace(s) == "" without building anything: the
+// parts of an address are blank together exactly when each one is.
+func isBlank(s string) bool {
+	return strings.TrimSpace(s) == ""
 }
 
 func isDigits(s string) bool {

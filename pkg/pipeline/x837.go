@@ -438,7 +438,7 @@ func (t *x837Run) decide(ctx context.Context, it *x837p.Item, sp *span) error {
 	}
 	if hasKey {
 		p.run.Remember(ctx, key)
-		p.keys[it.Subscriber.Payer.ID+"\x00"+id] = key
+		p.keys[heldKey{it.Subscriber.Payer.ID, id}] = key
 	}
 	return p.held1(ctx, it.Subscriber.Payer.ID, len(it.Claim.Lines))
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -184,16 +183,34 @@ func (d *digestSet) len() int { return len(d.sorted) + len(d.recent) }
 type digestPrefix [16]byte
 
 func digestOf(key string) (digestPrefix, bool) {
-	var d [sha256.Size]byte
 	var p digestPrefix
-	if len(key) != 2*sha256.Size || strings.ToLower(key) != key {
-		return p, false // only lower-case hex maps back to the same string
-	}
-	if _, err := hex.Decode(d[:], []byte(key)); err != nil {
+	if len(key) != 2*sha256.Size {
 		return p, false
 	}
-	copy(p[:], d[:])
+	// Only lower-case hex maps back to the same string. One pass, no
+	// ToLower and no []byte copy: this runs for every claim in the
+	// consumer goroutine.
+	for i := 0; i < len(key); i += 2 {
+		hi, ok1 := lowerHex(key[i])
+		lo, ok2 := lowerHex(key[i+1])
+		if !ok1 || !ok2 {
+			return digestPrefix{}, false
+		}
+		if i/2 < len(p) {
+			p[i/2] = hi<<4 | lo
+		}
+	}
 	return p, true
+}
+
+func lowerHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 // SeenBefore reports whether key is in the set.
