@@ -113,7 +113,7 @@ const MaxRecordBytes = 256 << 10
 func encode(rec *reconcile.Record) ([]byte, error) {
 	b, err := marshalRecord(rec)
 	if err != nil || len(b) <= MaxRecordBytes {
-		return b, err
+		return compressRecord(b), err
 	}
 	for i := range rec.Timeline {
 		rec.Timeline[i].Lines = nil
@@ -121,7 +121,7 @@ func encode(rec *reconcile.Record) ([]byte, error) {
 	for {
 		b, err = marshalRecord(rec)
 		if err != nil || len(b) <= MaxRecordBytes || len(rec.Timeline) == 0 {
-			return b, err
+			return compressRecord(b), err
 		}
 		rec.Timeline = rec.Timeline[1:]
 		rec.Dropped++

@@ -99,7 +99,11 @@ func (s *ClaimStore) ScanRecords(ctx context.Context, fn func(record []byte) err
 			}
 			// A deleted or purged key's marker is its latest value.
 			if op := m.Headers().Get(kvOperationHeader); op == "" {
-				if err := fn(m.Data()); err != nil {
+				js, err := recordJSON(m.Data())
+				if err != nil {
+					return fmt.Errorf("bus: claims: a damaged record: %w", err)
+				}
+				if err := fn(js); err != nil {
 					return err
 				}
 			}

@@ -2,7 +2,10 @@ package bus
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
+
+	"github.com/klauspost/compress/s2"
 
 	"github.com/claimgate/claimgate/pkg/reconcile"
 )
@@ -159,8 +162,56 @@ func appendStoredEvents(b []byte, rec *reconcile.Record, evs []reconcile.Event) 
 	return append(b, ']'), nil
 }
 
-// unmarshalRecord decodes a record in either form.
+// compressedRecord marks a stored record compressed: the byte before
+// an S2 block (github.com/klauspost/compress/s2) of the record's JSON.
+// JSON never starts with it, so records written before read as they
+// are.
+const compressedRecord = 0xff
+
+// compressMin is the smallest JSON worth compressing.
+const compressMin = 256
+
+// compressRecord returns the stored bytes of a record's JSON: S2 block
+// compressed behind compressedRecord. A record is rewritten at every
+// move of its claim and its timeline repeats keys, digests and code
+// texts: compressed, about half the bytes go through the server, its
+// file store, caches and compaction of superseded revisions.
+func compressRecord(js []byte) []byte {
+	if len(js) < compressMin {
+		return js
+	}
+	out := make([]byte, 1+s2.MaxEncodedLen(len(js)))
+	out[0] = compressedRecord
+	return out[:1+len(s2.Encode(out[1:], js))]
+}
+
+// recordJSON returns a stored record's JSON: decompressed when it was
+// stored compressed, else as it is. A compressed record claiming more
+// than maxRecordJSON bytes is refused before decompressing.
+func recordJSON(data []byte) ([]byte, error) {
+	if len(data) == 0 || data[0] != compressedRecord {
+		return data, nil
+	}
+	n, err := s2.DecodedLen(data[1:])
+	if err != nil {
+		return nil, err
+	}
+	if n > maxRecordJSON {
+		return nil, fmt.Errorf("record of %d bytes (at most %d)", n, maxRecordJSON)
+	}
+	return s2.Decode(make([]byte, n), data[1:])
+}
+
+// maxRecordJSON bounds a record's JSON when read: what encode writes,
+// with room for records trimmed under an older, larger bound.
+const maxRecordJSON = 4 * MaxRecordBytes
+
+// unmarshalRecord decodes a stored record in any form.
 func unmarshalRecord(data []byte) (*reconcile.Record, error) {
+	data, err := recordJSON(data)
+	if err != nil {
+		return nil, err
+	}
 	rec := &reconcile.Record{}
 	sr := storedRecord{Record: rec}
 	if err := json.Unmarshal(data, &sr); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,5 +190,43 @@ func BenchmarkMarshalRecord(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A record is stored S2-compressed behind compressedRecord once its
+// JSON is compressMin bytes or more, reads back equal, and a record
+// stored as plain JSON (written before compression) still reads.
+func TestCompressedRecord(t *testing.T) {
+	rec := &reconcile.Record{ID: "C1", Payer: "P1", State: "paid"}
+	for i := 0; i < 5; i++ {
+		rec.Timeline = append(rec.Timeline, reconcile.Event{ID: strings.Repeat("a", 31) + string(rune('0'+i)), ClaimID: "C1", PayerID: "P1", Kind: "835",
+			State: "paid", Effect: reconcile.Moved, Source: reconcile.Source{File: "f.835", Digest: strings.Repeat("d", 64)}})
+	}
+	js, err := marshalRecord(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := encode(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored[0] != compressedRecord || len(stored) >= len(js) {
+		t.Fatalf("stored %d bytes (first %#x) for %d bytes of JSON: not compressed", len(stored), stored[0], len(js))
+	}
+	for _, in := range [][]byte{stored, js} {
+		got, err := unmarshalRecord(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := marshalRecord(got)
+		if string(again) != string(js) {
+			t.Errorf("read back differs:\n%s\n%s", again, js)
+		}
+	}
+	if small, _ := encode(&reconcile.Record{ID: "C2"}); small[0] != '{' {
+		t.Errorf("a small record is stored compressed: %q", small)
+	}
+	if _, err := unmarshalRecord([]byte{compressedRecord, 0xff, 0xff, 0xff, 0xff, 0x0f}); err == nil {
+		t.Error("a damaged compressed record was read")
 	}
 }
