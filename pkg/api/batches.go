@@ -322,7 +322,11 @@ func claimState(ctx context.Context, kv jetstream.KeyValue, id string) (string, 
 		return "", err
 	}
 	var rec listRecord
-	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+	js, err := bus.RecordJSON(e.Value())
+	if err != nil {
+		return "", fmt.Errorf("claim record: %w", err)
+	}
+	if err := json.Unmarshal(js, &rec); err != nil {
 		return "", fmt.Errorf("claim record: %w", err)
 	}
 	return rec.State, nil

@@ -202,7 +202,11 @@ func (s *Server) listClaims(w http.ResponseWriter, r *http.Request) {
 				continue // a deleted or purged key
 			}
 			var rec listRecord
-			if err := json.Unmarshal(m.Data(), &rec); err != nil {
+			js, err := bus.RecordJSON(m.Data())
+			if err != nil {
+				continue // a damaged record: GET /v1/claims/{id} reports it
+			}
+			if err := json.Unmarshal(js, &rec); err != nil {
 				continue // a damaged record: GET /v1/claims/{id} reports it
 			}
 			if state != "" && rec.State != state || payer != "" && rec.Payer != payer || !since.IsZero() && rec.Updated.Before(since) {

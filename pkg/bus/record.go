@@ -202,6 +202,11 @@ func recordJSON(data []byte) ([]byte, error) {
 	return s2.Decode(make([]byte, n), data[1:])
 }
 
+// RecordJSON returns the JSON of a claim record as stored in the claims
+// bucket (a reconcile.Record; compressed or not), for readers of the
+// bucket other than ClaimStore (the API's listings).
+func RecordJSON(stored []byte) ([]byte, error) { return recordJSON(stored) }
+
 // maxRecordJSON bounds a record's JSON when read: what encode writes,
 // with room for records trimmed under an older, larger bound.
 const maxRecordJSON = 4 * MaxRecordBytes
