@@ -15,6 +15,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/config"
 	"github.com/claimgate/claimgate/pkg/ledger"
 	"github.com/claimgate/claimgate/pkg/sftpconn/sshdtest"
+	"golang.org/x/crypto/ssh"
 )
 
 // TestMain lets a test run the command in a child process that kills
@@ -136,6 +137,17 @@ func TestSFTPHostKeyChangedCLI(t *testing.T) {
 	code, _, errs := runCLI(e.args("send", a)...)
 	if code != 2 || !strings.Contains(errs, "SHA256:") || !strings.Contains(errs, "host key changed") || !strings.Contains(errs, "payer MCR01") {
 		t.Fatalf("exit %d: %s", code, errs)
+	}
+	// known_hosts holds no key for this host: refused the same way,
+	// naming the key the server offers, so it can be checked and pinned.
+	u := newSFTPEnv(t, "")
+	os.WriteFile(u.srv.KnownHostsFile, []byte("[127.0.0.1]:1 "+strings.SplitN(u.srv.HostKeyLine, " ", 2)[1]+"\n"), 0o600)
+	code, _, errs = runCLI(u.args("send", a)...)
+	if code != 2 || !strings.Contains(errs, ssh.FingerprintSHA256(u.srv.HostKey)) || !strings.Contains(errs, "unknown host key") || !strings.Contains(errs, "payer MCR01") {
+		t.Fatalf("unknown host key: exit %d: %s", code, errs)
+	}
+	if ents, _ := os.ReadDir(u.out); len(ents) != 0 {
+		t.Fatalf("sent to a server whose key is not pinned: %v", ents)
 	}
 }
 

@@ -56,14 +56,30 @@ func TestHostKeyUnknownFromKnownHosts(t *testing.T) {
 	// A key for another host only: nothing pinned for this one.
 	os.WriteFile(kh, []byte("[127.0.0.1]:1 "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(e.srv.HostKey)))+"\n"), 0o600)
 	e.payer.HostKeys, e.payer.KnownHostsFile = nil, kh
-	if _, err := New(e.payer, nil, nil); err == nil || !strings.Contains(err.Error(), "no host key pinned") {
-		t.Fatalf("New with nothing pinned: %v", err)
+	// Unknown: refused at once, naming the payer, the host and the key
+	// the server offered (ED25519 asked for first), so the operator can
+	// check it with the payer.
+	c := e.client(t)
+	file, _ := randomFile(t, t.TempDir(), "A.837", 100)
+	start := time.Now()
+	_, err := c.SendFile(bg, file)
+	var he *HostKeyError
+	if !errors.As(err, &he) || he.Changed || !Refused(err) {
+		t.Fatalf("err %v, want an unknown-host-key error", err)
 	}
+	for _, want := range []string{"payer PAYER1", e.srv.Addr, ssh.FingerprintSHA256(e.srv.HostKey), "ssh-ed25519", "unknown host key"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %q does not name %q", err, want)
+		}
+	}
+	if time.Since(start) > 5*time.Second || strings.Contains(e.logText(), "retrying") {
+		t.Fatalf("an unknown host key was retried:\n%s", e.logText())
+	}
+	assertOnlyFiles(t, e.out)
 	// The server's own known_hosts line works, although the server
 	// offers ECDSA too (host key algorithms follow the pinned key).
 	e.payer.KnownHostsFile = e.srv.KnownHostsFile
-	c := e.client(t)
-	file, _ := randomFile(t, t.TempDir(), "A.837", 100)
+	c = e.client(t)
 	if _, err := c.SendFile(bg, file); err != nil {
 		t.Fatalf("send with known_hosts: %v", err)
 	}
@@ -75,8 +91,7 @@ func TestHostKeyUnknownFromKnownHosts(t *testing.T) {
 	e.payer.KnownHostsFile = kh
 	c = e.client(t)
 	file2, _ := randomFile(t, t.TempDir(), "B.837", 100)
-	_, err := c.SendFile(bg, file2)
-	var he *HostKeyError
+	_, err = c.SendFile(bg, file2)
 	if !errors.As(err, &he) || !he.Changed || he.Fingerprint != ssh.FingerprintSHA256(e.srv.HostKey) {
 		t.Fatalf("err %v", err)
 	}
