@@ -1,6 +1,8 @@
 package sftpconn
 
 import (
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -36,5 +38,36 @@ func TestFromConfigExample(t *testing.T) {
 	cp, _ = c.SFTPPayer("MCR01")
 	if _, err := FromConfig(cp); err == nil || !strings.Contains(err.Error(), "private_key") {
 		t.Fatalf("missing key file: %v", err)
+	}
+}
+
+// TestConfigKeysDocumented: every key of a payer's sftp block is in
+// docs/sftp.md's key table and used in deploy/claimgate.example.json,
+// so an operator finds each one described and shown.
+func TestConfigKeysDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/sftp.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("../../deploy/claimgate.example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ := reflect.TypeFor[config.SFTP]()
+	if typ.NumField() < 20 {
+		t.Fatalf("config.SFTP has %d fields: the reflection is wrong", typ.NumField())
+	}
+	for f := range typ.Fields() {
+		key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if key == "" || key == "-" {
+			t.Errorf("field %s has no json key", f.Name)
+			continue
+		}
+		if !strings.Contains(string(doc), "| `"+key+"` |") {
+			t.Errorf("sftp key %q is not in docs/sftp.md's configuration table", key)
+		}
+		if !strings.Contains(string(example), `"`+key+`":`) {
+			t.Errorf("sftp key %q is not used in deploy/claimgate.example.json", key)
+		}
 	}
 }
