@@ -6,11 +6,13 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -326,5 +328,93 @@ func TestUploadDiskFull(t *testing.T) {
 	assertOnlyFiles(t, e.out, "SMALL.837")
 	if got, _ := os.ReadFile(filepath.Join(e.out, "SMALL.837")); !bytes.Equal(got, want) {
 		t.Fatal("content differs")
+	}
+}
+
+// The payer's server is down when a send starts and comes up a few
+// retries later: the send is retried with backoff and goes through,
+// once.
+func TestServerDownThenUp(t *testing.T) {
+	e := newEnv(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now: connection refused
+	e.payer.Addr, e.payer.Attempts = addr, 100
+	c := e.client(t)
+	var mu sync.Mutex
+	fails := 0
+	up := make(chan struct{})
+	c.Observe = func(op string, _ time.Duration, err error) {
+		if op != "connect" || err == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if fails++; fails == 3 {
+			close(up) // the server comes back after three refused connects
+		}
+	}
+	go func() {
+		<-up
+		// A TCP relay on the payer's address to the real sshd.
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Errorf("relay: %v", err)
+			return
+		}
+		t.Cleanup(func() { l.Close() })
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer in.Close()
+				out, err := net.Dial("tcp", e.srv.Addr)
+				if err != nil {
+					return
+				}
+				defer out.Close()
+				go io.Copy(out, in)
+				io.Copy(in, out)
+			}()
+		}
+	}()
+	file, want := randomFile(t, t.TempDir(), "DOWN.837", 70<<10)
+	s, err := c.SendFile(bg, file)
+	if err != nil || s.Already {
+		t.Fatalf("send: %+v %v\n%s", s, err, e.logText())
+	}
+	mu.Lock()
+	n := fails
+	mu.Unlock()
+	if n < 3 || strings.Count(e.logText(), "sftp upload failed; retrying") < 3 {
+		t.Fatalf("%d refused connects; log:\n%s", n, e.logText())
+	}
+	assertOnlyFiles(t, e.out, "DOWN.837")
+	if got, _ := os.ReadFile(filepath.Join(e.out, "DOWN.837")); !bytes.Equal(got, want) {
+		t.Fatal("content differs")
+	}
+}
+
+// backoff doubles from RetryMin up to RetryMax, each wait between half
+// and all of that, and random within it, so many payers' retries spread.
+func TestBackoff(t *testing.T) {
+	c := &Client{p: Payer{RetryMin: time.Second, RetryMax: 40 * time.Second}}
+	for n, full := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 40 * time.Second, 40 * time.Second} {
+		distinct := map[time.Duration]bool{}
+		for range 50 {
+			d := c.backoff(n + 1)
+			if d < full/2 || d > full {
+				t.Fatalf("backoff(%d) = %s, want %s to %s", n+1, d, full/2, full)
+			}
+			distinct[d] = true
+		}
+		if len(distinct) < 10 {
+			t.Errorf("backoff(%d): %d distinct waits of 50: no jitter", n+1, len(distinct))
+		}
 	}
 }
