@@ -107,8 +107,16 @@ func TestSFTPSendAndFetch(t *testing.T) {
 	if ents, _ := os.ReadDir(e.in); len(ents) != 0 {
 		t.Fatalf("remote inbound still holds %d files", len(ents))
 	}
-	if code, out, _ := runCLI("sftp", "fetch", "--help"); code != 0 || !strings.Contains(out, "Usage: claimgate sftp fetch") {
-		t.Fatalf("help: exit %d %s", code, out)
+	for _, sub := range []string{"fetch", "send"} {
+		if code, out, _ := runCLI("sftp", sub, "--help"); code != 0 || !strings.Contains(out, "Usage: claimgate sftp "+sub) || !strings.Contains(out, "Exit status") {
+			t.Fatalf("%s --help: exit %d %s", sub, code, out)
+		}
+	}
+	if code, out, _ := runCLI("sftp", "--help"); code != 0 || !strings.Contains(out, "claimgate sftp send") {
+		t.Fatalf("sftp --help: exit %d %s", code, out)
+	}
+	if code, _, _ := runCLI("sftp", "send", "--payer", "MCR01"); code != 2 {
+		t.Fatalf("send without FILE: exit %d", code)
 	}
 	if code, _, _ := runCLI("sftp", "fetch", "--payer", "MCR01"); code != 2 {
 		t.Fatalf("no -o: exit %d", code)
