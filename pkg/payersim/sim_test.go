@@ -833,3 +833,47 @@ func TestFeeScheduleAndPatientShare(t *testing.T) {
 		}
 	}
 }
+
+// TestRandomDenialShare: the commercial payer denies its configured
+// denial_rate of 400 clean claims at random (whole claim, CLP02 4, one of
+// the configured reasons), and none at rate 0.
+func TestRandomDenialShare(t *testing.T) {
+	var cs []*claim.Claim
+	for i := range 400 {
+		cs = append(cs, ptClaim(fmt.Sprintf("RD-%03d", i), commercial, 4000+i))
+	}
+	data := build837(t, cs)[commercial]
+	for _, rate := range []float64{0, 0.3} {
+		cfg := testConfig()
+		cfg.Payers[1].RejectRate, cfg.Payers[1].DenialRate = 0, rate
+		cfg.Payers[1].RandomDenials = []Reason{{Group: "CO", CARC: "50", RARC: []string{"N115"}}, {Group: "PR", CARC: "96"}}
+		s, err := New(cfg, Options{Seed: 6, Now: func() time.Time { return testNow }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Process(context.Background(), commercial, bytes.NewReader(data), "rd.837")
+		if err != nil {
+			t.Fatal(err)
+		}
+		denied := 0
+		for _, o := range res.Claims {
+			if !slices.Contains(o.Rules, "random") {
+				if o.CLP02 != "1" {
+					t.Errorf("%s: CLP02 %s rules %v, want paid", o.ClaimID, o.CLP02, o.Rules)
+				}
+				continue
+			}
+			denied++
+			if o.CLP02 != "4" || (!slices.Equal(o.Adjustments, []string{"CO-50"}) && !slices.Equal(o.Adjustments, []string{"PR-96"})) {
+				t.Errorf("%s: CLP02 %s adjustments %v, want denied CO-50 or PR-96", o.ClaimID, o.CLP02, o.Adjustments)
+			}
+		}
+		// 400 claims at 0.3: 120 expected, standard deviation about 9.
+		if got := float64(denied) / 400; got < rate-0.07 || got > rate+0.07 || (rate == 0 && denied > 0) {
+			t.Errorf("rate %v: %d of 400 denied at random", rate, denied)
+		}
+		for _, f := range res.FilesOf(Type835) {
+			checkResponse(t, f)
+		}
+	}
+}
