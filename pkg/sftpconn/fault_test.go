@@ -418,3 +418,66 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// The server hangs (its connection processes frozen, the TCP connection
+// open) in the middle of an upload and while a listing waits for its
+// answer: past transfer_timeout and operation_timeout the connection is
+// closed and the work retried on a new one, which goes through.
+func TestServerHangs(t *testing.T) {
+	e := newEnv(t)
+	e.payer.TransferTimeout, e.payer.OperationTimeout = 500*time.Millisecond, 500*time.Millisecond
+	c := e.client(t)
+	file, want := randomFile(t, t.TempDir(), "HANG.837", 32<<20)
+	froze := make(chan func(), 1)
+	go func() {
+		tmp := filepath.Join(e.out, tempName("HANG.837", hexDigest(want)))
+		for range 5000 {
+			if st, err := os.Stat(tmp); err == nil && st.Size() > 1<<20 {
+				if n, thaw := e.srv.FreezeSessions(); n > 0 {
+					froze <- thaw
+				}
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	s, err := c.SendFile(bg, file)
+	var thaw func()
+	select {
+	case thaw = <-froze:
+		t.Cleanup(thaw)
+	default:
+		t.Skip("the upload finished before the server could be frozen")
+	}
+	if err != nil || s.Already {
+		t.Fatalf("send: %+v %v\n%s", s, err, e.logText())
+	}
+	if !strings.Contains(e.logText(), "no progress for 500ms") {
+		t.Fatalf("no transfer timeout logged:\n%s", e.logText())
+	}
+	thaw()
+	if got, _ := os.ReadFile(filepath.Join(e.out, "HANG.837")); !bytes.Equal(got, want) {
+		t.Fatal("content differs")
+	}
+	assertOnlyFiles(t, e.out, "HANG.837")
+
+	// A listing: the connection is up, then the server stops answering.
+	randomFile(t, e.in, "999.x12", 100)
+	if _, err := c.Fetch(bg, func(context.Context, Delivery) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	_, b := randomFile(t, e.in, "835.x12", 100)
+	n, thaw2 := e.srv.FreezeSessions()
+	t.Cleanup(thaw2)
+	if n == 0 {
+		t.Fatal("no connection to freeze")
+	}
+	var col collector
+	res, err := c.Fetch(bg, col.handle)
+	if err != nil || res.HandedOn != 1 || col.got[hexDigest(b)] != 1 {
+		t.Fatalf("fetch after the hang: %+v %v\n%s", res, err, e.logText())
+	}
+	if !strings.Contains(e.logText(), "sftp list failed; retrying") {
+		t.Fatalf("no operation timeout logged:\n%s", e.logText())
+	}
+}
