@@ -199,3 +199,42 @@ func TestSFTPFetchKilled(t *testing.T) {
 		})
 	}
 }
+
+// A real claimgate sftp send process is killed (SIGKILL) right after each
+// ledger record of an upload; the next run leaves exactly one complete
+// file under its final name at the payer and no temporary file.
+func TestSFTPSendKilled(t *testing.T) {
+	for _, stage := range []string{"uploading", "renaming", "uploaded"} {
+		t.Run(stage, func(t *testing.T) {
+			e := newSFTPEnv(t, "")
+			a := filepath.Join(e.local, "A.837")
+			want := bytes.Repeat([]byte("ISA*KILL~"), 30000)
+			os.WriteFile(a, want, 0o644)
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), "CLAIMGATE_TEST_CHILD_ARGS="+strings.Join(e.args("send", a), "\x1f"),
+				"CLAIMGATE_TEST_CRASH_AT="+stage)
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("child was not killed: %v\n%s", err, out)
+			}
+			code, stdout, errs := runCLI(e.args("send", a)...)
+			if code != 0 || !strings.Contains(stdout, "sent "+a) {
+				t.Fatalf("restart: exit %d %s %s", code, stdout, errs)
+			}
+			if stage == "uploaded" && !strings.Contains(stdout, "already sent") {
+				t.Fatalf("sent again after the uploaded record: %s", stdout)
+			}
+			ents, _ := os.ReadDir(e.out)
+			if len(ents) != 1 || ents[0].Name() != "A.837" {
+				t.Fatalf("payer folder holds %v, want A.837 only", ents)
+			}
+			if got, _ := os.ReadFile(filepath.Join(e.out, "A.837")); !bytes.Equal(got, want) {
+				t.Fatal("the file at the payer differs")
+			}
+			if code, stdout, _ := runCLI(e.args("send", a)...); code != 0 || !strings.Contains(stdout, "already sent") {
+				t.Fatalf("third run: exit %d %s", code, stdout)
+			}
+		})
+	}
+}
