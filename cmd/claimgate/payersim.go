@@ -36,11 +36,25 @@ and an outbound folder:
                     a 277CA per accepted transaction set and an 835 for the
                     payment cycle, after the payer's configured delays
 
-Point your SFTP client at it: sftp -P PORT USER@127.0.0.1, or a claimgate
-payer entry with this host, port, folders and the printed host key. Decisions
-(rejections, denials, reductions, reversals) follow the payer's rules and fee
-schedule in --config and are the same for the same --seed. See docs/payersim.md
-for the configuration, the rules and the response file names.
+Point your systems at it as at a payer's drop folder. Pin the printed host key
+line (your client's known_hosts), log in as --user, put 837P files into
+/PAYER/inbound and collect responses from /PAYER/outbound:
+
+  OpenSSH    sftp -P PORT -i KEY -o UserKnownHostsFile=FILE USER@127.0.0.1
+             (FILE holds the printed line)
+  claimgate  the payer's "sftp" block in claimgate.json (docs/sftp.md); the
+             simulator's inbound folder is your outbound_dir and the other
+             way round:
+               "sftp": {"host": "127.0.0.1", "port": PORT, "user": "claimgate",
+                        "private_key": "file:/path/to/KEY",
+                        "host_key": "THE PRINTED LINE",
+                        "outbound_dir": "/PAYER/inbound",
+                        "inbound_dir": "/PAYER/outbound", "settle_time": "1s"}
+             then claimgate sftp send / sftp fetch --payer ID, or serve.
+
+Decisions (rejections, denials, reductions, reversals) follow the payer's rules
+and fee schedule in --config and are the same for the same --seed. See
+docs/payersim.md for the configuration, the rules and the response file names.
 
 With --payer and -o, the named 837P files are answered once, without SFTP:
 the responses are written into the -o directory.`,

@@ -1,17 +1,37 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/claimgate/claimgate/pkg/config"
 )
 
 func TestPayerSimHelp(t *testing.T) {
 	code, out, _ := runCLI("payer-sim", "--help")
 	if code != 0 || !strings.Contains(out, "/PAYER/inbound") || !strings.Contains(out, "--authorized-keys") || !strings.Contains(out, "known_hosts") {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	// How to point claimgate at it: an sftp block whose keys are real
+	// configuration keys (a misspelt one would be refused).
+	i := strings.Index(out, `"sftp": {`)
+	j := strings.Index(out[max(i, 0):], "}")
+	if i < 0 || j < 0 {
+		t.Fatalf("no claimgate sftp block in the help:\n%s", out)
+	}
+	block := strings.NewReplacer(`"port": PORT`, `"port": 2022`).Replace(out[i+len(`"sftp": `) : i+j+1])
+	dec := json.NewDecoder(strings.NewReader(block))
+	dec.DisallowUnknownFields()
+	var s config.SFTP
+	if err := dec.Decode(&s); err != nil {
+		t.Fatalf("the help's sftp block %s: %v", block, err)
+	}
+	if s.OutboundDir != "/PAYER/inbound" || s.InboundDir != "/PAYER/outbound" || s.HostKey == "" {
+		t.Fatalf("the help's sftp block points the wrong way: %+v", s)
 	}
 }
 

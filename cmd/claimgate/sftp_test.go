@@ -15,6 +15,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/config"
 	"github.com/claimgate/claimgate/pkg/ledger"
 	"github.com/claimgate/claimgate/pkg/sftpconn/sshdtest"
+	"golang.org/x/crypto/ssh"
 )
 
 // TestMain lets a test run the command in a child process that kills
@@ -106,8 +107,16 @@ func TestSFTPSendAndFetch(t *testing.T) {
 	if ents, _ := os.ReadDir(e.in); len(ents) != 0 {
 		t.Fatalf("remote inbound still holds %d files", len(ents))
 	}
-	if code, out, _ := runCLI("sftp", "fetch", "--help"); code != 0 || !strings.Contains(out, "Usage: claimgate sftp fetch") {
-		t.Fatalf("help: exit %d %s", code, out)
+	for _, sub := range []string{"fetch", "send"} {
+		if code, out, _ := runCLI("sftp", sub, "--help"); code != 0 || !strings.Contains(out, "Usage: claimgate sftp "+sub) || !strings.Contains(out, "Exit status") {
+			t.Fatalf("%s --help: exit %d %s", sub, code, out)
+		}
+	}
+	if code, out, _ := runCLI("sftp", "--help"); code != 0 || !strings.Contains(out, "claimgate sftp send") {
+		t.Fatalf("sftp --help: exit %d %s", code, out)
+	}
+	if code, _, _ := runCLI("sftp", "send", "--payer", "MCR01"); code != 2 {
+		t.Fatalf("send without FILE: exit %d", code)
 	}
 	if code, _, _ := runCLI("sftp", "fetch", "--payer", "MCR01"); code != 2 {
 		t.Fatalf("no -o: exit %d", code)
@@ -136,6 +145,17 @@ func TestSFTPHostKeyChangedCLI(t *testing.T) {
 	code, _, errs := runCLI(e.args("send", a)...)
 	if code != 2 || !strings.Contains(errs, "SHA256:") || !strings.Contains(errs, "host key changed") || !strings.Contains(errs, "payer MCR01") {
 		t.Fatalf("exit %d: %s", code, errs)
+	}
+	// known_hosts holds no key for this host: refused the same way,
+	// naming the key the server offers, so it can be checked and pinned.
+	u := newSFTPEnv(t, "")
+	os.WriteFile(u.srv.KnownHostsFile, []byte("[127.0.0.1]:1 "+strings.SplitN(u.srv.HostKeyLine, " ", 2)[1]+"\n"), 0o600)
+	code, _, errs = runCLI(u.args("send", a)...)
+	if code != 2 || !strings.Contains(errs, ssh.FingerprintSHA256(u.srv.HostKey)) || !strings.Contains(errs, "unknown host key") || !strings.Contains(errs, "payer MCR01") {
+		t.Fatalf("unknown host key: exit %d: %s", code, errs)
+	}
+	if ents, _ := os.ReadDir(u.out); len(ents) != 0 {
+		t.Fatalf("sent to a server whose key is not pinned: %v", ents)
 	}
 }
 
@@ -175,6 +195,45 @@ func TestSFTPFetchKilled(t *testing.T) {
 			}
 			if n := strings.Count(stdout, "fetched "+dst); n != wantFetched {
 				t.Fatalf("restart fetched %d, want %d:\n%s", n, wantFetched, stdout)
+			}
+		})
+	}
+}
+
+// A real claimgate sftp send process is killed (SIGKILL) right after each
+// ledger record of an upload; the next run leaves exactly one complete
+// file under its final name at the payer and no temporary file.
+func TestSFTPSendKilled(t *testing.T) {
+	for _, stage := range []string{"uploading", "renaming", "uploaded"} {
+		t.Run(stage, func(t *testing.T) {
+			e := newSFTPEnv(t, "")
+			a := filepath.Join(e.local, "A.837")
+			want := bytes.Repeat([]byte("ISA*KILL~"), 30000)
+			os.WriteFile(a, want, 0o644)
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), "CLAIMGATE_TEST_CHILD_ARGS="+strings.Join(e.args("send", a), "\x1f"),
+				"CLAIMGATE_TEST_CRASH_AT="+stage)
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("child was not killed: %v\n%s", err, out)
+			}
+			code, stdout, errs := runCLI(e.args("send", a)...)
+			if code != 0 || !strings.Contains(stdout, "sent "+a) {
+				t.Fatalf("restart: exit %d %s %s", code, stdout, errs)
+			}
+			if stage == "uploaded" && !strings.Contains(stdout, "already sent") {
+				t.Fatalf("sent again after the uploaded record: %s", stdout)
+			}
+			ents, _ := os.ReadDir(e.out)
+			if len(ents) != 1 || ents[0].Name() != "A.837" {
+				t.Fatalf("payer folder holds %v, want A.837 only", ents)
+			}
+			if got, _ := os.ReadFile(filepath.Join(e.out, "A.837")); !bytes.Equal(got, want) {
+				t.Fatal("the file at the payer differs")
+			}
+			if code, stdout, _ := runCLI(e.args("send", a)...); code != 0 || !strings.Contains(stdout, "already sent") {
+				t.Fatalf("third run: exit %d %s", code, stdout)
 			}
 		})
 	}

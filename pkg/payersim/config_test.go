@@ -3,6 +3,7 @@ package payersim
 import (
 	"bytes"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -57,5 +58,39 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if p := c.Payers[0]; p.Delays.Ack != Duration(2e9) || p.Delays.Payment != Duration(3600e9) || p.Inbound != "inbound" || p.NamePattern != DefaultNamePattern {
 		t.Errorf("defaults: %+v", p)
+	}
+}
+
+// TestConfigKeysDocumented: every key of the configuration, nested ones
+// included (the scrubber's policy too), is named in docs/payersim.md.
+func TestConfigKeysDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/payersim.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	var walk func(reflect.Type)
+	walk = func(typ reflect.Type) {
+		switch typ.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Map:
+			walk(typ.Elem())
+		case reflect.Struct:
+			for f := range typ.Fields() {
+				key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				if key != "" && key != "-" && f.IsExported() {
+					keys[key] = true
+					walk(f.Type)
+				}
+			}
+		}
+	}
+	walk(reflect.TypeFor[Config]())
+	if !keys["random_denials"] || !keys["carc"] || !keys["timely_filing_months"] || !keys["claim_ack"] {
+		t.Fatalf("walk found %v: the reflection is wrong", keys)
+	}
+	for k := range keys {
+		if !strings.Contains(string(doc), "`"+k+"`") && !strings.Contains(string(doc), `"`+k+`"`) {
+			t.Errorf("configuration key %q is not named in docs/payersim.md", k)
+		}
 	}
 }

@@ -3,12 +3,19 @@ package payersim
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/claimgate/claimgate/pkg/claim"
 
 	"github.com/claimgate/claimgate/pkg/ledger"
 	"github.com/claimgate/claimgate/pkg/sftpconn"
@@ -17,7 +24,7 @@ import (
 
 // connector returns claimgate's SFTP connector pointed at the simulator,
 // with the simulator's host key pinned and a ledger in dir.
-func connector(t *testing.T, ts *testServer, dir string) (*sftpconn.Client, *ledger.Dir) {
+func connector(t *testing.T, ts *testServer, dir string, edit ...func(*sftpconn.Payer)) (*sftpconn.Client, *ledger.Dir) {
 	t.Helper()
 	hk, err := sftpconn.ParseHostKey(ts.hostKeyLine)
 	if err != nil {
@@ -28,13 +35,17 @@ func connector(t *testing.T, ts *testServer, dir string) (*sftpconn.Client, *led
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { led.Close() })
-	c, err := sftpconn.New(sftpconn.Payer{
+	p := sftpconn.Payer{
 		ID: medicare, Addr: ts.addr, User: "biller",
 		Auth:        []ssh.AuthMethod{ssh.PublicKeys(ts.key)},
 		HostKeys:    []ssh.PublicKey{hk},
 		OutboundDir: "/" + medicare + "/inbound", InboundDir: "/" + medicare + "/outbound",
 		SettleTime: 20 * time.Millisecond, RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond,
-	}, led, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+	for _, e := range edit {
+		e(&p)
+	}
+	c, err := sftpconn.New(p, led, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,4 +142,126 @@ func names(fs []File) []string {
 		out = append(out, f.Name)
 	}
 	return out
+}
+
+// relay forwards TCP connections to addr; cut closes the live ones once
+// more than limit bytes went upstream (0: never), as a dropped link does.
+type relay struct {
+	l     net.Listener
+	limit int64
+	mu    sync.Mutex
+	conns []net.Conn
+	cuts  int
+}
+
+func newRelay(t *testing.T, addr string, limit int64) *relay {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &relay{l: l, limit: limit}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", addr)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			r.mu.Lock()
+			r.conns = append(r.conns, in, out)
+			cut := r.limit > 0 && r.cuts == 0 // only the first connection is cut
+			r.mu.Unlock()
+			go func() { io.Copy(in, out); in.Close() }()
+			go func() {
+				defer out.Close()
+				if !cut {
+					io.Copy(out, in)
+					return
+				}
+				io.CopyN(out, in, r.limit)
+				r.mu.Lock()
+				r.cuts++
+				r.mu.Unlock()
+				in.Close()
+			}()
+		}
+	}()
+	return r
+}
+
+// The connection to the simulator drops in the middle of an upload: the
+// connector retries on a new connection, and the simulator sees the
+// file once, whole (it answers every claim once), never a partial one.
+func TestConnectorUploadCutAtSimulator(t *testing.T) {
+	ts := startServer(t)
+	r := newRelay(t, ts.addr, 96<<10)
+	dir := t.TempDir()
+	c, _ := connector(t, ts, dir, func(p *sftpconn.Payer) { p.Addr = r.l.Addr().String() })
+	var cs []*claim.Claim
+	for i := range 600 {
+		cs = append(cs, ptClaim(fmt.Sprintf("CUT-%03d", i), medicare, 3000+i))
+	}
+	data := build837(t, cs)[medicare]
+	if len(data) < 200<<10 {
+		t.Fatalf("the 837P is only %d bytes: the cut would miss the upload", len(data))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.Send(ctx, "big.837", bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	cuts := r.cuts
+	r.mu.Unlock()
+	if cuts != 1 {
+		t.Fatalf("%d connections cut, want 1", cuts)
+	}
+	var res *Result
+	select {
+	case res = <-ts.processed:
+	case <-ctx.Done():
+		t.Fatal("the simulator never processed the upload")
+	}
+	if len(res.Claims) != len(cs) {
+		t.Fatalf("the simulator answered %d claims of %d", len(res.Claims), len(cs))
+	}
+	// Processed once: one 837P answered, nothing left in the inbound
+	// folder (no temporary file either), one 999.
+	proc, _ := os.ReadDir(filepath.Join(ts.data, "processed", medicare))
+	inbound, _ := os.ReadDir(filepath.Join(ts.srv.Root(), medicare, "inbound"))
+	if len(proc) != 1 || len(inbound) != 0 {
+		t.Fatalf("processed %v, inbound %v; want one file processed and nothing left", proc, inbound)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ts.data, "processed", medicare, proc[0].Name())); !bytes.Equal(b, data) {
+		t.Fatal("the processed 837P differs from the one sent")
+	}
+}
+
+// The simulator with another host key than the pinned one, and a user
+// key it does not know: the connector refuses (host key, naming the
+// offered fingerprint) or is refused (login), at once, without retrying.
+func TestConnectorRefusedBySimulator(t *testing.T) {
+	ts := startServer(t)
+	dir := t.TempDir()
+	other, _ := newKey(t)
+	c, _ := connector(t, ts, dir, func(p *sftpconn.Payer) { p.HostKeys = []ssh.PublicKey{other.PublicKey()} })
+	data := build837(t, roundTripClaims()[:1])[medicare]
+	_, err := c.Send(context.Background(), "a.837", bytes.NewReader(data), int64(len(data)))
+	var he *sftpconn.HostKeyError
+	if !errors.As(err, &he) || !he.Changed || he.Fingerprint != ssh.FingerprintSHA256(ts.srv.HostKey()) || !strings.Contains(err.Error(), "payer "+medicare) {
+		t.Fatalf("pinned another host key: %v", err)
+	}
+	c.Close()
+	c2, _ := connector(t, ts, t.TempDir(), func(p *sftpconn.Payer) { p.Auth = []ssh.AuthMethod{ssh.PublicKeys(other)} })
+	start := time.Now()
+	_, err = c2.Fetch(context.Background(), func(context.Context, sftpconn.Delivery) error { return nil })
+	if !errors.Is(err, sftpconn.ErrAuth) || time.Since(start) > 10*time.Second {
+		t.Fatalf("unknown user key: %v after %s", err, time.Since(start))
+	}
 }

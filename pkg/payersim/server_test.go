@@ -54,10 +54,13 @@ func newKey(t *testing.T) (ssh.Signer, []byte) {
 
 // startServer runs a simulator over SFTP on a free loopback port with
 // zero delays and a short poll interval.
-func startServer(t *testing.T) *testServer {
+func startServer(t *testing.T, edit ...func(*Config)) *testServer {
 	t.Helper()
 	cfg := testConfig()
 	cfg.PollInterval = Duration(20 * time.Millisecond)
+	for _, e := range edit {
+		e(cfg)
+	}
 	sim, err := New(cfg, Options{Seed: 1, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
@@ -554,5 +557,70 @@ func TestSFTPDroppedUpload(t *testing.T) {
 	}
 	if pend, _ := os.ReadDir(filepath.Join(ts.data, "pending", "04412")); len(pend) != 0 {
 		t.Errorf("the broken upload was answered: %v", pend)
+	}
+}
+
+// TestSFTPDelays: each response is delivered after its configured delay,
+// not before: the 999 at once, the 277CA after 400ms, the 835 (an hour)
+// not during the test, waiting in pending/.
+func TestSFTPDelays(t *testing.T) {
+	ts := startServer(t, func(c *Config) {
+		c.Payers[0].Delays = Delays{Ack: 0, ClaimAck: Duration(400 * time.Millisecond), Payment: Duration(time.Hour)}
+	})
+	c, err := ts.client(t, ssh.PublicKeys(ts.key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := build837(t, roundTripClaims()[:2])[medicare]
+	w, err := c.OpenFile("/04412/inbound/d.837.part", os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	w.Close()
+	start := time.Now() // the responses cannot be due before this
+	if err := c.PosixRename("/04412/inbound/d.837.part", "/04412/inbound/d.837"); err != nil {
+		t.Fatal(err)
+	}
+	var res *Result
+	select {
+	case res = <-ts.processed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("not processed")
+	}
+	for _, f := range res.Files {
+		want := map[string]time.Duration{Type999: 0, Type277CA: 400 * time.Millisecond, Type835: time.Hour}[f.Type]
+		if f.Delay != want {
+			t.Errorf("%s due after %s, want %s", f.Type, f.Delay, want)
+		}
+	}
+	seen := map[string]time.Duration{}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(seen) < 2 && time.Now().Before(deadline) {
+		fis, err := c.ReadDir("/04412/outbound")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fi := range fis {
+			for _, typ := range []string{Type999, Type277CA, Type835} {
+				if _, ok := seen[typ]; !ok && strings.Contains(fi.Name(), "_"+typ+"_") {
+					seen[typ] = time.Since(start)
+				}
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, ok := seen[Type999]; !ok {
+		t.Fatalf("no 999 delivered: %v", seen)
+	}
+	if d, ok := seen[Type277CA]; !ok || d < 400*time.Millisecond {
+		t.Fatalf("277CA delivered after %s (seen %v), want not before 400ms", d, seen)
+	}
+	if _, ok := seen[Type835]; ok {
+		t.Fatal("the 835 was delivered before its one-hour delay")
+	}
+	pend, _ := os.ReadDir(filepath.Join(ts.data, "pending", medicare))
+	if len(pend) != 1 || !strings.Contains(pend[0].Name(), "_835_") {
+		t.Fatalf("pending holds %v, want the 835", pend)
 	}
 }

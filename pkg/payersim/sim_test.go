@@ -750,3 +750,130 @@ func TestStateRestore(t *testing.T) {
 		t.Error("the restored simulator repeats a payer claim number")
 	}
 }
+
+// TestFeeScheduleAndPatientShare spells out the pricing of clean claims
+// (2 × 97110 at 60.00 and 1 × 97112 at 60.00): allowed at the payer's fee
+// schedule, the rest CO-45; then PR-1 deductible (Medicare: 50.00 on a
+// seeded share of claims), PR-2 coinsurance on what is left (20% and
+// 10%), PR-3 copay per claim (commercial: 25.00); CLP05 their sum.
+func TestFeeScheduleAndPatientShare(t *testing.T) {
+	// Amounts as the 835 writes them (X12 decimals: no trailing zeros).
+	type line struct{ adj, paid, allowed string }
+	want := map[string][][]line{
+		medicare: {
+			{{"CO-45=57 PR-2=12.6", "50.4", "63"}, {"CO-45=23.75 PR-2=7.25", "29", "36.25"}},
+			{{"CO-45=57 PR-1=50 PR-2=2.6", "10.4", "63"}, {"CO-45=23.75 PR-2=7.25", "29", "36.25"}},
+		},
+		commercial: {
+			{{"CO-45=40 PR-2=8 PR-3=25", "47", "80"}, {"CO-45=21 PR-2=3.9", "35.1", "39"}},
+		},
+	}
+	var cs []*claim.Claim
+	for i := range 20 {
+		cs = append(cs, ptClaim(fmt.Sprintf("FS-M%02d", i), medicare, 1000+i), ptClaim(fmt.Sprintf("FS-C%02d", i), commercial, 2000+i))
+	}
+	files := build837(t, cs)
+	s := newSim(t, 11)
+	seen := map[string]int{} // pattern -> claims
+	for _, payer := range []string{medicare, commercial} {
+		res, err := s.Process(context.Background(), payer, bytes.NewReader(files[payer]), payer+".837")
+		if err != nil {
+			t.Fatal(err)
+		}
+		era := res.FilesOf(Type835)[0]
+		checkResponse(t, era)
+		rems, _, err := x835.ReadAll(bytes.NewReader(era.Data), era.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		random := map[string]bool{}
+		for _, o := range res.Claims {
+			random[o.ClaimID] = slices.Contains(o.Rules, "random")
+		}
+		for _, rem := range rems {
+			for _, c := range rem.Claims {
+				if random[c.PatientControlNumber] {
+					continue // denied at random: TestRoundTrip
+				}
+				var got []line
+				pr := x835.Amount(0)
+				for _, l := range c.Lines {
+					var adj []string
+					for _, a := range l.Adjustments {
+						adj = append(adj, fmt.Sprintf("%s-%s=%s", a.Group, a.Reason, a.Amount))
+						if a.Group == "PR" {
+							pr += a.Amount
+						}
+					}
+					allowed, _ := l.Allowed()
+					got = append(got, line{strings.Join(adj, " "), l.Paid.String(), allowed.String()})
+				}
+				match := -1
+				for i, w := range want[payer] {
+					if slices.Equal(got, w) {
+						match = i
+					}
+				}
+				if match < 0 {
+					t.Errorf("%s: lines %+v; want one of %+v", c.PatientControlNumber, got, want[payer])
+					continue
+				}
+				if c.PatientResponsibility != pr || c.Status != "1" {
+					t.Errorf("%s: CLP02 %s CLP05 %s, want 1 and the PR sum %s", c.PatientControlNumber, c.Status, c.PatientResponsibility, pr)
+				}
+				seen[fmt.Sprintf("%s/%d", payer, match)]++
+			}
+		}
+	}
+	// Both Medicare patterns occur (the deductible is taken from some
+	// claims, not all), and the commercial one.
+	for _, k := range []string{medicare + "/0", medicare + "/1", commercial + "/0"} {
+		if seen[k] == 0 {
+			t.Errorf("no claim priced as %s: %v", k, seen)
+		}
+	}
+}
+
+// TestRandomDenialShare: the commercial payer denies its configured
+// denial_rate of 400 clean claims at random (whole claim, CLP02 4, one of
+// the configured reasons), and none at rate 0.
+func TestRandomDenialShare(t *testing.T) {
+	var cs []*claim.Claim
+	for i := range 400 {
+		cs = append(cs, ptClaim(fmt.Sprintf("RD-%03d", i), commercial, 4000+i))
+	}
+	data := build837(t, cs)[commercial]
+	for _, rate := range []float64{0, 0.3} {
+		cfg := testConfig()
+		cfg.Payers[1].RejectRate, cfg.Payers[1].DenialRate = 0, rate
+		cfg.Payers[1].RandomDenials = []Reason{{Group: "CO", CARC: "50", RARC: []string{"N115"}}, {Group: "PR", CARC: "96"}}
+		s, err := New(cfg, Options{Seed: 6, Now: func() time.Time { return testNow }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Process(context.Background(), commercial, bytes.NewReader(data), "rd.837")
+		if err != nil {
+			t.Fatal(err)
+		}
+		denied := 0
+		for _, o := range res.Claims {
+			if !slices.Contains(o.Rules, "random") {
+				if o.CLP02 != "1" {
+					t.Errorf("%s: CLP02 %s rules %v, want paid", o.ClaimID, o.CLP02, o.Rules)
+				}
+				continue
+			}
+			denied++
+			if o.CLP02 != "4" || (!slices.Equal(o.Adjustments, []string{"CO-50"}) && !slices.Equal(o.Adjustments, []string{"PR-96"})) {
+				t.Errorf("%s: CLP02 %s adjustments %v, want denied CO-50 or PR-96", o.ClaimID, o.CLP02, o.Adjustments)
+			}
+		}
+		// 400 claims at 0.3: 120 expected, standard deviation about 9.
+		if got := float64(denied) / 400; got < rate-0.07 || got > rate+0.07 || (rate == 0 && denied > 0) {
+			t.Errorf("rate %v: %d of 400 denied at random", rate, denied)
+		}
+		for _, f := range res.FilesOf(Type835) {
+			checkResponse(t, f)
+		}
+	}
+}

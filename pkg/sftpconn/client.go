@@ -83,12 +83,17 @@ func (cn *conn) sftp() *sftp.Client {
 	return cn.sessions[int(cn.next.Add(1))%len(cn.sessions)]
 }
 
+// close closes the SSH connection first, then the sessions: an SFTP
+// session's Close waits until its reader sees the channel end, which a
+// hung server never answers, so closing the sessions first would block
+// forever (and with it the timeout meant to end a stuck transfer).
+// Without the TCP connection every channel read ends at once.
 func (cn *conn) close() {
 	if cn.closed.CompareAndSwap(false, true) {
+		cn.ssh.Close()
 		for _, s := range cn.sessions {
 			s.Close()
 		}
-		cn.ssh.Close()
 	}
 }
 

@@ -6,11 +6,13 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,14 +58,30 @@ func TestHostKeyUnknownFromKnownHosts(t *testing.T) {
 	// A key for another host only: nothing pinned for this one.
 	os.WriteFile(kh, []byte("[127.0.0.1]:1 "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(e.srv.HostKey)))+"\n"), 0o600)
 	e.payer.HostKeys, e.payer.KnownHostsFile = nil, kh
-	if _, err := New(e.payer, nil, nil); err == nil || !strings.Contains(err.Error(), "no host key pinned") {
-		t.Fatalf("New with nothing pinned: %v", err)
+	// Unknown: refused at once, naming the payer, the host and the key
+	// the server offered (ED25519 asked for first), so the operator can
+	// check it with the payer.
+	c := e.client(t)
+	file, _ := randomFile(t, t.TempDir(), "A.837", 100)
+	start := time.Now()
+	_, err := c.SendFile(bg, file)
+	var he *HostKeyError
+	if !errors.As(err, &he) || he.Changed || !Refused(err) {
+		t.Fatalf("err %v, want an unknown-host-key error", err)
 	}
+	for _, want := range []string{"payer PAYER1", e.srv.Addr, ssh.FingerprintSHA256(e.srv.HostKey), "ssh-ed25519", "unknown host key"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %q does not name %q", err, want)
+		}
+	}
+	if time.Since(start) > 5*time.Second || strings.Contains(e.logText(), "retrying") {
+		t.Fatalf("an unknown host key was retried:\n%s", e.logText())
+	}
+	assertOnlyFiles(t, e.out)
 	// The server's own known_hosts line works, although the server
 	// offers ECDSA too (host key algorithms follow the pinned key).
 	e.payer.KnownHostsFile = e.srv.KnownHostsFile
-	c := e.client(t)
-	file, _ := randomFile(t, t.TempDir(), "A.837", 100)
+	c = e.client(t)
 	if _, err := c.SendFile(bg, file); err != nil {
 		t.Fatalf("send with known_hosts: %v", err)
 	}
@@ -75,8 +93,7 @@ func TestHostKeyUnknownFromKnownHosts(t *testing.T) {
 	e.payer.KnownHostsFile = kh
 	c = e.client(t)
 	file2, _ := randomFile(t, t.TempDir(), "B.837", 100)
-	_, err := c.SendFile(bg, file2)
-	var he *HostKeyError
+	_, err = c.SendFile(bg, file2)
 	if !errors.As(err, &he) || !he.Changed || he.Fingerprint != ssh.FingerprintSHA256(e.srv.HostKey) {
 		t.Fatalf("err %v", err)
 	}
@@ -311,5 +328,156 @@ func TestUploadDiskFull(t *testing.T) {
 	assertOnlyFiles(t, e.out, "SMALL.837")
 	if got, _ := os.ReadFile(filepath.Join(e.out, "SMALL.837")); !bytes.Equal(got, want) {
 		t.Fatal("content differs")
+	}
+}
+
+// The payer's server is down when a send starts and comes up a few
+// retries later: the send is retried with backoff and goes through,
+// once.
+func TestServerDownThenUp(t *testing.T) {
+	e := newEnv(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now: connection refused
+	e.payer.Addr, e.payer.Attempts = addr, 100
+	c := e.client(t)
+	var mu sync.Mutex
+	fails := 0
+	up := make(chan struct{})
+	c.Observe = func(op string, _ time.Duration, err error) {
+		if op != "connect" || err == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if fails++; fails == 3 {
+			close(up) // the server comes back after three refused connects
+		}
+	}
+	go func() {
+		<-up
+		// A TCP relay on the payer's address to the real sshd.
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Errorf("relay: %v", err)
+			return
+		}
+		t.Cleanup(func() { l.Close() })
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer in.Close()
+				out, err := net.Dial("tcp", e.srv.Addr)
+				if err != nil {
+					return
+				}
+				defer out.Close()
+				go io.Copy(out, in)
+				io.Copy(in, out)
+			}()
+		}
+	}()
+	file, want := randomFile(t, t.TempDir(), "DOWN.837", 70<<10)
+	s, err := c.SendFile(bg, file)
+	if err != nil || s.Already {
+		t.Fatalf("send: %+v %v\n%s", s, err, e.logText())
+	}
+	mu.Lock()
+	n := fails
+	mu.Unlock()
+	if n < 3 || strings.Count(e.logText(), "sftp upload failed; retrying") < 3 {
+		t.Fatalf("%d refused connects; log:\n%s", n, e.logText())
+	}
+	assertOnlyFiles(t, e.out, "DOWN.837")
+	if got, _ := os.ReadFile(filepath.Join(e.out, "DOWN.837")); !bytes.Equal(got, want) {
+		t.Fatal("content differs")
+	}
+}
+
+// backoff doubles from RetryMin up to RetryMax, each wait between half
+// and all of that, and random within it, so many payers' retries spread.
+func TestBackoff(t *testing.T) {
+	c := &Client{p: Payer{RetryMin: time.Second, RetryMax: 40 * time.Second}}
+	for n, full := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 40 * time.Second, 40 * time.Second} {
+		distinct := map[time.Duration]bool{}
+		for range 50 {
+			d := c.backoff(n + 1)
+			if d < full/2 || d > full {
+				t.Fatalf("backoff(%d) = %s, want %s to %s", n+1, d, full/2, full)
+			}
+			distinct[d] = true
+		}
+		if len(distinct) < 10 {
+			t.Errorf("backoff(%d): %d distinct waits of 50: no jitter", n+1, len(distinct))
+		}
+	}
+}
+
+// The server hangs (its connection processes frozen, the TCP connection
+// open) in the middle of an upload and while a listing waits for its
+// answer: past transfer_timeout and operation_timeout the connection is
+// closed and the work retried on a new one, which goes through.
+func TestServerHangs(t *testing.T) {
+	e := newEnv(t)
+	e.payer.TransferTimeout, e.payer.OperationTimeout = 500*time.Millisecond, 500*time.Millisecond
+	c := e.client(t)
+	file, want := randomFile(t, t.TempDir(), "HANG.837", 32<<20)
+	froze := make(chan func(), 1)
+	go func() {
+		tmp := filepath.Join(e.out, tempName("HANG.837", hexDigest(want)))
+		for range 5000 {
+			if st, err := os.Stat(tmp); err == nil && st.Size() > 1<<20 {
+				if n, thaw := e.srv.FreezeSessions(); n > 0 {
+					froze <- thaw
+				}
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	s, err := c.SendFile(bg, file)
+	var thaw func()
+	select {
+	case thaw = <-froze:
+		t.Cleanup(thaw)
+	default:
+		t.Skip("the upload finished before the server could be frozen")
+	}
+	if err != nil || s.Already {
+		t.Fatalf("send: %+v %v\n%s", s, err, e.logText())
+	}
+	if !strings.Contains(e.logText(), "no progress for 500ms") {
+		t.Fatalf("no transfer timeout logged:\n%s", e.logText())
+	}
+	thaw()
+	if got, _ := os.ReadFile(filepath.Join(e.out, "HANG.837")); !bytes.Equal(got, want) {
+		t.Fatal("content differs")
+	}
+	assertOnlyFiles(t, e.out, "HANG.837")
+
+	// A listing: the connection is up, then the server stops answering.
+	randomFile(t, e.in, "999.x12", 100)
+	if _, err := c.Fetch(bg, func(context.Context, Delivery) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	_, b := randomFile(t, e.in, "835.x12", 100)
+	n, thaw2 := e.srv.FreezeSessions()
+	t.Cleanup(thaw2)
+	if n == 0 {
+		t.Fatal("no connection to freeze")
+	}
+	var col collector
+	res, err := c.Fetch(bg, col.handle)
+	if err != nil || res.HandedOn != 1 || col.got[hexDigest(b)] != 1 {
+		t.Fatalf("fetch after the hang: %+v %v\n%s", res, err, e.logText())
+	}
+	if !strings.Contains(e.logText(), "sftp list failed; retrying") {
+		t.Fatalf("no operation timeout logged:\n%s", e.logText())
 	}
 }

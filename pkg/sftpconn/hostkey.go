@@ -73,8 +73,11 @@ func hostKeyCheck(payer, addr string, pinned []ssh.PublicKey, knownHostsFile str
 			}
 		}
 	}
+	// Nothing pinned for this host (known_hosts holds keys for others
+	// only): connect anyway, so the refusal can name the key the server
+	// offers, which the operator checks with the payer before pinning it.
 	if len(types) == 0 {
-		return nil, nil, fmt.Errorf("payer %s: no host key pinned for %s (known_hosts holds none for it, and no host_key is set)", payer, addr)
+		return pinnedKeyCallback(payer, addr, pinned, kh), anyHostKey, nil
 	}
 	var algos []string
 	for t := range types {
@@ -83,7 +86,18 @@ func hostKeyCheck(payer, addr string, pinned []ssh.PublicKey, knownHostsFile str
 		}
 		algos = append(algos, t)
 	}
-	cb := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+	return pinnedKeyCallback(payer, addr, pinned, kh), algos, nil
+}
+
+// anyHostKey are the host key algorithms asked for when nothing is pinned
+// for the host: ED25519 first, the key payers most often publish.
+var anyHostKey = []string{ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+	ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
+
+// pinnedKeyCallback accepts a key that is pinned or in the known_hosts database and
+// refuses any other with a HostKeyError.
+func pinnedKeyCallback(payer, addr string, pinned []ssh.PublicKey, kh ssh.HostKeyCallback) ssh.HostKeyCallback {
+	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 		for _, k := range pinned {
 			if bytes.Equal(k.Marshal(), key.Marshal()) {
 				return nil
@@ -102,5 +116,4 @@ func hostKeyCheck(payer, addr string, pinned []ssh.PublicKey, knownHostsFile str
 		}
 		return &HostKeyError{Payer: payer, Host: addr, Fingerprint: ssh.FingerprintSHA256(key), KeyType: key.Type(), Changed: changed}
 	}
-	return cb, algos, nil
 }

@@ -226,6 +226,32 @@ func (s *Server) KillSessions() int {
 	return len(kids)
 }
 
+// FreezeSessions stops (SIGSTOP) every process serving a connection, as
+// a hung server or a link that silently drops every packet would look to
+// the client: the connection stays open and nothing answers. It returns
+// how many connection processes there were and a function that resumes
+// them (safe to call more than once; Stop kills them anyway). New
+// connections are served as usual.
+func (s *Server) FreezeSessions() (int, func()) {
+	kids := children(s.cmd.Process.Pid)
+	var pids []int
+	for _, pid := range kids {
+		pids = append(pids, pid)
+		pids = append(pids, descendants(pid)...)
+	}
+	for _, pid := range pids {
+		syscall.Kill(pid, syscall.SIGSTOP)
+	}
+	var once sync.Once
+	return len(kids), func() {
+		once.Do(func() {
+			for _, pid := range pids {
+				syscall.Kill(pid, syscall.SIGCONT)
+			}
+		})
+	}
+}
+
 // Sessions returns the process ids of the processes serving connections.
 func (s *Server) Sessions() []int { return children(s.cmd.Process.Pid) }
 
