@@ -277,6 +277,24 @@ type Claim struct {
 	// enc is the claim's 2300 loop as Scratch.TryKeep encoded it, which
 	// the writer copies instead of encoding the claim again.
 	enc *encodedClaim
+	// compact: Compact dropped every field but ID and Charge; only enc
+	// can be written.
+	compact bool
+}
+
+// Compact drops, from a claim whose 2300 loop Scratch.TryKeep kept, every
+// field but ID and Charge (its lines, diagnoses, providers and texts): a
+// writer copies the kept loop and reads nothing else, so a claim waiting
+// for its file holds little more than its encoding. It reports whether it
+// did (not without a kept encoding). A compacted claim can only be
+// written with the delimiters and newline setting it was encoded with;
+// any other writer, and Scratch.TryKeep, refuse it.
+func (c *Claim) Compact() bool {
+	if c.enc == nil {
+		return false
+	}
+	*c = Claim{ID: c.ID, Charge: c.Charge, enc: c.enc, compact: true}
+	return true
 }
 
 // Item is one claim with the hierarchy it sits in. The writer groups

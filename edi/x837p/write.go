@@ -85,6 +85,9 @@ func wrCheckItem(it *Item) error {
 		return fail("no billing provider")
 	case it.Subscriber == nil:
 		return fail("no subscriber")
+	case c.compact:
+		// Its lines and the rest were checked when it was encoded.
+		return wrCheckContact(&it.Billing.Contact)
 	case c.ID == "":
 		return fail("CLM01 patient control number is empty")
 	case len(c.Lines) == 0:
@@ -354,33 +357,43 @@ func (s *wrSet) item(items []Item, i int) error {
 		writePatient(w, s.hl, s.subHL, it.Patient)
 		s.pat = it.Patient
 	}
-	s.claim(it.Claim)
+	if err := s.claim(it.Claim); err != nil {
+		return &ClaimError{ClaimID: it.Claim.ID, Err: err}
+	}
 	if err := w.Err(); err != nil {
 		return &ClaimError{ClaimID: it.Claim.ID, Err: err}
 	}
 	return nil
 }
 
+// errCompacted refuses to write a compacted claim other than by copying
+// its kept encoding.
+var errCompacted = errors.New("claim compacted after encoding: it can only be copied into a file with the delimiters and newline setting it was encoded with")
+
 // claim writes the 2300 loop: a copy of its encoding when a Scratch kept
 // one for these delimiters, else encoded (and kept when s.keep is set).
-func (s *wrSet) claim(c *Claim) {
+func (s *wrSet) claim(c *Claim) error {
 	w := s.w
 	if e := c.enc; e != nil && s.keep == nil && e.d == w.Delimiters() && e.nl == w.Newline() {
 		w.Raw(e.b, e.segs)
-		return
+		return nil
+	}
+	if c.compact {
+		return errCompacted
 	}
 	if s.keep == nil {
 		writeClaim(w, c)
-		return
+		return nil
 	}
 	if w.Flush() != nil {
-		return
+		return nil
 	}
 	mark, n := s.keep.Len(), w.Segments()
 	writeClaim(w, c)
 	if w.Flush() == nil {
 		c.enc = &encodedClaim{d: w.Delimiters(), nl: w.Newline(), b: bytes.Clone(s.keep.Bytes()[mark:]), segs: w.Segments() - n}
 	}
+	return nil
 }
 
 // wrK appends a constant element of this package (letters and digits,

@@ -275,12 +275,13 @@ func (a *Assembler) AddItem(it x837p.Item) error {
 }
 
 func (a *Assembler) add(payerID string, it x837p.Item) error {
-	return a.addTried(payerID, it, nil)
+	return a.addTried(payerID, it, nil, false)
 }
 
 // addTried queues it; trial, when not nil, is its encoding tried ahead
-// (Preparer) and stands in for encoding it here.
-func (a *Assembler) addTried(payerID string, it x837p.Item, trial *x837p.Trial) error {
+// (Preparer) and stands in for encoding it here. owned says that it.Claim
+// is the assembler's own (mapped by a Preparer), so it may be compacted.
+func (a *Assembler) addTried(payerID string, it x837p.Item, trial *x837p.Trial, owned bool) error {
 	reject := func(err error) error { return &RejectError{ClaimID: it.Claim.ID, PayerID: payerID, Err: err} }
 	a.mu.Lock()
 	r := a.cfg.Receivers[payerID]
@@ -311,6 +312,12 @@ func (a *Assembler) addTried(payerID string, it x837p.Item, trial *x837p.Trial) 
 	if b == nil {
 		b = &batch{payerID: payerID, ids: map[string]struct{}{}}
 		a.pending[payerID] = b
+	}
+	if owned {
+		// A prepared claim waits for its file as its kept encoding: the
+		// file copies that, and the lines and texts are most of what a
+		// held claim costs (docs/pipeline.md, Memory).
+		it.Claim.Compact()
 	}
 	b.items = append(b.items, it)
 	b.ids[it.Claim.ID] = struct{}{}
@@ -361,7 +368,7 @@ func (a *Assembler) AddPrepared(pr *Prepared) error {
 	if pr.err != nil {
 		return &RejectError{ClaimID: pr.claimID, PayerID: pr.payerID, Err: pr.err}
 	}
-	return a.addTried(pr.payerID, pr.it, &pr.trial)
+	return a.addTried(pr.payerID, pr.it, &pr.trial, true)
 }
 
 // AddReceiver adds the trading partner of a payer not in Config.Receivers,

@@ -64,6 +64,10 @@ func addPreparedIsAdd(t *testing.T, cfg Config) {
 		}
 		if e1 != nil {
 			rejected++
+		} else if ps[i].it.Claim.Lines != nil {
+			// Queued as its kept encoding only: the file below proves
+			// that is enough.
+			t.Errorf("claim %d: queued with its lines (not compacted)", i)
 		}
 	}
 	// The data's * and ~ are no delimiters with other ones: 4 rejected

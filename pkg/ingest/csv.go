@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -43,7 +44,7 @@ func DecodeCSV(r io.Reader, batch string, emit func(Result) error) (Summary, err
 // stops and DecodeCSV returns that error unchanged.
 func (d *Decoder) DecodeCSV(r io.Reader, batch string, emit func(Result) error) (Summary, error) {
 	var sum Summary
-	b := &csvBatch{d: d, sum: &sum, batch: batch, emit: emit, seen: make(map[string]int)}
+	b := &csvBatch{d: d, sum: &sum, batch: batch, emit: emit, seen: newIDSet()}
 	err := b.run(r)
 	return sum, err
 }
@@ -97,7 +98,7 @@ type csvBatch struct {
 	idCol     int
 	claimCols []int // positions of the claim-level columns
 	lineCols  []int
-	seen      map[string]int // claim id → row where it was first used
+	seen      *idSet // claim ids → row where each was first used
 	cur       *pendingClaim
 	// suspect is a row that could not be read nor placed (its claim id
 	// was unreadable), 0 when none: the claim starting after it may have
@@ -367,12 +368,14 @@ func (b *csvBatch) start(id string, row int) error {
 			"row %d, just before this claim's rows, could not be read and may be one of them, so the claim is refused as it may be incomplete", b.suspect)})
 		b.suspect = 0
 	}
-	if first, dup := b.seen[id]; dup {
+	if first, dup := b.seen.add(id, row); dup {
+		at := "at row " + strconv.Itoa(first)
+		if first == unknownPos {
+			at = "earlier"
+		}
 		p.skip = true
 		p.issues = append(p.issues, issue{line: -1, field: "id", row: row, reason: fmt.Sprintf(
-			"claim id %q is already used by the claim starting at row %d: claim ids must be unique in a batch and the rows of one claim consecutive", id, first)})
-	} else {
-		b.seen[strings.Clone(id)] = row // a substring would pin the whole record
+			"claim id %q is already used by the claim starting %s: claim ids must be unique in a batch and the rows of one claim consecutive", id, at)})
 	}
 	b.cur = p
 	return nil

@@ -2,7 +2,7 @@
 // systems hand in, as JSON or CSV, into claim.Claim values.
 //
 // Decoding streams: one claim is in memory at a time (plus, per batch, the
-// set of claim ids seen, to refuse duplicates), so a batch of 100,000
+// set of claim ids seen, to refuse duplicates: ~21 bytes an id), so a batch of 100,000
 // claims decodes in a few MiB of heap. Values are checked field by field
 // while decoding (formats, required fields, X12-safe text); payer rules
 // (8-minute rule, NCCI pairs, NPI check digits, future dates...) belong to

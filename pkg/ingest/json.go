@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/claimgate/claimgate/pkg/claim"
@@ -39,7 +40,7 @@ func (d *Decoder) DecodeJSON(r io.Reader, batch string, emit func(Result) error)
 	dec := json.NewDecoder(pr)
 	dec.DisallowUnknownFields() // applies to the envelope; claims are checked by checkKeys
 	pr.dec = dec
-	j := &jsonBatch{d: d, sum: &sum, batch: batch, pr: pr, dec: dec, emit: emit, seen: make(map[string]int)}
+	j := &jsonBatch{d: d, sum: &sum, batch: batch, pr: pr, dec: dec, emit: emit, seen: newIDSet()}
 	err := j.run()
 	return sum, err
 }
@@ -51,7 +52,7 @@ type jsonBatch struct {
 	pr    *posReader
 	dec   *json.Decoder
 	emit  func(Result) error
-	seen  map[string]int // claim id → claims index of its first use
+	seen  *idSet // claim ids → claims index of each one's first use
 	raw   json.RawMessage
 	index int // claims index being read, -1 outside the claims array
 }
@@ -215,10 +216,12 @@ func (j *jsonBatch) claim() error {
 	}
 	id := strings.TrimSpace(c.ID)
 	if id != "" {
-		if first, dup := j.seen[id]; dup {
-			issues = append(issues, issue{line: -1, field: "id", reason: fmt.Sprintf("claim id %q is already used by claims[%d]; claim ids must be unique in a batch", id, first)})
-		} else {
-			j.seen[id] = j.index
+		if first, dup := j.seen.add(id, j.index); dup {
+			by := "claims[" + strconv.Itoa(first) + "]"
+			if first == unknownPos {
+				by = "an earlier claim"
+			}
+			issues = append(issues, issue{line: -1, field: "id", reason: fmt.Sprintf("claim id %q is already used by %s; claim ids must be unique in a batch", id, by)})
 		}
 	}
 	if len(issues) > 0 {

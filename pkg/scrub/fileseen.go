@@ -118,9 +118,10 @@ type digestSet struct {
 }
 
 // recentMax is how many additions wait in the map before a merge: at
-// least 32,768, and a sixteenth of the sorted keys, so merges copy each
-// key a bounded number of times as the set doubles.
-func (d *digestSet) recentMax() int { return max(32768, len(d.sorted)/16) }
+// least 4,096, and a 32nd of the sorted keys, so merges copy each key a
+// bounded number of times as the set doubles. (A floor of 32,768 kept a
+// 2 MB map alive for a convert's whole run.)
+func (d *digestSet) recentMax() int { return max(4096, len(d.sorted)/32) }
 
 func (d *digestSet) find(p digestPrefix) (int, bool) {
 	return slices.BinarySearchFunc(d.sorted, p, func(a, b digestPrefix) int { return bytes.Compare(a[:], b[:]) })
@@ -145,6 +146,9 @@ func (d *digestSet) add(p digestPrefix) {
 	}
 }
 
+// merge moves the recent additions into sorted, merging from the back
+// so that no second copy of sorted is made (it is the one thing here
+// that grows with the keys).
 func (d *digestSet) merge() {
 	add := make([]digestPrefix, 0, len(d.recent))
 	for p := range d.recent {
@@ -152,19 +156,18 @@ func (d *digestSet) merge() {
 	}
 	cmp := func(a, b digestPrefix) int { return bytes.Compare(a[:], b[:]) }
 	slices.SortFunc(add, cmp)
-	out := make([]digestPrefix, 0, len(d.sorted)+len(add))
-	i, j := 0, 0
-	for i < len(d.sorted) && j < len(add) {
-		if cmp(d.sorted[i], add[j]) < 0 {
-			out = append(out, d.sorted[i])
-			i++
+	n, m := len(d.sorted), len(add)
+	d.sorted = slices.Grow(d.sorted, m)[:n+m]
+	i, j := n-1, m-1
+	for k := n + m - 1; j >= 0; k-- {
+		if i >= 0 && cmp(add[j], d.sorted[i]) < 0 {
+			d.sorted[k] = d.sorted[i]
+			i--
 		} else {
-			out = append(out, add[j])
-			j++
+			d.sorted[k] = add[j]
+			j--
 		}
 	}
-	out = append(append(out, d.sorted[i:]...), add[j:]...)
-	d.sorted = out
 	clear(d.recent)
 }
 
