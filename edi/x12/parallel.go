@@ -41,10 +41,10 @@ type DeferringSetChecker interface {
 const (
 	// parBatchSize is the input bytes a batch holds by default.
 	parBatchSize = 512 << 10
-	// parBuffers bounds the batches read and not yet checked: 32 MiB of
-	// input, room for a set of tens of MB to be checked while the next
-	// is read.
-	parBuffers = 64
+	// parBuffers bounds the batches read and not yet checked: 8 MiB of
+	// input, room for the next set to be read while one of tens of MB is
+	// checked.
+	parBuffers = 16
 	// parPending bounds the batches checked whose results wait for an
 	// earlier batch.
 	parPending = 2 * parBuffers
@@ -80,12 +80,13 @@ type parRun struct {
 	d           Delimiters
 }
 
-// parItem is one result of a batch, in order: a finding (only its
-// severity and rule when compact), or a deferred check.
+// parItem is one result of a batch, in order: a finding (f, or only its
+// severity and rule when f is nil), or a deferred check.
 type parItem struct {
-	f       Finding
-	d       Deferred
-	compact bool
+	f    *Finding
+	d    Deferred
+	rule string
+	sev  Severity
 }
 
 type parBatch struct {
@@ -93,7 +94,7 @@ type parBatch struct {
 	gaps  []uint8 // bytes skipped before each segment of a run
 	runs  []parRun
 	segs  []Segment
-	finds []Finding
+	finds []parItem
 	ops   []parOp
 	cost  int
 
@@ -121,8 +122,9 @@ type parCheck struct {
 	name       string
 	showValues bool
 	size       int // batch size
-	full       int // findings needed in full per batch; <0 none, 0 all
+	full       int // findings needed in full; <0 none, 0 all
 	emit       func(Finding)
+	emitted    atomic.Int64 // findings passed on so far
 
 	queues  []chan *parBatch
 	load    []atomic.Int64
@@ -135,7 +137,6 @@ type parCheck struct {
 	run     int // index of cur's open run, -1 when none
 	runSet  *parSet
 	runEnd  int64 // input offset just past the open run's last terminator
-	lastLen int   // data length of the open run's last segment
 }
 
 func newParCheck(opts *CheckOptions, workers int, emit func(Finding)) *parCheck {
@@ -202,7 +203,7 @@ func (p *parCheck) sets(sets func(h SetHeader) SetChecker) func(h SetHeader) Set
 // finding records one of the Checker's findings (already finished).
 func (p *parCheck) finding(f Finding) {
 	b := p.batch(parFindingCost)
-	b.finds = append(b.finds, f)
+	b.finds = append(b.finds, p.item(&f, nil))
 	b.ops = append(b.ops, parOp{kind: opFinding, i: len(b.finds) - 1})
 	b.cost += parFindingCost
 	p.run = -1
@@ -356,9 +357,14 @@ func (p *parCheck) drain(wait bool) {
 				it.d.Resolve(func(f Finding) {
 					p.finish(&f)
 					p.emit(f)
+					p.emitted.Add(1)
 				})
+			case it.f != nil:
+				p.emit(*it.f)
+				p.emitted.Add(1)
 			default:
-				p.emit(it.f)
+				p.emit(Finding{File: p.name, Severity: it.sev, Rule: it.rule})
+				p.emitted.Add(1)
 			}
 		}
 	}
@@ -379,15 +385,23 @@ func (p *parCheck) close() {
 	p.wg.Wait()
 }
 
-// add records a finding among the batch's results; past the first
-// p.full, only its severity and rule.
-func (b *parBatch) add(p *parCheck, f Finding) {
-	if p.full < 0 || p.full > 0 && b.nfull >= p.full {
-		b.out = append(b.out, parItem{f: Finding{File: f.File, Severity: f.Severity, Rule: f.Rule}, compact: true})
-		return
+// add records a finding among the batch's results.
+func (b *parBatch) add(p *parCheck, f Finding) { b.out = append(b.out, p.item(&f, b)) }
+
+// item is f to keep for later: only its severity and rule when f cannot
+// be among the first p.full findings, since p.full were passed on
+// already or come before it in its batch.
+// (b nil: a Checker's finding, counted in its batch when the worker
+// puts it in its place).
+func (p *parCheck) item(f *Finding, b *parBatch) parItem {
+	if p.full < 0 || p.full > 0 && (b != nil && b.nfull >= p.full || p.emitted.Load() >= int64(p.full)) {
+		return parItem{rule: f.Rule, sev: f.Severity}
 	}
-	b.nfull++
-	b.out = append(b.out, parItem{f: f})
+	if b != nil {
+		b.nfull++
+	}
+	c := *f
+	return parItem{f: &c}
 }
 
 // work checks the batches of queue q in order.
@@ -403,7 +417,15 @@ func (p *parCheck) work(w int, q chan *parBatch) {
 		for _, op := range b.ops {
 			switch op.kind {
 			case opFinding:
-				b.add(p, b.finds[op.i])
+				it := b.finds[op.i]
+				if it.f != nil {
+					if p.full > 0 && b.nfull >= p.full {
+						it = parItem{rule: it.f.Rule, sev: it.f.Severity}
+					} else {
+						b.nfull++
+					}
+				}
+				b.out = append(b.out, it)
 			case opSeg:
 				op.set.cur = b
 				op.set.chk.Segment(&b.segs[op.i], op.set.report)
