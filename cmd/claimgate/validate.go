@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +66,9 @@ type validator struct {
 	objects int // JSON file objects written
 	// showValues puts patient data back into findings (--show-values).
 	showValues bool
+	// workers is how many transaction sets are checked at a time
+	// (x12.CheckOptions.Workers).
+	workers int
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
@@ -74,6 +78,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	summary := fs.Bool("summary", false, "print only one summary line per file (with --json: no findings, all counted in not_shown)")
 	maxFindings := fs.Int("max-findings", defaultMaxFindings, "print at most `N` findings per file, 0 for no limit; the rest are counted per rule")
 	maxSeg := fs.Int("max-segment", x12.DefaultMaxSegment, "longest segment accepted, in bytes")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "check up to `N` transaction sets at a time (default: one per processor; the output is the same)")
 	showValues := fs.Bool("show-values", false, "show the values of elements that may hold patient data (names, ids, birth dates, addresses, notes) in findings; for your own terminal only, never for logs")
 	files, err := c.parse(fs, args, stdout)
 	if err != nil {
@@ -82,10 +87,13 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	if len(files) == 0 {
 		return usageErr("validate needs at least one FILE (usage: %s)", c.synopsis)
 	}
+	if *workers < 1 {
+		return usageErr("--workers %d: want 1 or more", *workers)
+	}
 	if *maxFindings < 0 {
 		return usageErr("--max-findings %d: want 0 (no limit) or more", *maxFindings)
 	}
-	v := &validator{w: stdout, json: *asJSON, summary: *summary, max: *maxFindings, maxSeg: *maxSeg, showValues: *showValues}
+	v := &validator{w: stdout, json: *asJSON, summary: *summary, max: *maxFindings, maxSeg: *maxSeg, showValues: *showValues, workers: *workers}
 	anyErr, ioErr := false, false
 	for _, name := range files {
 		if outputFailed(stdout) != nil {
@@ -137,10 +145,16 @@ func (v *validator) file(name string) (int, error) {
 		v.beginJSON(name)
 	}
 	sets := setCheckers()
+	full := v.max // findings printed in full; the rest are counted
+	if v.summary {
+		full = -1
+	}
 	sum, _, err := x12.Check(&outputGuard{r: f, w: v.w}, x12.CheckOptions{
-		Name:       name,
-		MaxSegment: v.maxSeg,
-		ShowValues: v.showValues,
+		Name:         name,
+		MaxSegment:   v.maxSeg,
+		ShowValues:   v.showValues,
+		Workers:      v.workers,
+		FullFindings: full,
 		Sets: func(h x12.SetHeader) x12.SetChecker {
 			if _, ok := res.Sets[h.ID]; ok || len(res.Sets) < maxSetIDs {
 				res.Sets[h.ID]++

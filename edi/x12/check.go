@@ -163,6 +163,22 @@ type CheckOptions struct {
 	// however many findings the input has. *f is valid during the call
 	// only.
 	Finding func(f *Finding)
+	// Workers, when 2 or more, checks that many
+	// transaction sets at a time (see parallel.go); the findings, their
+	// order and the summary are those of one worker. Sets is then called
+	// on Check's goroutine, but the checkers it returns run on others:
+	// they must not share state, but through Deferred. Segment set
+	// turns it off.
+	Workers int
+	// FullFindings, with Workers and Finding, says Finding reads only
+	// the Severity, Rule and File of the findings past the first
+	// FullFindings (negative: of every finding), so Check may keep less
+	// of them while they wait for their turn. 0 passes every finding
+	// whole.
+	FullFindings int
+	// BatchSize is how many bytes of input Workers are handed at a time
+	// (0: 512 KiB); parBuffers (64) batches are read ahead at most.
+	BatchSize int
 }
 
 // Check reads all of r and returns its envelope summary and every finding:
@@ -179,11 +195,21 @@ func Check(r io.Reader, opts CheckOptions) (*Summary, Findings, error) {
 	c := NewChecker(opts.Name, out)
 	c.Sets = opts.Sets
 	c.ShowValues = opts.ShowValues
+	var par *parCheck
+	if w := workersFor(&opts); w > 0 {
+		if opts.Finding == nil {
+			opts.FullFindings = 0
+		}
+		par = newParCheck(&opts, w, out)
+		c.out = par.finding
+		c.Sets = par.sets(opts.Sets)
+	}
 	rd := NewReader(r)
 	rd.Name = opts.Name
 	rd.MaxSegment = opts.MaxSegment
-	// set checkers look at most elements of every segment
-	rd.SplitElements = opts.Sets != nil
+	// set checkers look at most elements of every segment (the workers
+	// split them again, with the same scan, when they run in parallel)
+	rd.SplitElements = opts.Sets != nil && par == nil
 	for {
 		seg, err := rd.Next()
 		if err == io.EOF {
@@ -195,6 +221,9 @@ func Check(r io.Reader, opts CheckOptions) (*Summary, Findings, error) {
 		}
 		if err != nil {
 			c.Finish(rd.Offset())
+			if par != nil {
+				par.close()
+			}
 			return c.Summary(), fs, err
 		}
 		c.Segment(seg)
@@ -203,6 +232,10 @@ func Check(r io.Reader, opts CheckOptions) (*Summary, Findings, error) {
 		}
 	}
 	c.Finish(rd.Offset())
+	if par != nil {
+		par.close()
+		c.out = out
+	}
 	if c.sum.Segments == 0 && n == 0 {
 		c.report(Finding{File: opts.Name, Severity: Error, Rule: "envelope.empty", Message: "no X12 segments found: the input is empty"})
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -50,6 +51,18 @@ func FuzzReader(f *testing.F) {
 		}
 		if _, _, err := Check(bytes.NewReader(data), CheckOptions{MaxSegment: 512}); err != nil {
 			t.Fatal(err)
+		}
+		// Set checkers in parallel find what they find alone, in order.
+		_, alone, err := Check(bytes.NewReader(data), CheckOptions{MaxSegment: 512, Sets: echoSets()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, par, err := Check(bytes.NewReader(data), CheckOptions{MaxSegment: 512, Sets: echoSets(), Workers: 3, BatchSize: 64})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(par, alone) {
+			t.Fatalf("in parallel: %d findings\n%v\nalone: %d\n%v", len(par), par, len(alone), alone)
 		}
 		// The options change how the Reader works, never what it reads:
 		// with SplitElements and KeepBuffers, through small reads, the

@@ -241,6 +241,9 @@ type parser struct {
 	// payments, when set (with full), finds a payment the file holds
 	// twice; one per file, shared by its sets' parsers.
 	payments *payments
+	// deferred, when set, takes the payments checks instead (Check with
+	// Workers: decided in file order).
+	deferred func(x12.Deferred)
 
 	rem      *Remittance
 	phase    phase
