@@ -79,9 +79,12 @@ func TestConnectorExchangeWithSimulator(t *testing.T) {
 
 	var files []File
 	handed := map[string]int{}
+	var mu sync.Mutex // Fetch hands files on from several goroutines
 	deadline := time.Now().Add(30 * time.Second)
 	for len(files) < 3 && time.Now().Before(deadline) {
 		_, err := c.Fetch(ctx, func(_ context.Context, d sftpconn.Delivery) error {
+			mu.Lock()
+			defer mu.Unlock()
 			handed[d.Digest]++
 			b, err := os.ReadFile(d.Path)
 			if err != nil {
