@@ -587,12 +587,7 @@ func TestEightMinuteRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	era := res.FilesOf(Type835)[0]
-	checkResponse(t, era)
-	rems, _, err := x835.ReadAll(bytes.NewReader(era.Data), era.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rems := read835(t, res)
 	paidUnits := map[string][]float64{}
 	for _, c := range rems[0].Claims {
 		for _, l := range c.Lines {
@@ -780,12 +775,7 @@ func TestFeeScheduleAndPatientShare(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		era := res.FilesOf(Type835)[0]
-		checkResponse(t, era)
-		rems, _, err := x835.ReadAll(bytes.NewReader(era.Data), era.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rems := read835(t, res)
 		random := map[string]bool{}
 		for _, o := range res.Claims {
 			random[o.ClaimID] = slices.Contains(o.Rules, "random")
@@ -876,4 +866,17 @@ func TestRandomDenialShare(t *testing.T) {
 			checkResponse(t, f)
 		}
 	}
+}
+
+// read835 checks the first 835 a simulator run wrote and reads its
+// remittances.
+func read835(t *testing.T, res *Result) []*x835.Remittance {
+	t.Helper()
+	era := res.FilesOf(Type835)[0]
+	checkResponse(t, era)
+	rems, _, err := x835.ReadAll(bytes.NewReader(era.Data), era.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rems
 }
