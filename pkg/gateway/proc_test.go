@@ -152,7 +152,7 @@ func (p *serveProc) stop(t testing.TB) {
 	case err := <-p.done:
 		p.done <- nil
 		if err != nil {
-			t.Errorf("serve after SIGTERM: %v (log %s)", err, p.log)
+			t.Errorf("serve after SIGTERM: %v (log %s); its last lines:\n%s", err, p.log, logTail(p.log, 20))
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatalf("serve did not stop within 60s of SIGTERM")
@@ -209,4 +209,15 @@ func submitCLI(t testing.TB, data, file string) string {
 func runCLI(t testing.TB, args ...string) (string, error) {
 	out, err := exec.Command(claimgateBin(t), args...).CombinedOutput()
 	return string(out), err
+}
+
+// logTail returns the last n lines of a log file (the log is removed
+// with the test's directory: a failure must show why).
+func logTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
