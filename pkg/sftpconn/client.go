@@ -75,7 +75,12 @@ type conn struct {
 	packet      int  // data bytes per read or write request
 	fsync       bool // fsync@openssh.com offered
 	posixRename bool // posix-rename@openssh.com offered
-	closed      atomic.Bool
+	// linkRename: the server is OpenSSH, whose sftp-server makes
+	// SSH_FXP_RENAME of a regular file a link(2) and an unlink(2): it
+	// fails when the target exists, so it never replaces a file, and no
+	// check of the final name is needed before it.
+	linkRename bool
+	closed     atomic.Bool
 }
 
 // sftp returns the next session, round robin.
@@ -244,7 +249,9 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	cn.packet = packet
 	_, cn.fsync = cn.sessions[0].HasExtension("fsync@openssh.com")
 	_, cn.posixRename = cn.sessions[0].HasExtension("posix-rename@openssh.com")
-	c.log.Debug("sftp connected", "sessions", len(cn.sessions), "fsync", cn.fsync, "posix_rename", cn.posixRename)
+	_, hardlink := cn.sessions[0].HasExtension("hardlink@openssh.com")
+	cn.linkRename = hardlink && strings.HasPrefix(string(client.ServerVersion()), "SSH-2.0-OpenSSH_")
+	c.log.Debug("sftp connected", "sessions", len(cn.sessions), "fsync", cn.fsync, "posix_rename", cn.posixRename, "link_rename", cn.linkRename)
 	return cn, nil
 }
 

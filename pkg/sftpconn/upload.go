@@ -132,6 +132,12 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 			return false, tmpErr
 		}
 		switch {
+		case tmpErr == nil && finalErr == nil:
+			// A rename moves the temporary file away: both there means
+			// the final name was taken by someone else (a link rename
+			// refused it).
+			c.cleanup(ctx, cn, tmp)
+			return false, permanent(ErrExists)
 		case finalErr == nil && finalSize == rec.Size:
 			return true, c.record(ctx, rec, ledger.Uploaded)
 		case tmpErr == nil && tmpSize == rec.Size && errors.Is(finalErr, os.ErrNotExist):
@@ -145,13 +151,18 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 		}
 		// Anything else: send again under the temporary name.
 	}
-	// The final name must be free (the rename would replace a file):
-	// asked on another session while the bytes travel.
+	// The final name must be free (a posix rename would replace a file):
+	// asked on another session while the bytes travel. OpenSSH's rename
+	// refuses a taken name itself (linkRename), so it is not asked there.
 	finalCheck := make(chan error, 1)
-	go func() {
-		_, err := c.statSize(ctx, cn, final)
-		finalCheck <- err
-	}()
+	if cn.linkRename {
+		finalCheck <- os.ErrNotExist
+	} else {
+		go func() {
+			_, err := c.statSize(ctx, cn, final)
+			finalCheck <- err
+		}()
+	}
 	if err := c.record(ctx, rec, ledger.Uploading); err != nil {
 		<-finalCheck
 		return false, err
@@ -215,11 +226,22 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 // rename gives the temporary file its final name and records Uploaded.
 func (c *Client) rename(ctx context.Context, cn *conn, rec ledger.Record, tmp, final string) error {
 	err := c.op(ctx, cn, func() error {
-		if cn.posixRename {
+		if cn.posixRename && !cn.linkRename {
 			return noPath(cn.sftp().PosixRename(tmp, final))
 		}
 		return noPath(cn.sftp().Rename(tmp, final))
 	})
+	if err != nil && cn.linkRename && answered(err) {
+		// Refused: most likely the final name is taken. Asked only now,
+		// after the fact, so an upload costs no check in the usual case.
+		if _, ferr := c.statSize(ctx, cn, final); ferr == nil || errors.Is(ferr, errNotRegular) {
+			c.cleanup(ctx, cn, tmp)
+			if err := c.record(ctx, rec, ledger.Uploading); err != nil {
+				return err
+			}
+			return permanent(ErrExists)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", errRenaming, err)
 	}

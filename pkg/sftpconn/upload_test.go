@@ -221,3 +221,52 @@ func TestUploadConnectionKilled(t *testing.T) {
 	}
 	assertOnlyFiles(t, e.out, "BIG.837")
 }
+
+// A file put under the final name while the upload is under way (after
+// any check could have looked) is still not replaced: OpenSSH's rename
+// refuses a taken name (linkRename), and the upload fails as ErrExists
+// with its temporary file removed.
+func TestUploadNeverReplacesAFileThatAppearsMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	c.Hook = func(stage string) {
+		if stage == "renaming" {
+			os.WriteFile(filepath.Join(e.out, "D.837"), []byte("arrived meanwhile"), 0o644)
+		}
+	}
+	file, _ := randomFile(t, t.TempDir(), "D.837", 1000)
+	_, err := c.SendFile(bg, file)
+	if !errors.Is(err, ErrExists) || !Permanent(err) {
+		t.Fatalf("err %v, want ErrExists", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(e.out, "D.837")); string(b) != "arrived meanwhile" {
+		t.Fatal("a file that arrived during the upload was replaced")
+	}
+	assertOnlyFiles(t, e.out, "D.837")
+}
+
+// A crash after the Renaming record, and both the temporary file and a
+// file of the same size under the final name are there: a rename would
+// have moved the temporary file away, so the final one is someone else's
+// and the upload is refused, not taken as done.
+func TestUploadRecoveryBothNamesThere(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	file, want := randomFile(t, t.TempDir(), "E.837", 4096)
+	d := hexDigest(want)
+	rec := ledger.Record{Payer: "PAYER1", Dir: ledger.Out, Name: "E.837", Digest: d, Size: int64(len(want)), State: ledger.Renaming}
+	if err := e.ledger.Put(bg, rec); err != nil {
+		t.Fatal(err)
+	}
+	other := bytes.Repeat([]byte("x"), len(want))
+	os.WriteFile(filepath.Join(e.out, "E.837"), other, 0o644)
+	os.WriteFile(filepath.Join(e.out, tempName("E.837", d)), want, 0o644)
+	s, err := c.SendFile(bg, file)
+	if !errors.Is(err, ErrExists) || s.Already {
+		t.Fatalf("send: %+v %v, want ErrExists", s, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(e.out, "E.837")); !bytes.Equal(b, other) {
+		t.Fatal("the other file was replaced")
+	}
+	assertOnlyFiles(t, e.out, "E.837")
+}
