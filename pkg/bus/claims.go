@@ -111,21 +111,34 @@ const MaxRecordBytes = 256 << 10
 // encode marshals rec (in the stored form, record.go), trimming it to
 // MaxRecordBytes.
 func encode(rec *reconcile.Record) ([]byte, error) {
-	b, err := marshalRecord(rec)
-	if err != nil || len(b) <= MaxRecordBytes {
-		return compressRecord(b), err
+	b, _, err := encodeAppend(nil, nil, rec)
+	return b, err
+}
+
+// encodeAppend appends rec's stored bytes (encode) to dst, building the
+// JSON in scratch, and returns both buffers for reuse: a chunk of records
+// is encoded into one buffer with no allocation per record.
+func encodeAppend(dst, scratch []byte, rec *reconcile.Record) (out, scratchOut []byte, err error) {
+	b, err := appendRecord(scratch[:0], rec)
+	if err != nil {
+		return dst, b, err
 	}
-	for i := range rec.Timeline {
-		rec.Timeline[i].Lines = nil
-	}
-	for {
-		b, err = marshalRecord(rec)
-		if err != nil || len(b) <= MaxRecordBytes || len(rec.Timeline) == 0 {
-			return compressRecord(b), err
+	if len(b) > MaxRecordBytes {
+		for i := range rec.Timeline {
+			rec.Timeline[i].Lines = nil
 		}
-		rec.Timeline = rec.Timeline[1:]
-		rec.Dropped++
+		for {
+			if b, err = appendRecord(b[:0], rec); err != nil {
+				return dst, b, err
+			}
+			if len(b) <= MaxRecordBytes || len(rec.Timeline) == 0 {
+				break
+			}
+			rec.Timeline = rec.Timeline[1:]
+			rec.Dropped++
+		}
 	}
+	return appendCompressed(dst, b), b, nil
 }
 
 // write stores rec at revision rev (0: create) and returns the new

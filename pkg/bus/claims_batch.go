@@ -244,32 +244,49 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 			}
 			continue
 		}
+		// The records and outbox entries are encoded into one pooled
+		// buffer (ends holds where each message ends), the events into
+		// another: a chunk allocates no buffer per message, which the
+		// collector would otherwise sweep by the gigabyte.
+		bufs := getChunkBufs()
 		var msgs []batchMsg
 		var written []*batchRec
+		var ends []int
 		for _, r := range order {
 			if !r.dirty {
 				continue
 			}
-			b, err := encode(r.work)
+			var err error
+			bufs.recs, bufs.scratch, err = encodeAppend(bufs.recs, bufs.scratch, r.work)
 			if err != nil {
+				bufs.put()
 				return err
 			}
-			msgs = append(msgs, batchMsg{subject: claimSubject(r.key), data: b, expect: r.rev, cas: !s.noCAS})
+			msgs = append(msgs, batchMsg{subject: claimSubject(r.key), expect: r.rev, cas: !s.noCAS})
+			ends = append(ends, len(bufs.recs))
 			written = append(written, r)
 		}
-		evs, boxes, err := outbox(moves)
+		evs, nboxes, err := outbox(moves, bufs)
 		if err != nil {
+			bufs.put()
 			return err
 		}
-		if len(boxes) > outboxMaxParts {
-			return fmt.Errorf("bus: claims: a chunk's %d events need %d outbox entries (at most %d)", len(moves), len(boxes), outboxMaxParts)
+		if nboxes > outboxMaxParts {
+			bufs.put()
+			return fmt.Errorf("bus: claims: a chunk's %d events need %d outbox entries (at most %d)", len(moves), nboxes, outboxMaxParts)
 		}
 		id := rand.Text()
 		var boxKeys []string
-		for n, b := range boxes {
+		for n := range nboxes {
 			k := outboxPrefix + id + "." + strconv.Itoa(n)
 			boxKeys = append(boxKeys, k)
-			msgs = append(msgs, batchMsg{subject: claimSubject(k), data: b})
+			msgs = append(msgs, batchMsg{subject: claimSubject(k)})
+		}
+		ends = append(ends, bufs.boxEnds...)
+		start := 0
+		for i, end := range ends {
+			msgs[i].data = bufs.recs[start:end]
+			start = end
 		}
 		if len(msgs) > 0 {
 			last, err := publishAtomic(ctx, s.nc, msgs)
@@ -280,6 +297,7 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 			if retry || c == errCodeWrongLastSeq || c == errCodeLastSeqCluster || c == errCodeTooManyInflight || c == errCodeIncomplete {
 				// Another writer moved one of these claims (or the
 				// server is busy): read and decide again.
+				bufs.put()
 				for _, r := range order {
 					s.cache.drop(r.key)
 				}
@@ -289,6 +307,7 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 				continue
 			}
 			if err != nil {
+				bufs.put()
 				return fmt.Errorf("bus: claims: %w", err)
 			}
 			first := last - uint64(len(msgs)) + 1
@@ -299,13 +318,18 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 		}
 		s.appliedChunk(items, out, recs)
 		if err := s.crashAt("stored"); err != nil {
+			bufs.put()
 			return err
 		}
 		for chunk := range slices.Chunk(evs, MaxAtomicBatch) {
 			if err := s.publishEvents(ctx, chunk); err != nil {
+				bufs.put()
 				return err
 			}
 		}
+		// Published (the client copied every message): the buffers can
+		// serve the next chunk.
+		bufs.put()
 		if err := s.crashAt("published"); err != nil {
 			return err
 		}
@@ -318,33 +342,73 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 	}
 }
 
-// outbox encodes moves once: the event messages, and outbox entries
-// (JSON arrays of the same bytes) of about outboxBytes each.
-func outbox(moves []reconcile.Event) ([]eventMsg, [][]byte, error) {
+// outbox encodes moves once, into bufs: the events' JSON (bufs.events;
+// evs slice it) and outbox entries, JSON arrays of the same bytes of
+// about outboxBytes each before compression, appended compressed to
+// bufs.recs with their ends in bufs.boxEnds. It returns the events and
+// the number of entries.
+func outbox(moves []reconcile.Event, bufs *chunkBufs) ([]eventMsg, int, error) {
 	evs := make([]eventMsg, len(moves))
-	var boxes [][]byte
-	var cur []byte
+	ends := make([]int, len(moves))
 	for i := range moves {
-		b, err := moves[i].AppendJSON(make([]byte, 0, 1024))
-		if err != nil {
-			return nil, nil, err
+		var err error
+		if bufs.events, err = moves[i].AppendJSON(bufs.events); err != nil {
+			return nil, 0, err
 		}
+		ends[i] = len(bufs.events)
+	}
+	bufs.boxEnds = bufs.boxEnds[:0]
+	box := bufs.scratch[:0]
+	start := 0
+	for i := range moves {
+		b := bufs.events[start:ends[i]]
+		start = ends[i]
 		evs[i] = eventMsg{&moves[i], b}
-		if len(cur) > 0 && len(cur)+len(b) > outboxBytes {
-			boxes = append(boxes, append(cur, ']'))
-			cur = nil
+		if len(box) > 0 && len(box)+len(b) > outboxBytes {
+			// Compressed like records: the entry copies every event of
+			// the chunk, and events of one chunk repeat most of their
+			// bytes.
+			bufs.recs = appendCompressed(bufs.recs, append(box, ']'))
+			bufs.boxEnds = append(bufs.boxEnds, len(bufs.recs))
+			box = box[:0]
 		}
-		if len(cur) == 0 {
-			cur = append(make([]byte, 0, outboxBytes+len(b)), '[')
+		if len(box) == 0 {
+			box = append(box, '[')
 		} else {
-			cur = append(cur, ',')
+			box = append(box, ',')
 		}
-		cur = append(cur, b...)
+		box = append(box, b...)
 	}
-	if len(cur) > 0 {
-		boxes = append(boxes, append(cur, ']'))
+	if len(box) > 0 {
+		bufs.recs = appendCompressed(bufs.recs, append(box, ']'))
+		bufs.boxEnds = append(bufs.boxEnds, len(bufs.recs))
 	}
-	return evs, boxes, nil
+	bufs.scratch = box
+	return evs, len(bufs.boxEnds), nil
+}
+
+// chunkBufs are the buffers one chunk encodes its messages into, pooled.
+type chunkBufs struct {
+	recs    []byte // records, then outbox entries
+	events  []byte // the events' JSON
+	scratch []byte // one record's JSON, one outbox entry's
+	boxEnds []int
+}
+
+var chunkBufPool = sync.Pool{New: func() any { return new(chunkBufs) }}
+
+func getChunkBufs() *chunkBufs { return chunkBufPool.Get().(*chunkBufs) }
+
+// maxPooledBuf keeps an unusually large chunk's buffers out of the pool.
+const maxPooledBuf = 16 << 20
+
+// put returns the buffers to the pool; nothing may use them after.
+func (b *chunkBufs) put() {
+	if cap(b.recs) > maxPooledBuf || cap(b.events) > maxPooledBuf {
+		return
+	}
+	b.recs, b.events, b.scratch, b.boxEnds = b.recs[:0], b.events[:0], b.scratch[:0], b.boxEnds[:0]
+	chunkBufPool.Put(b)
 }
 
 // sweepOutbox publishes the events of outbox entries left by writers
@@ -369,7 +433,11 @@ func (s *ClaimStore) sweepOutbox(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("bus: claims: %w", err)
 		}
 		var evs []reconcile.Event
-		if err := json.Unmarshal(e.Value(), &evs); err != nil {
+		js, err := recordJSON(e.Value())
+		if err == nil {
+			err = json.Unmarshal(js, &evs)
+		}
+		if err != nil {
 			return n, fmt.Errorf("bus: claims: damaged outbox %s: %w", key, err)
 		}
 		for i := range evs {

@@ -211,6 +211,28 @@ func TestApplyBatchCrashRetry(t *testing.T) {
 		if _, err := crashing.ApplyBatch(ctx, items); err == nil {
 			t.Fatalf("%s: no simulated crash", step)
 		}
+		if step == "stored" {
+			// The outbox the fresh store must sweep is stored compressed.
+			kv, _ := b.JS.KeyValue(ctx, bus.BucketClaims)
+			keys, err := kv.ListKeysFiltered(ctx, "o.>")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for k := range keys.Keys() {
+				e, err := kv.Get(ctx, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v := e.Value(); len(v) == 0 || v[0] != 0xff {
+					t.Errorf("outbox entry %s stored uncompressed", k)
+				}
+				n++
+			}
+			if n == 0 {
+				t.Fatal("the crash left no outbox entry")
+			}
+		}
 		fresh, _ := b.ClaimStore(ctx)
 		if _, err := fresh.ApplyBatch(ctx, items); err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package bus
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/klauspost/compress/s2"
@@ -80,7 +81,11 @@ func marshalRecordReflect(rec *reconcile.Record) ([]byte, error) {
 // marshalRecordReflect gives (TestMarshalRecordIsReflect), appended
 // without reflection: every claim move writes its record.
 func marshalRecord(rec *reconcile.Record) ([]byte, error) {
-	b := make([]byte, 0, 512+400*(len(rec.Timeline)+len(rec.Pending)))
+	return appendRecord(make([]byte, 0, 512+400*(len(rec.Timeline)+len(rec.Pending))), rec)
+}
+
+// appendRecord appends rec's stored-form JSON (marshalRecord) to b.
+func appendRecord(b []byte, rec *reconcile.Record) ([]byte, error) {
 	// The storedRecord's members: the embedded Record's first (its
 	// timeline and pending shadowed), then the outer ones.
 	b = append(b, `{"id":`...)
@@ -180,9 +185,20 @@ func compressRecord(js []byte) []byte {
 	if len(js) < compressMin {
 		return js
 	}
-	out := make([]byte, 1+s2.MaxEncodedLen(len(js)))
-	out[0] = compressedRecord
-	return out[:1+len(s2.Encode(out[1:], js))]
+	return appendCompressed(nil, js)
+}
+
+// appendCompressed appends the stored bytes of js (compressRecord) to
+// dst, so that many records can share one buffer.
+func appendCompressed(dst, js []byte) []byte {
+	if len(js) < compressMin {
+		return append(dst, js...)
+	}
+	n := len(dst)
+	dst = slices.Grow(dst, 1+s2.MaxEncodedLen(len(js)))[:n+1]
+	dst[n] = compressedRecord
+	enc := s2.Encode(dst[n+1:cap(dst)], js)
+	return dst[:n+1+len(enc)]
 }
 
 // recordJSON returns a stored record's JSON: decompressed when it was
