@@ -62,16 +62,88 @@ const hex = "0123456789abcdef"
 func String(dst []byte, s string) []byte {
 	// Most values (codes, ids, names) need no escaping: find the first
 	// byte that may, and copy the run before it in one append.
-	i := 0
-	for i < len(s) && safe[s[i]] {
-		i++
-	}
+	i := plainRun(s)
 	dst = append(dst, '"')
 	dst = append(dst, s[:i]...)
 	if i < len(s) {
 		dst = escape(dst, s[i:])
 	}
 	return append(dst, '"')
+}
+
+// plainRun returns the length of the run at the start of s that String
+// writes as it is. Values are mostly a few bytes long, so the bytes are
+// tested eight at a time, a short string in one go (two overlapping
+// loads, the spare lanes filled with a safe 'A'); the exact place of a
+// byte that needs escaping is then found byte by byte.
+func plainRun(s string) int {
+	n := len(s)
+	var x uint64
+	switch {
+	case n >= 8:
+		i := 0
+		for ; i+8 <= n; i += 8 {
+			if needsEscape(load64(s, i)) {
+				return slowRun(s, i)
+			}
+		}
+		// the last bytes, overlapping those already seen to be safe
+		if i == n || !needsEscape(load64(s, n-8)) {
+			return n
+		}
+		return slowRun(s, i)
+	case n >= 4:
+		x = load32(s, 0) | load32(s, n-4)<<32
+	case n >= 2:
+		x = load16(s, 0) | load16(s, n-2)<<16 | 0x4141414100000000
+	case n == 1:
+		x = uint64(s[0]) | 0x4141414141414100
+	default:
+		return 0
+	}
+	if !needsEscape(x) {
+		return n
+	}
+	return slowRun(s, 0)
+}
+
+func slowRun(s string, i int) int {
+	for i < len(s) && safe[s[i]] {
+		i++
+	}
+	return i
+}
+
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func load32(s string, i int) uint64 {
+	s = s[i : i+4]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+}
+
+func load16(s string, i int) uint64 {
+	s = s[i : i+2]
+	return uint64(s[0]) | uint64(s[1])<<8
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// needsEscape reports whether one of the eight bytes of x is not safe: a
+// control byte (below 0x20: subtracting 0x20 borrows), a quote or
+// backslash (a zero byte once xored with it), or not ASCII (high bit).
+// Without such a byte no borrow crosses bytes, so there is no false
+// alarm.
+func needsEscape(x uint64) bool {
+	q := x ^ (ones * '"')
+	b := x ^ (ones * '\\')
+	return ((x-ones*0x20)|(q-ones)&^q|(b-ones)&^b|x)&highs != 0
 }
 
 // escape appends s, whose first byte is not safe, escaped as String
