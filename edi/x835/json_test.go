@@ -3,7 +3,9 @@ package x835
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -246,4 +248,97 @@ func FuzzAppendJSON(f *testing.F) {
 			sameJSON(t, "fuzz", rem.AppendJSON(nil), oracle(t, rem))
 		}
 	})
+}
+
+// stdJSON is encoding/json's encoding of v with HTML escaping off: the
+// bytes the appenders promise, not only the values.
+func stdJSON(t testing.TB, v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// sameBytes holds rem's appended JSON, header and each claim, to
+// encoding/json's bytes for the tags.
+func sameBytes(t testing.TB, what string, rem *Remittance) {
+	t.Helper()
+	head := *rem
+	head.Claims = nil
+	if got, want := head.AppendJSON(nil), stdJSON(t, (*remittanceFields)(&head)); !bytes.Equal(got, want) {
+		t.Fatalf("%s: remittance\n got %s\nwant %s", what, got, want)
+	}
+	for _, c := range rem.Claims {
+		v := claimJSON{claimFields: (*claimFields)(c)}
+		if c.Reversal != nil {
+			i := c.Reversal.Index
+			v.ReversalIndex = &i
+		}
+		if c.Correction != nil {
+			i := c.Correction.Index
+			v.CorrectionIndex = &i
+		}
+		if got, want := c.AppendJSON(nil), stdJSON(t, v); !bytes.Equal(got, want) {
+			t.Fatalf("%s: claim %d\n got %s\nwant %s", what, c.Index, got, want)
+		}
+	}
+}
+
+// TestAppendJSONBytes: the appended JSON is encoding/json's, byte for byte
+// (member order, number and date formats, escaping), on every sample, on
+// damaged copies of them and on generated remittances with strings that
+// need escaping and numbers of every shape.
+func TestAppendJSONBytes(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/835/*")
+	r := rand.New(rand.NewSource(5))
+	n := 0
+	for _, p := range files {
+		if strings.HasSuffix(p, "SOURCES.txt") {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := 0; k < 10; k++ {
+			in := bytes.Clone(data)
+			if k > 0 { // junk bytes where they do not belong
+				for j := 0; j < 1+r.Intn(4); j++ {
+					const junk = "*~:^A9 .-\x00\xff\"\\\xc3\x01"
+					in[r.Intn(len(in))] = junk[r.Intn(len(junk))]
+				}
+			}
+			rems, _, err := ReadAll(bytes.NewReader(in), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rem := range rems {
+				sameBytes(t, fmt.Sprintf("%s copy %d", p, k), rem)
+				n++
+			}
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d remittances", n)
+	}
+	odd := []string{"A\"B\\C", "tab\there\nnl", "\x00\x1f\x7f", "bad\xffutf8", "line\u2028sep\u2029", "<&>", "café", "12345678\"", "1234567\x01", "x", "\"", "\\", "\n"}
+	for seed := int64(1); seed <= 300; seed++ {
+		g := newGen(seed)
+		rem := g.remittance(1 + g.r.Intn(8))
+		c := rem.Claims[0]
+		if seed%2 == 0 {
+			rem.Payer.Name = odd[int(seed)%len(odd)]
+			c.PatientControlNumber = odd[int(seed+1)%len(odd)]
+			c.Patient.Last = odd[int(seed+2)%len(odd)]
+		}
+		if seed%5 == 0 {
+			c.DRGWeight = []float64{1e-7, 0.5, -3, 1e15, 123456789012345, 2.25}[seed/5%6]
+			c.Quantities = append(c.Quantities, SupplementalQuantity{"CA", []float64{1e22, -1, 7, 1e21}[seed/5%4]})
+			c.Charge, c.Paid = -Amount(seed*12345), Amount(seed)
+		}
+		sameBytes(t, fmt.Sprintf("generated %d", seed), rem)
+	}
 }

@@ -49,7 +49,7 @@ type pendingReversal struct {
 
 // NewJSONWriter returns a JSONWriter writing to w.
 func NewJSONWriter(w io.Writer) *JSONWriter {
-	return &JSONWriter{w: w, buf: make([]byte, 0, 80<<10), pending: map[string][]pendingReversal{}}
+	return &JSONWriter{w: w, buf: make([]byte, 0, jsonFlushSize+16<<10), pending: map[string][]pendingReversal{}}
 }
 
 // WriteClaim writes c, opening its remittance's object first when c is
@@ -203,8 +203,14 @@ func (j *JSONWriter) link(c *ClaimPayment) (int, bool) {
 	return idx, true
 }
 
+// jsonFlushSize is how much JSON is written at a time: writes larger
+// than a 64 KiB bufio.Writer's buffer (parse's standard output) leave it
+// empty, so they go through without being copied into it, and one write
+// a quarter mebibyte is few system calls for a pipe.
+const jsonFlushSize = 256 << 10
+
 func (j *JSONWriter) flush(all bool) error {
-	if len(j.buf) == 0 || (!all && len(j.buf) < 64<<10) {
+	if len(j.buf) == 0 || (!all && len(j.buf) < jsonFlushSize) {
 		return nil
 	}
 	// An open reversal goes out too: the rest of it is only appended.

@@ -3,7 +3,11 @@ package jsonw
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
+	"math/rand"
+	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -126,5 +130,82 @@ func TestKey(t *testing.T) {
 	}
 	if string(Comma([]byte("["))) != "[" || string(Comma([]byte("[1"))) != "[1," {
 		t.Fatal("Comma")
+	}
+}
+
+func TestMember(t *testing.T) {
+	b := Member([]byte("{"), `,"a":`)
+	b = Int(b, 1)
+	b = Member(b, `,"b":`)
+	b = append(b, '[', '{')
+	b = Member(b, `,"c":`)
+	b = Bool(b, false)
+	b = append(b, '}', ']', '}')
+	if string(b) != `{"a":1,"b":[{"c":false}]}` {
+		t.Fatalf("%s", b)
+	}
+}
+
+// TestStringRuns puts each byte that needs escaping at every position of
+// strings of 1 to 24 bytes, so the eight-byte scan meets it in every
+// lane, in the tail and across a lane boundary.
+func TestStringRuns(t *testing.T) {
+	specials := []string{"\"", "\\", "\x00", "\x1f", "\x7f", "\x80", "\xff", "\u00e9", "\u2028", "\xe2\x80"}
+	for n := 0; n <= 24; n++ {
+		base := strings.Repeat("A", n)
+		checkString(t, base)
+		for i := 0; i <= n; i++ {
+			for _, sp := range specials {
+				checkString(t, base[:i]+sp+base[i:])
+			}
+		}
+	}
+	for c := 0; c < 256; c++ {
+		for lane := 0; lane < 8; lane++ {
+			b := []byte("ABCDEFGHIJKLMNOP")
+			b[lane] = byte(c)
+			checkString(t, string(b))
+		}
+	}
+}
+
+// TestNumbers holds the digit-pair formatting to strconv and encoding/json.
+func TestNumbers(t *testing.T) {
+	var vals []int64
+	for _, v := range []int64{0, 1, 9, 10, 99, 100, 101, 999, 1000, 12345, 99999, 100000, 1e9, 1e15 - 1, 1e15, 1e18, math.MaxInt64, math.MinInt64, math.MinInt64 + 1} {
+		vals = append(vals, v, -v, v+1, v-1)
+	}
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 20000; i++ {
+		vals = append(vals, r.Int63n(1<<uint(1+r.Intn(62)))*int64(1-2*r.Intn(2)))
+	}
+	for _, v := range vals {
+		if got, want := string(Int(nil, v)), strconv.FormatInt(v, 10); got != want {
+			t.Fatalf("Int(%d) = %s", v, got)
+		}
+		u := uint64(v)
+		sign := ""
+		if v < 0 {
+			sign, u = "-", -uint64(v)
+		}
+		if got, want := string(Cents(nil, v)), fmt.Sprintf("%s%d.%02d", sign, u/100, u%100); got != want {
+			t.Fatalf("Cents(%d) = %s, want %s", v, got, want)
+		}
+		for _, f := range []float64{float64(v), float64(v) / 100, float64(v%1000) / 4} {
+			want, _ := json.Marshal(f)
+			if got := Float(nil, f); !bytes.Equal(got, want) {
+				t.Fatalf("Float(%v) = %s, encoding/json writes %s", f, got, want)
+			}
+		}
+		d := int32(r.Intn(100000000))
+		if got, want := string(Date8(nil, d)), fmt.Sprintf(`"%04d-%02d-%02d"`, d/10000, d/100%100, d%100); got != want {
+			t.Fatalf("Date8(%d) = %s, want %s", d, got, want)
+		}
+	}
+	for _, f := range []float64{math.Copysign(0, -1), 0.5, -0.5, 1e15, -1e15, 1e15 + 2, 999999999999999, -999999999999999, 1 << 53, math.Nextafter(1, 2)} {
+		want, _ := json.Marshal(f)
+		if got := Float(nil, f); !bytes.Equal(got, want) {
+			t.Errorf("Float(%v) = %s, encoding/json writes %s", f, got, want)
+		}
 	}
 }
