@@ -176,20 +176,13 @@ const compressedRecord = 0xff
 // compressMin is the smallest JSON worth compressing.
 const compressMin = 256
 
-// compressRecord returns the stored bytes of a record's JSON: S2 block
-// compressed behind compressedRecord. A record is rewritten at every
-// move of its claim and its timeline repeats keys, digests and code
-// texts: compressed, about half the bytes go through the server, its
-// file store, caches and compaction of superseded revisions.
-func compressRecord(js []byte) []byte {
-	if len(js) < compressMin {
-		return js
-	}
-	return appendCompressed(nil, js)
-}
-
-// appendCompressed appends the stored bytes of js (compressRecord) to
-// dst, so that many records can share one buffer.
+// appendCompressed appends the stored bytes of a record's JSON to dst:
+// S2 block compressed behind compressedRecord when it is compressMin
+// bytes or more, else the JSON itself; many records can share one
+// buffer. A record is rewritten at every move of its claim and its
+// timeline repeats keys, digests and code texts: compressed, about half
+// the bytes go through the server, its file store, caches and compaction
+// of superseded revisions.
 func appendCompressed(dst, js []byte) []byte {
 	if len(js) < compressMin {
 		return append(dst, js...)
