@@ -135,8 +135,8 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 		case tmpErr == nil && finalErr == nil:
 			// A rename moves the temporary file away: both there means
 			// the final name was taken by someone else (a link rename
-			// refused it).
-			c.cleanup(ctx, cn, tmp)
+			// refused it). The temporary file stays: it is what tells a
+			// later attempt that the rename never happened.
 			return false, permanent(ErrExists)
 		case finalErr == nil && finalSize == rec.Size:
 			return true, c.record(ctx, rec, ledger.Uploaded)
@@ -234,11 +234,12 @@ func (c *Client) rename(ctx context.Context, cn *conn, rec ledger.Record, tmp, f
 	if err != nil && cn.linkRename && answered(err) {
 		// Refused: most likely the final name is taken. Asked only now,
 		// after the fact, so an upload costs no check in the usual case.
+		// The ledger already says Renaming (states never move back), so
+		// the complete temporary file is left where it is: a later
+		// attempt finds it beside the other file (ErrExists again), or
+		// alone once that file is gone (renamed then), and never takes
+		// the other file, or their absence, for this upload's.
 		if _, ferr := c.statSize(ctx, cn, final); ferr == nil || errors.Is(ferr, errNotRegular) {
-			c.cleanup(ctx, cn, tmp)
-			if err := c.record(ctx, rec, ledger.Uploading); err != nil {
-				return err
-			}
 			return permanent(ErrExists)
 		}
 	}

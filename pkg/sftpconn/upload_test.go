@@ -224,8 +224,11 @@ func TestUploadConnectionKilled(t *testing.T) {
 
 // A file put under the final name while the upload is under way (after
 // any check could have looked) is still not replaced: OpenSSH's rename
-// refuses a taken name (linkRename), and the upload fails as ErrExists
-// with its temporary file removed.
+// refuses a taken name (linkRename), and the upload fails as ErrExists.
+// The ledger says Renaming by then, so the temporary file stays as the
+// evidence that nothing was renamed: sent again while the other file is
+// there, the upload is refused again; sent once it is gone, the upload
+// lands (not taken for one the payer already collected).
 func TestUploadNeverReplacesAFileThatAppearsMeanwhile(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)
@@ -234,13 +237,27 @@ func TestUploadNeverReplacesAFileThatAppearsMeanwhile(t *testing.T) {
 			os.WriteFile(filepath.Join(e.out, "D.837"), []byte("arrived meanwhile"), 0o644)
 		}
 	}
-	file, _ := randomFile(t, t.TempDir(), "D.837", 1000)
+	file, want := randomFile(t, t.TempDir(), "D.837", 1000)
 	_, err := c.SendFile(bg, file)
 	if !errors.Is(err, ErrExists) || !Permanent(err) {
 		t.Fatalf("err %v, want ErrExists", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(e.out, "D.837")); string(b) != "arrived meanwhile" {
 		t.Fatal("a file that arrived during the upload was replaced")
+	}
+	tmp := tempName("D.837", hexDigest(want))
+	assertOnlyFiles(t, e.out, tmp, "D.837")
+	c.Hook = nil
+	if _, err := c.SendFile(bg, file); !errors.Is(err, ErrExists) {
+		t.Fatalf("second send: %v, want ErrExists", err)
+	}
+	os.Remove(filepath.Join(e.out, "D.837"))
+	s, err := c.SendFile(bg, file)
+	if err != nil || s.Already {
+		t.Fatalf("send after the other file went: %+v %v", s, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(e.out, "D.837")); !bytes.Equal(b, want) {
+		t.Fatal("the upload did not land once the name was free")
 	}
 	assertOnlyFiles(t, e.out, "D.837")
 }
@@ -268,5 +285,6 @@ func TestUploadRecoveryBothNamesThere(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(e.out, "E.837")); !bytes.Equal(b, other) {
 		t.Fatal("the other file was replaced")
 	}
-	assertOnlyFiles(t, e.out, "E.837")
+	// The temporary file stays, the evidence for the next attempt.
+	assertOnlyFiles(t, e.out, tempName("E.837", d), "E.837")
 }
