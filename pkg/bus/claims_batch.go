@@ -200,6 +200,13 @@ type batchRec struct {
 }
 
 func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out []reconcile.Result) error {
+	// The records and outbox entries are encoded into one pooled buffer
+	// (ends holds where each message ends), the events into another: a
+	// chunk allocates no buffer per message, which the collector would
+	// otherwise sweep by the gigabyte. They go back to the pool when the
+	// chunk is done, its messages copied by the client.
+	bufs := getChunkBufs()
+	defer bufs.put()
 	for attempt := 0; ; attempt++ {
 		recs, order, err := s.readAll(ctx, items)
 		if err != nil {
@@ -244,11 +251,7 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 			}
 			continue
 		}
-		// The records and outbox entries are encoded into one pooled
-		// buffer (ends holds where each message ends), the events into
-		// another: a chunk allocates no buffer per message, which the
-		// collector would otherwise sweep by the gigabyte.
-		bufs := getChunkBufs()
+		bufs.reset()
 		var msgs []batchMsg
 		var written []*batchRec
 		var ends []int
@@ -259,7 +262,6 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 			var err error
 			bufs.recs, bufs.scratch, err = encodeAppend(bufs.recs, bufs.scratch, r.work)
 			if err != nil {
-				bufs.put()
 				return err
 			}
 			msgs = append(msgs, batchMsg{subject: claimSubject(r.key), expect: r.rev, cas: !s.noCAS})
@@ -268,11 +270,9 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 		}
 		evs, nboxes, err := outbox(moves, bufs)
 		if err != nil {
-			bufs.put()
 			return err
 		}
 		if nboxes > outboxMaxParts {
-			bufs.put()
 			return fmt.Errorf("bus: claims: a chunk's %d events need %d outbox entries (at most %d)", len(moves), nboxes, outboxMaxParts)
 		}
 		id := rand.Text()
@@ -297,7 +297,6 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 			if retry || c == errCodeWrongLastSeq || c == errCodeLastSeqCluster || c == errCodeTooManyInflight || c == errCodeIncomplete {
 				// Another writer moved one of these claims (or the
 				// server is busy): read and decide again.
-				bufs.put()
 				for _, r := range order {
 					s.cache.drop(r.key)
 				}
@@ -307,7 +306,6 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 				continue
 			}
 			if err != nil {
-				bufs.put()
 				return fmt.Errorf("bus: claims: %w", err)
 			}
 			first := last - uint64(len(msgs)) + 1
@@ -318,18 +316,13 @@ func (s *ClaimStore) applyChunk(ctx context.Context, items []reconcile.Item, out
 		}
 		s.appliedChunk(items, out, recs)
 		if err := s.crashAt("stored"); err != nil {
-			bufs.put()
 			return err
 		}
 		for chunk := range slices.Chunk(evs, MaxAtomicBatch) {
 			if err := s.publishEvents(ctx, chunk); err != nil {
-				bufs.put()
 				return err
 			}
 		}
-		// Published (the client copied every message): the buffers can
-		// serve the next chunk.
-		bufs.put()
 		if err := s.crashAt("published"); err != nil {
 			return err
 		}
@@ -402,12 +395,17 @@ func getChunkBufs() *chunkBufs { return chunkBufPool.Get().(*chunkBufs) }
 // maxPooledBuf keeps an unusually large chunk's buffers out of the pool.
 const maxPooledBuf = 16 << 20
 
+// reset empties the buffers for another attempt, keeping their memory.
+func (b *chunkBufs) reset() {
+	b.recs, b.events, b.scratch, b.boxEnds = b.recs[:0], b.events[:0], b.scratch[:0], b.boxEnds[:0]
+}
+
 // put returns the buffers to the pool; nothing may use them after.
 func (b *chunkBufs) put() {
 	if cap(b.recs) > maxPooledBuf || cap(b.events) > maxPooledBuf {
 		return
 	}
-	b.recs, b.events, b.scratch, b.boxEnds = b.recs[:0], b.events[:0], b.scratch[:0], b.boxEnds[:0]
+	b.reset()
 	chunkBufPool.Put(b)
 }
 
@@ -433,7 +431,7 @@ func (s *ClaimStore) sweepOutbox(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("bus: claims: %w", err)
 		}
 		var evs []reconcile.Event
-		js, err := recordJSON(e.Value())
+		js, err := RecordJSON(e.Value())
 		if err == nil {
 			err = json.Unmarshal(js, &evs)
 		}

@@ -99,7 +99,7 @@ func (s *ClaimStore) ScanRecords(ctx context.Context, fn func(record []byte) err
 			}
 			// A deleted or purged key's marker is its latest value.
 			if op := m.Headers().Get(kvOperationHeader); op == "" {
-				js, err := recordJSON(m.Data())
+				js, err := RecordJSON(m.Data())
 				if err != nil {
 					return fmt.Errorf("bus: claims: a damaged record: %w", err)
 				}

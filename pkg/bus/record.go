@@ -194,10 +194,12 @@ func appendCompressed(dst, js []byte) []byte {
 	return dst[:n+1+len(enc)]
 }
 
-// recordJSON returns a stored record's JSON: decompressed when it was
-// stored compressed, else as it is. A compressed record claiming more
-// than maxRecordJSON bytes is refused before decompressing.
-func recordJSON(data []byte) ([]byte, error) {
+// RecordJSON returns the JSON of a value stored in the claims bucket (a
+// reconcile.Record, or an outbox entry): decompressed when it was stored
+// compressed, else as it is. A compressed value claiming more than
+// maxRecordJSON bytes is refused before decompressing. The API's listings
+// read records through it too.
+func RecordJSON(data []byte) ([]byte, error) {
 	if len(data) == 0 || data[0] != compressedRecord {
 		return data, nil
 	}
@@ -211,18 +213,13 @@ func recordJSON(data []byte) ([]byte, error) {
 	return s2.Decode(make([]byte, n), data[1:])
 }
 
-// RecordJSON returns the JSON of a claim record as stored in the claims
-// bucket (a reconcile.Record; compressed or not), for readers of the
-// bucket other than ClaimStore (the API's listings).
-func RecordJSON(stored []byte) ([]byte, error) { return recordJSON(stored) }
-
 // maxRecordJSON bounds a record's JSON when read: what encode writes,
 // with room for records trimmed under an older, larger bound.
 const maxRecordJSON = 4 * MaxRecordBytes
 
 // unmarshalRecord decodes a stored record in any form.
 func unmarshalRecord(data []byte) (*reconcile.Record, error) {
-	data, err := recordJSON(data)
+	data, err := RecordJSON(data)
 	if err != nil {
 		return nil, err
 	}
