@@ -2,6 +2,7 @@ package x999
 
 import (
 	"io"
+	"slices"
 
 	"github.com/claimgate/claimgate/edi/x12"
 )
@@ -445,3 +446,10 @@ func statusAgrees(got, want string, groupErrors bool) bool {
 	}
 	return false
 }
+
+// IsFunctionalID reports whether id is a value AK101 allows (a GS01 the
+// 999 can acknowledge).
+func IsFunctionalID(id string) bool { return slices.Contains(specAK1.Elems[0].Codes, id) }
+
+// IsSetID reports whether id is a value AK201 allows.
+func IsSetID(id string) bool { return slices.Contains(specAK2.Elems[0].Codes, id) }

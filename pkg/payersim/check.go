@@ -209,9 +209,7 @@ func (s *submission) ack999() ([]*x999.GroupResponse, map[string]bool) {
 			// unusable (the envelope checker reported it, so it is
 			// rejected) is named 837 / 0000, and none of its claims can
 			// be matched.
-			switch r.ID {
-			case "270", "271", "276", "277", "278", "820", "834", "835", "837":
-			default:
+			if !x999.IsSetID(r.ID) {
 				r.ID = "837"
 			}
 			if len(r.Control) < 4 || !plainID(r.Control, 9) {
@@ -226,9 +224,12 @@ func (s *submission) ack999() ([]*x999.GroupResponse, map[string]bool) {
 				accepted[setKey(g.isa13, g.control, r.Control)] = true
 			}
 		}
-		// AK101 and AK103 echo GS01 and GS08 when they are usable.
+		// AK101 and AK103 echo GS01 and GS08 when they are usable; a
+		// GS01 outside AK101's code list (the envelope checker rejected
+		// the group for it) is acknowledged as the claims group it
+		// was sent as.
 		fid, version := g.functionalID, g.version
-		if !codeLike(fid, 2, 2) {
+		if !x999.IsFunctionalID(fid) {
 			fid = "HC"
 		}
 		if !codeLike(version, 1, 12) {
