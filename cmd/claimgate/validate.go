@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -149,12 +150,18 @@ func (v *validator) file(name string) (int, error) {
 	if v.summary {
 		full = -1
 	}
+	src, srcBase := rereadable(f)
+	if src == nil && name == "(stdin)" {
+		src, srcBase = rereadable(stdin)
+	}
 	sum, _, err := x12.Check(&outputGuard{r: f, w: v.w}, x12.CheckOptions{
 		Name:         name,
 		MaxSegment:   v.maxSeg,
 		ShowValues:   v.showValues,
 		Workers:      v.workers,
 		FullFindings: full,
+		Source:       src,
+		SourceBase:   srcBase,
 		Sets: func(h x12.SetHeader) x12.SetChecker {
 			if _, ok := res.Sets[h.ID]; ok || len(res.Sets) < maxSetIDs {
 				res.Sets[h.ID]++
@@ -381,4 +388,23 @@ func (g *outputGuard) Read(p []byte) (int, error) {
 		return 0, errOutputFailed
 	}
 	return g.r.Read(p)
+}
+
+// rereadable returns r and its current offset when it is a regular file,
+// which validate's workers can then read again themselves
+// (x12.CheckOptions.Source); nil for a pipe, a FIFO or a terminal.
+func rereadable(r any) (io.ReaderAt, int64) {
+	f, ok := r.(*os.File)
+	if !ok {
+		return nil, 0
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, 0
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, 0
+	}
+	return f, off
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -46,12 +47,22 @@ func TestValidateMemoryBound(t *testing.T) {
 		{"stray", stray, "envelope.outside-set"},
 		{"837p", claims, "837p.date"},
 		{"835", payments, "835.cas-group"},
+		// from a file, which the workers read again themselves
+		// (x12.CheckOptions.Source) and read further ahead
+		{"837p-file", claims, "837p.date"},
+		{"835-file", payments, "835.cas-group"},
 	} {
 		var rss [2]int64
 		for i, n := range []int{c.n, 4 * c.n} {
 			peakFile := filepath.Join(t.TempDir(), "peak")
 			cmd := exec.Command(os.Args[0], "-test.run=^TestValidateMemoryBound$", "-test.count=1")
-			cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%d", memChildEnv, c.kind, n), memPeakEnv+"="+peakFile)
+			name := "(stdin)"
+			spec := fmt.Sprintf("%s:%d", c.kind, n)
+			if kind, ok := strings.CutSuffix(c.kind, "-file"); ok {
+				name = filepath.Join(t.TempDir(), "in.x12")
+				spec = fmt.Sprintf("%s:%d:%s", kind, n, name)
+			}
+			cmd.Env = append(os.Environ(), memChildEnv+"="+spec, memPeakEnv+"="+peakFile)
 			cmd.Stderr = os.Stderr
 			out, err := cmd.Output()
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
@@ -59,7 +70,7 @@ func TestValidateMemoryBound(t *testing.T) {
 			}
 			rss[i] = readPeak(t, peakFile)
 			ls := lines(string(out))
-			want := fmt.Sprintf("(stdin): %d more finding(s) not shown (--max-findings 1000): %s %d", n-1000, c.rule, n-1000)
+			want := fmt.Sprintf("%s: %d more finding(s) not shown (--max-findings 1000): %s %d", name, n-1000, c.rule, n-1000)
 			if len(ls) != 1001 || ls[1000] != want {
 				t.Fatalf("%s %d: %d lines ending %q, want 1,000 findings and %q", c.kind, n, len(ls), ls[len(ls)-1], want)
 			}
@@ -79,13 +90,15 @@ func TestValidateMemoryBound(t *testing.T) {
 	}
 }
 
-// memChild validates the input spec names ("stray:N" or "837p:N"),
-// generated into a pipe, writing validate's output to standard output,
+// memChild validates the input spec names ("stray:N", "837p:N" or
+// "835:N"), generated into a pipe (or into the file PATH, for
+// "837p:N:PATH"), writing validate's output to standard output,
 // and exits with validate's status. A guard ends it (exit 3) should its
 // memory pass 512 MiB, so that a regression fails the test instead of
 // exhausting the machine.
 func memChild(spec string) {
 	kind, count, _ := strings.Cut(spec, ":")
+	count, path, _ := strings.Cut(count, ":")
 	n, err := strconv.Atoi(count)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bad", memChildEnv, spec)
@@ -108,10 +121,29 @@ func memChild(spec string) {
 			}
 		}
 	}()
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(gen(pw, n)) }()
-	stdin = pr
-	code := run([]string{"validate", "-"}, os.Stdout, os.Stderr)
+	input := "-"
+	if path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			bw := bufio.NewWriter(f)
+			if err = gen(bw, n); err == nil {
+				err = bw.Flush()
+			}
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(4)
+		}
+		input = path
+	} else {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(gen(pw, n)) }()
+		stdin = pr
+	}
+	code := run([]string{"validate", input}, os.Stdout, os.Stderr)
 	// The child reports its own peak: the rusage a parent gets counts the
 	// parent's memory too (Go starts a child with vfork, and exec folds
 	// the shared address space's high-water mark into the child's).

@@ -177,8 +177,16 @@ type CheckOptions struct {
 	// whole.
 	FullFindings int
 	// BatchSize is how many bytes of input Workers are handed at a time
-	// (0: 512 KiB); parBuffers (64) batches are read ahead at most.
+	// (0: 512 KiB); parBuffers (16) batches are read ahead at most.
 	BatchSize int
+	// Source, with Workers, holds the bytes Check reads from r, input
+	// offset 0 at SourceBase (an *os.File of a regular file, read from
+	// its current offset): the workers then read the segments they check
+	// from it instead of being handed copies, and large sets are checked
+	// side by side (see parallel.go). The input must not change while it
+	// is checked; if it does, the findings say so (rule input.changed).
+	Source     io.ReaderAt
+	SourceBase int64
 }
 
 // Check reads all of r and returns its envelope summary and every finding:

@@ -64,6 +64,16 @@ func FuzzReader(f *testing.F) {
 		if !reflect.DeepEqual(par, alone) {
 			t.Fatalf("in parallel: %d findings\n%v\nalone: %d\n%v", len(par), par, len(alone), alone)
 		}
+		// ... and so do workers that read the segments from the input
+		// themselves (a file), through small reads.
+		_, fromSource, err := Check(iotest.HalfReader(bytes.NewReader(data)), CheckOptions{MaxSegment: 512, Sets: echoSets(), Workers: 2, BatchSize: 128,
+			Source: bytes.NewReader(data)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fromSource, alone) {
+			t.Fatalf("in parallel from the source: %d findings\n%v\nalone: %d\n%v", len(fromSource), fromSource, len(alone), alone)
+		}
 		// The options change how the Reader works, never what it reads:
 		// with SplitElements and KeepBuffers, through small reads, the
 		// segments, their elements and the findings are the same.

@@ -1,6 +1,8 @@
 package x12
 
 import (
+	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 )
@@ -20,6 +22,13 @@ import (
 // passes them on, so the findings come out exactly as from Check alone,
 // and every callback (Sets, Finding, Deferred.Resolve) runs on the
 // caller's goroutine.
+//
+// When the input is a file the workers can read themselves
+// (CheckOptions.Source), a run is not copied: the batch holds its offset
+// and length and the worker reads those bytes again. Nothing then bounds
+// the read-ahead but the batches waiting for their results (parPendingSource):
+// a set of tens of MB no longer holds up the next one, so two workers check
+// two large sets at once where copies would have to be held in memory.
 
 // Deferred is a check a set checker cannot decide by itself because it
 // depends on the sets before it in the file, such as a payment sent twice.
@@ -48,6 +57,9 @@ const (
 	// parPending bounds the batches checked whose results wait for an
 	// earlier batch.
 	parPending = 2 * parBuffers
+	// parPendingSource is parPending when the workers read the input
+	// themselves: 64 MiB of input ahead, in batches that hold no copy.
+	parPendingSource = 128
 	// parFindingCost is what a finding counts toward a batch's size.
 	parFindingCost = 256
 	// parSlack lets scanSegment read past a batch's last segment.
@@ -75,6 +87,7 @@ type parRun struct {
 	start, gaps int // data and gap index of the first segment
 	count       int
 	off         int64 // input offset of the first segment
+	size        int64 // input bytes from off past the last terminator (from a Source)
 	num         int   // its number
 	setPos      int   // its SetPos
 	d           Delimiters
@@ -126,13 +139,17 @@ type parCheck struct {
 	emit       func(Finding)
 	emitted    atomic.Int64 // findings passed on so far
 
-	queues  []chan *parBatch
-	load    []atomic.Int64
-	pool    chan []byte
-	buffers int
-	wg      sync.WaitGroup
+	queues     []chan *parBatch
+	load       []atomic.Int64
+	pool       chan []byte
+	buffers    int
+	wg         sync.WaitGroup
+	src        io.ReaderAt // the input, read by the workers (nil: copies)
+	srcBase    int64       // src offset of input offset 0
+	pending    int         // the batches waiting for results at most
+	lastWorker int         // the worker the last new set went to
 
-	pending []*parBatch // sent, results not yet taken, in file order
+	waiting []*parBatch // sent, results not yet taken, in file order
 	cur     *parBatch
 	run     int // index of cur's open run, -1 when none
 	runSet  *parSet
@@ -143,13 +160,17 @@ func newParCheck(opts *CheckOptions, workers int, emit func(Finding)) *parCheck 
 	p := &parCheck{
 		name: opts.Name, showValues: opts.ShowValues, full: opts.FullFindings, emit: emit, size: opts.BatchSize,
 		queues: make([]chan *parBatch, workers), load: make([]atomic.Int64, workers),
-		pool: make(chan []byte, parBuffers), run: -1,
+		pool: make(chan []byte, parBuffers), run: -1, pending: parPending,
+		src: opts.Source, srcBase: opts.SourceBase,
+	}
+	if p.src != nil {
+		p.pending = parPendingSource
 	}
 	if p.size <= 0 {
 		p.size = parBatchSize
 	}
 	for w := range p.queues {
-		q := make(chan *parBatch, parPending+1)
+		q := make(chan *parBatch, p.pending+1)
 		p.queues[w] = q
 		p.wg.Add(1)
 		go func() {
@@ -188,6 +209,14 @@ func (p *parCheck) sets(sets func(h SetHeader) SetChecker) func(h SetHeader) Set
 		if chk == nil {
 			return nil
 		}
+		// A batch goes to the worker of the first set it holds, and the
+		// other sets in it follow: a new set starts a batch of its own
+		// (unless the current one is still small), so it can go to the
+		// least loaded worker. Without this every set was chained to the
+		// worker of the set before it, and one worker did all the work.
+		if p.cur != nil && p.cur.cost >= p.size/8 {
+			p.send()
+		}
 		s := &parSet{p: p, chk: chk, worker: -1}
 		s.report = func(f Finding) {
 			p.finish(&f)
@@ -213,7 +242,7 @@ func (p *parCheck) finding(f Finding) {
 func (p *parCheck) segment(s *parSet, seg *Segment) {
 	raw := seg.raw
 	need := len(raw) + 1
-	if need > p.size/4 || seg.delim.Segment == '\n' {
+	if need > p.size/4 || seg.delim.Segment == '\n' || p.src != nil && !terminated(raw, seg.delim.Segment) {
 		// a long segment, or one the newline terminator may have
 		// trimmed: cloned
 		b := p.batch(need)
@@ -233,16 +262,21 @@ func (p *parCheck) segment(s *parSet, seg *Segment) {
 		}
 		if seg.Num == r.num+r.count && seg.delim == r.d && gap >= 0 && gap < 256 && seg.SetPos == want {
 			b.gaps = append(b.gaps, uint8(gap))
-			b.data = append(append(b.data, raw...), seg.delim.Segment)
+			if p.src == nil {
+				b.data = append(append(b.data, raw...), seg.delim.Segment)
+			}
 			b.cost += need
 			r.count++
 			p.runEnd = seg.Offset + int64(need)
+			r.size = p.runEnd - r.off
 			return
 		}
 	}
-	b.runs = append(b.runs, parRun{start: len(b.data), gaps: len(b.gaps), count: 1, off: seg.Offset, num: seg.Num, setPos: seg.SetPos, d: seg.delim})
+	b.runs = append(b.runs, parRun{start: len(b.data), gaps: len(b.gaps), count: 1, off: seg.Offset, size: int64(need), num: seg.Num, setPos: seg.SetPos, d: seg.delim})
 	b.gaps = append(b.gaps, 0)
-	b.data = append(append(b.data, raw...), seg.delim.Segment)
+	if p.src == nil {
+		b.data = append(append(b.data, raw...), seg.delim.Segment)
+	}
 	b.cost += need
 	b.ops = append(b.ops, parOp{kind: opRun, set: s, i: len(b.runs) - 1})
 	p.run, p.runSet, p.runEnd = len(b.runs)-1, s, seg.Offset+int64(need)
@@ -271,10 +305,22 @@ func (p *parCheck) batch(need int) *parBatch {
 		p.send()
 	}
 	if p.cur == nil {
-		p.cur = &parBatch{data: p.buffer(), done: make(chan struct{})}
+		p.cur = &parBatch{done: make(chan struct{})}
+		if p.src == nil {
+			p.cur.data = p.buffer()
+		} else {
+			p.drain(false) // pass results on as they come
+		}
 		p.run = -1
 	}
 	return p.cur
+}
+
+// terminated reports whether the input holds term right after raw, as a
+// worker reading the input again will find it: not so for a last
+// segment cut short, whose raw the Reader trimmed.
+func terminated(raw []byte, term byte) bool {
+	return cap(raw) > len(raw) && raw[:len(raw)+1][len(raw)] == term
 }
 
 // buffer returns a free input buffer, taking back the results of the
@@ -294,7 +340,7 @@ func (p *parCheck) buffer() []byte {
 		select {
 		case buf := <-p.pool:
 			return buf
-		case <-p.pending[0].done:
+		case <-p.waiting[0].done:
 		}
 	}
 }
@@ -312,12 +358,16 @@ func (p *parCheck) send() {
 		}
 	}
 	if w < 0 {
-		w = 0
-		for i := range p.load {
-			if p.load[i].Load() < p.load[w].Load() {
+		// the least loaded worker; on a tie the one after the last
+		// chosen, so sets alternate even when every worker is idle
+		n := len(p.load)
+		w = (p.lastWorker + 1) % n
+		for k := 1; k < n; k++ {
+			if i := (p.lastWorker + 1 + k) % n; p.load[i].Load() < p.load[w].Load() {
 				w = i
 			}
 		}
+		p.lastWorker = w
 	}
 	for _, op := range b.ops {
 		if op.set != nil {
@@ -325,10 +375,10 @@ func (p *parCheck) send() {
 		}
 	}
 	b.worker = w
-	for len(p.pending) >= parPending {
+	for len(p.waiting) >= p.pending {
 		p.drain(true)
 	}
-	p.pending = append(p.pending, b)
+	p.waiting = append(p.waiting, b)
 	p.load[w].Add(int64(b.cost))
 	p.queues[w] <- b
 }
@@ -336,8 +386,8 @@ func (p *parCheck) send() {
 // drain takes back the results of the earliest batches that are done,
 // or, with wait, of the earliest batch, waiting for it.
 func (p *parCheck) drain(wait bool) {
-	for len(p.pending) > 0 {
-		b := p.pending[0]
+	for len(p.waiting) > 0 {
+		b := p.waiting[0]
 		if wait {
 			<-b.done
 			wait = false
@@ -348,8 +398,8 @@ func (p *parCheck) drain(wait bool) {
 				return
 			}
 		}
-		p.pending[0] = nil
-		p.pending = p.pending[1:]
+		p.waiting[0] = nil
+		p.waiting = p.waiting[1:]
 		for i := range b.out {
 			it := &b.out[i]
 			switch {
@@ -376,7 +426,7 @@ func (p *parCheck) close() {
 	if p.cur != nil {
 		p.send()
 	}
-	for len(p.pending) > 0 {
+	for len(p.waiting) > 0 {
 		p.drain(true)
 	}
 	for _, q := range p.queues {
@@ -411,6 +461,7 @@ func (p *parCheck) work(w int, q chan *parBatch) {
 		ends     []int32
 		scanEnds [maxScanEnds + 1]int32
 		ids      idCache
+		read     []byte // a run read from p.src
 	)
 	seg.scratch = &ends
 	for b := range q {
@@ -442,15 +493,33 @@ func (p *parCheck) work(w int, q chan *parBatch) {
 				r := &b.runs[op.i]
 				data := b.data[:len(b.data):cap(b.data)]
 				pos, off, setPos := r.start, r.off, r.setPos
+				if p.src != nil {
+					var err error
+					if read, err = p.readRun(read, r); err != nil {
+						s.report(inputChanged(p.name, r.off, r.num, err))
+						continue
+					}
+					data, pos = read, 0
+				}
 				seg.delim = r.d
 				for k := 0; k < r.count; k++ {
 					if k > 0 {
-						off += int64(b.gaps[r.gaps+k])
+						gap := int(b.gaps[r.gaps+k])
+						off += int64(gap)
+						if p.src != nil {
+							pos += gap
+						}
 						if setPos > 0 {
 							setPos++
 						}
 					}
 					i, n := scanSegment(data[pos:len(data):cap(data)], r.d.Element, r.d.Segment, (*[maxScanEnds]int32)(scanEnds[:maxScanEnds]))
+					if i < 0 {
+						// Only when the file changed under us: the Reader
+						// found a terminator here.
+						s.report(inputChanged(p.name, off, r.num+k, nil))
+						break
+					}
 					raw := data[pos : pos+i]
 					seg.raw = raw
 					seg.ends = seg.ends[:0]
@@ -471,12 +540,46 @@ func (p *parCheck) work(w int, q chan *parBatch) {
 					pos += i + 1
 					off += int64(i + 1)
 				}
+				if p.src != nil && pos != len(data) {
+					// the run's segments did not end where the Reader's did
+					s.report(inputChanged(p.name, r.off, r.num, nil))
+				}
 			}
 		}
 		b.segs, b.finds, b.ops = nil, nil, nil
 		p.load[w].Add(-int64(b.cost))
-		p.pool <- b.data[:0]
+		if p.src == nil {
+			p.pool <- b.data[:0]
+		}
 		b.data = nil
 		close(b.done)
 	}
+}
+
+// readRun reads run r from p.src into buf (grown as needed), with the
+// slack scanSegment may read past the end.
+func (p *parCheck) readRun(buf []byte, r *parRun) ([]byte, error) {
+	if need := int(r.size) + parSlack; cap(buf) < need {
+		buf = make([]byte, 0, need)
+	}
+	data := buf[:r.size]
+	n, err := p.src.ReadAt(data, p.srcBase+r.off)
+	if n == len(data) {
+		return data, nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return buf, err
+}
+
+// inputChanged is the finding for a run a worker could not read back as
+// the Reader had read it: the file changed (or could no longer be read)
+// while it was being checked.
+func inputChanged(name string, off int64, num int, err error) Finding {
+	msg := "the file changed while it was being checked: its checks are not complete"
+	if err != nil {
+		msg = fmt.Sprintf("the file could not be read again while it was being checked (%v): its checks are not complete", err)
+	}
+	return Finding{File: name, Severity: Error, Rule: "input.changed", Offset: off, Segment: num, Message: msg}
 }

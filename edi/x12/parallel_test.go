@@ -7,8 +7,10 @@ import (
 	"io"
 	"math/rand"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 )
@@ -232,10 +234,16 @@ func TestParallelCheckSameAsAlone(t *testing.T) {
 		for _, f := range want {
 			rules[f.Rule]++
 		}
-		for _, workers := range []int{2, 3, 5} {
+		for k, workers := range []int{2, 3, 5, 2, 3} {
 			size := []int{1, 40, 300, 4096, 0}[r.Intn(5)]
 			src := source()
 			opts := CheckOptions{Name: "f.x12", MaxSegment: opts.MaxSegment, Sets: echoSets(), Workers: workers, BatchSize: size}
+			if k >= 3 {
+				// the workers read the segments again from the input,
+				// which starts some way into the Source
+				prefix := strings.Repeat("#", r.Intn(3)*1000)
+				opts.Source, opts.SourceBase = strings.NewReader(prefix+in), int64(len(prefix))
+			}
 			sum, got, err := Check(src, opts)
 			if err != nil {
 				t.Fatal(err)
@@ -243,10 +251,10 @@ func TestParallelCheckSameAsAlone(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				for k := 0; k < min(len(got), len(want)); k++ {
 					if !reflect.DeepEqual(got[k], want[k]) {
-						t.Fatalf("file %d, %d workers, batch %d: finding %d of %d/%d differs:\n got %+v\nwant %+v", i, workers, size, k, len(got), len(want), got[k], want[k])
+						t.Fatalf("file %d, %d workers, batch %d, source %v: finding %d of %d/%d differs:\n got %+v\nwant %+v", i, workers, size, opts.Source != nil, k, len(got), len(want), got[k], want[k])
 					}
 				}
-				t.Fatalf("file %d, %d workers, batch %d: %d findings, want %d", i, workers, size, len(got), len(want))
+				t.Fatalf("file %d, %d workers, batch %d, source %v: %d findings, want %d", i, workers, size, opts.Source != nil, len(got), len(want))
 			}
 			if s := summaryJSON(t, sum); s != wantSum {
 				t.Fatalf("file %d, %d workers: summary\n%s\nwant\n%s", i, workers, s, wantSum)
@@ -341,4 +349,96 @@ type countChecker struct{ n int }
 func (c *countChecker) Segment(seg *Segment, report func(Finding)) { c.n++ }
 func (c *countChecker) End(se *Segment, report func(Finding)) {
 	report(At(se, Warning, "count", 0, 0, "%d segments", c.n))
+}
+
+// twoLongSets is an interchange of two sets of n REF segments each.
+func twoLongSets(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(isa('*', '^', ':', '~', "000000001"))
+	b.WriteString("GS*HC*S*R*20240101*1200*1*X*005010X222A1~")
+	for set := 1; set <= 2; set++ {
+		fmt.Fprintf(&b, "ST*837*000%d~", set)
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "REF*EA*%d~", i)
+		}
+		fmt.Fprintf(&b, "SE*%d*000%d~", n+2, set)
+	}
+	b.WriteString("GE*2*1~IEA*1*000000001~")
+	return b.Bytes()
+}
+
+// TestParallelCheckSetsSideBySide: two large sets, one after the other,
+// are checked by two workers, not both by the worker of the first (a
+// batch holding the end of one set and the start of the next used to
+// send the next set to the first set's worker, so one worker did all the
+// work of a file of large sets), from copies and from the Source alike.
+func TestParallelCheckSetsSideBySide(t *testing.T) {
+	in := twoLongSets(50000)
+	for _, fromSource := range []bool{false, true} {
+		var mu sync.Mutex
+		var ids []string
+		opts := CheckOptions{Workers: 2, BatchSize: 64 << 10, Sets: func(h SetHeader) SetChecker {
+			return &goroutineChecker{record: func(id string) { mu.Lock(); ids = append(ids, id); mu.Unlock() }}
+		}}
+		if fromSource {
+			opts.Source = bytes.NewReader(in)
+		}
+		_, fs, err := Check(bytes.NewReader(in), opts)
+		if err != nil || len(fs) != 0 {
+			t.Fatalf("source %v: %v %v", fromSource, err, fs)
+		}
+		if len(ids) != 2 || ids[0] == ids[1] {
+			t.Fatalf("source %v: the sets were checked on goroutines %v, want two different ones", fromSource, ids)
+		}
+	}
+}
+
+// goroutineChecker records the goroutine that checks its first segment.
+type goroutineChecker struct {
+	record func(string)
+	seen   bool
+}
+
+func (c *goroutineChecker) Segment(seg *Segment, report func(Finding)) {
+	if !c.seen {
+		c.seen = true
+		buf := make([]byte, 64)
+		buf = buf[:runtime.Stack(buf, false)]
+		id, _, _ := strings.Cut(strings.TrimPrefix(string(buf), "goroutine "), " ")
+		c.record(id)
+	}
+}
+func (c *goroutineChecker) End(se *Segment, report func(Finding)) {}
+
+// TestParallelCheckSourceChanged: when the Source no longer holds what
+// Check read (the file was changed or cut while it was checked), the
+// findings say so (input.changed) and Check neither panics nor hangs.
+// (A change that keeps every segment's length is not noticed: the input
+// must not change while it is checked, as CheckOptions.Source says.)
+func TestParallelCheckSourceChanged(t *testing.T) {
+	in := twoLongSets(20000)
+	for name, changed := range map[string][]byte{
+		"terminators gone": bytes.ReplaceAll(in, []byte("~"), []byte("X")),
+		"cut short":        in[:len(in)/2],
+		"shifted a byte":   append([]byte(" "), in...),
+		"empty":            nil,
+	} {
+		_, fs, err := Check(bytes.NewReader(in), CheckOptions{Workers: 2, BatchSize: 4096, Source: bytes.NewReader(changed),
+			Sets: func(h SetHeader) SetChecker { return &countChecker{} }})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		n := 0
+		for _, f := range fs {
+			if f.Rule == "input.changed" {
+				n++
+				if f.Severity != Error || !strings.Contains(f.Message, "changed") && !strings.Contains(f.Message, "could not be read again") {
+					t.Fatalf("%s: %+v", name, f)
+				}
+			}
+		}
+		if n == 0 {
+			t.Fatalf("%s: no input.changed finding among %d", name, len(fs))
+		}
+	}
 }

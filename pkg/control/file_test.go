@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"slices"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
