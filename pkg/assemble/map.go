@@ -38,7 +38,11 @@ func toItem(c *claim.Claim, same *x837p.BillingProvider) (x837p.Item, error) {
 	if b := billingValue(c); same != nil && *same == b {
 		it.Billing = same
 	} else {
-		it.Billing = &b
+		// a copy on the heap only here: &b would move every claim's b
+		// there, shared or not
+		nb := new(x837p.BillingProvider)
+		*nb = b
+		it.Billing = nb
 	}
 	if c.Patient != nil {
 		it.Patient = &x837p.Patient{

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/claimgate/claimgate/pkg/assemble"
@@ -122,7 +123,8 @@ func (d *DirOutput) Create(context.Context) (TempFile, error) {
 		return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
 	}
 	t := &dirTemp{f: f, h: sha256.New(), dir: d.Dir}
-	t.w = bufio.NewWriterSize(io.MultiWriter(f, t.h), 256<<10)
+	t.w = tempBuffers.Get().(*bufio.Writer)
+	t.w.Reset(io.MultiWriter(f, t.h))
 	return t, nil
 }
 
@@ -176,6 +178,10 @@ func (d *DirOutput) Clean(context.Context) error {
 	return errors.Join(errs...)
 }
 
+// tempBuffers are the write buffers of temporary files, reused: a
+// conversion writes a file every few thousand claims.
+var tempBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 256<<10) }}
+
 // dirTemp is a temporary file. Close makes it durable but keeps it open
 // (and locked) until Publish or Abort.
 type dirTemp struct {
@@ -186,6 +192,15 @@ type dirTemp struct {
 	digest string
 	closed bool // Close was called
 	done   bool // the descriptor is closed
+}
+
+// putBuffer returns the write buffer once nothing more is written.
+func (t *dirTemp) putBuffer() {
+	if t.w != nil {
+		t.w.Reset(nil)
+		tempBuffers.Put(t.w)
+		t.w = nil
+	}
 }
 
 func (t *dirTemp) release() {
@@ -206,6 +221,7 @@ func (t *dirTemp) Close() error {
 	}
 	t.closed = true
 	err := t.w.Flush()
+	t.putBuffer()
 	if err == nil {
 		err = t.f.Sync()
 	}
@@ -221,6 +237,7 @@ func (t *dirTemp) Close() error {
 
 func (t *dirTemp) Abort() error {
 	t.closed = true
+	t.putBuffer()
 	err := os.Remove(t.f.Name())
 	t.release()
 	if errors.Is(err, os.ErrNotExist) {
