@@ -2,10 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -127,4 +130,49 @@ func watchHeap(peak *uint64) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// BenchmarkConvertCommand100k runs the whole claimgate convert command on
+// a generated 100,000-claim CSV batch file (five payers), fresh output and
+// state directories each time, and reports claims/s by the wall clock,
+// claims per CPU-second of the command, and its peak RSS (from the
+// rusage; an upper bound: Go starts a child with vfork, so it counts this
+// process's own peak too).
+//
+//	go test -run XXX -bench ConvertCommand100k -benchtime 5x ./pkg/pipeline
+func BenchmarkConvertCommand100k(b *testing.B) {
+	const n = 100000
+	batch := filepath.Join(b.TempDir(), "batch.csv")
+	f, err := os.Create(batch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	writeBatch(b, f, n, []string{"ACME.1", "ACME 1", "BHX77", "SMI03", "MCR01"})
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	bin := claimgateBin(b)
+	want := fmt.Sprintf("%d claims read, %d written, 0 rejected", n, n)
+	var cpu time.Duration
+	var rss int64
+	for b.Loop() {
+		b.StopTimer()
+		cmd := exec.Command(bin, "convert", batch, "-o", b.TempDir(), "--state", b.TempDir())
+		cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+b.TempDir())
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		b.StartTimer()
+		err := cmd.Run()
+		b.StopTimer()
+		if err != nil || !strings.Contains(out.String(), want) {
+			b.Fatalf("convert: %v\n%s", err, tail(out.String()))
+		}
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		rss = max(rss, ru.Maxrss<<10) // KiB on Linux
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+	b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds(), "claims/CPU-s")
+	b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MiB")
 }
