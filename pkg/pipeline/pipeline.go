@@ -439,11 +439,14 @@ const lookupWorkers = 16
 // decodeChunk is how many decoded claims travel together from the decoder
 // to the rest of the pipeline; chunks in flight are capped by decodeAhead
 // on each of the two hand-overs, so at most decodeChunk*(2*decodeAhead+3)
-// claims wait (fewer than before the prepare stage: what is held counts
-// against the 64 MiB).
+// claims wait (what is held counts against the 64 MiB: about 5 KiB a
+// claim). While the consumer publishes a file (fsyncs, milliseconds of
+// waiting) the decoder and the preparer go on filling them: with 2 they
+// stalled after some 450 claims; 8 made the whole command ~4% faster
+// (15 alternating pairs, 100,000 claims) at the same peak RSS.
 const (
 	decodeChunk = 64
-	decodeAhead = 2
+	decodeAhead = 8
 )
 
 var errStopped = errors.New("pipeline: stopped")
