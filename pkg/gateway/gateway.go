@@ -149,55 +149,55 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		}
 	}
 	b := cfg.Bus
-	err := b.Setup(ctx)
-	if err != nil {
+	// A cluster that just lost or restarted a node answers slowly or not
+	// at all for a while (the cluster test restarts a replica while a
+	// serve restarts): every step of the start is idempotent, so each is
+	// retried for a minute before the start is given up.
+	if err := g.startStep(ctx, "streams", func() error { return b.Setup(ctx) }); err != nil {
 		return nil, err
 	}
-	if g.store, err = b.ClaimStore(ctx); err != nil {
+	if err := g.startStep(ctx, "claim store", func() (err error) { g.store, err = b.ClaimStore(ctx); return err }); err != nil {
 		return nil, err
 	}
 	g.watchMetrics()
-	if g.index, err = b.ClaimIndex(ctx); err != nil {
+	if err := g.startStep(ctx, "claim index", func() (err error) { g.index, err = b.ClaimIndex(ctx); return err }); err != nil {
 		return nil, err
 	}
-	if g.obj, err = b.JS.ObjectStore(ctx, bus.ObjectEDI); err != nil {
-		return nil, fmt.Errorf("gateway: object store: %w", err)
-	}
-	// The unmatched bucket takes the replica count Setup gave the streams.
-	st, err := b.JS.Stream(ctx, bus.StreamEvents)
-	if err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
-	}
-	if g.unmatched, err = b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: BucketUnmatched, History: 1, Storage: jetstream.FileStorage, Replicas: st.CachedInfo().Config.Replicas,
+	if err := g.startStep(ctx, "object store", func() (err error) {
+		if g.obj, err = b.JS.ObjectStore(ctx, bus.ObjectEDI); err != nil {
+			return fmt.Errorf("gateway: object store: %w", err)
+		}
+		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("gateway: bucket %s: %w", BucketUnmatched, err)
+		return nil, err
 	}
-	if _, err = b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: BucketBatches, History: 1, Storage: jetstream.FileStorage, Replicas: st.CachedInfo().Config.Replicas,
+	if err := g.startStep(ctx, "buckets", func() error {
+		// The unmatched bucket takes the replica count Setup gave the streams.
+		st, err := b.JS.Stream(ctx, bus.StreamEvents)
+		if err != nil {
+			return fmt.Errorf("gateway: %w", err)
+		}
+		if g.unmatched, err = b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: BucketUnmatched, History: 1, Storage: jetstream.FileStorage, Replicas: st.CachedInfo().Config.Replicas,
+		}); err != nil {
+			return fmt.Errorf("gateway: bucket %s: %w", BucketUnmatched, err)
+		}
+		if _, err = b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: BucketBatches, History: 1, Storage: jetstream.FileStorage, Replicas: st.CachedInfo().Config.Replicas,
+		}); err != nil {
+			return fmt.Errorf("gateway: bucket %s: %w", BucketBatches, err)
+		}
+		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("gateway: bucket %s: %w", BucketBatches, err)
+		return nil, err
 	}
-	if err := g.consumers(ctx); err != nil {
+	if err := g.startStep(ctx, "consumers", func() error { return g.consumers(ctx) }); err != nil {
 		return nil, err
 	}
 	// Moves stored but not yet published on claims.events by a writer
 	// that crashed are published now.
-	// A cluster that just lost a node answers slowly for a while (the
-	// cluster test restarted a replica then): retry for a minute before
-	// giving up the start.
 	var n int
-	for try := time.Now(); ; {
-		if n, err = g.store.Sweep(ctx); err == nil || ctx.Err() != nil || time.Since(try) > time.Minute {
-			break
-		}
-		g.log.Warn("sweeping claim events; will retry", "err", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(2 * time.Second):
-		}
-	}
-	if err != nil {
+	if err := g.startStep(ctx, "sweeping claim events", func() (err error) { n, err = g.store.Sweep(ctx); return err }); err != nil {
 		return nil, fmt.Errorf("gateway: sweeping claim events: %w", err)
 	} else if n > 0 {
 		g.log.Info("claim events published after a restart", "claims", n)
@@ -225,6 +225,26 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		g.clients[p.ID] = c
 	}
 	return g, nil
+}
+
+// startRetry is how long a step of the start is retried.
+var startRetry = time.Minute
+
+// startStep runs one idempotent step of the start, retrying it every 2
+// seconds for startRetry while it fails (and ctx lasts).
+func (g *Gateway) startStep(ctx context.Context, what string, step func() error) error {
+	for try := time.Now(); ; {
+		err := step()
+		if err == nil || ctx.Err() != nil || time.Since(try) > startRetry {
+			return err
+		}
+		g.log.Warn("gateway start: "+what+" failed; will retry", "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
 
 // consumers creates the durable consumers up front (work-queue streams
