@@ -155,7 +155,14 @@ func (p *serveProc) stop(t testing.TB) {
 			t.Errorf("serve after SIGTERM: %v (log %s); its last lines:\n%s", err, p.log, logTail(p.log, 20))
 		}
 	case <-time.After(60 * time.Second):
-		t.Fatalf("serve did not stop within 60s of SIGTERM")
+		// A goroutine dump (SIGQUIT) says where it hangs.
+		p.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-p.done:
+			p.done <- nil
+		case <-time.After(5 * time.Second):
+		}
+		t.Fatalf("serve did not stop within 60s of SIGTERM (log %s); its last lines:\n%s", p.log, logTail(p.log, 400))
 	}
 }
 
