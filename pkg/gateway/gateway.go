@@ -227,6 +227,34 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	return g, nil
 }
 
+// shutdownGrace is how long work in flight at shutdown (a message's
+// handler, the claims an ingester holds) may go on after the gateway is
+// told to stop. Past it, its JetStream and SFTP calls fail: what it did
+// not finish is redelivered (handlers are idempotent), and a stop never
+// hangs on a request a sick cluster does not answer.
+var shutdownGrace = 20 * time.Second
+
+// graceful returns a context that ends shutdownGrace after ctx does.
+func graceful(ctx context.Context) (context.Context, context.CancelFunc) {
+	g, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var t *time.Timer
+	var mu sync.Mutex
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		t = time.AfterFunc(shutdownGrace, cancel)
+		mu.Unlock()
+	})
+	return g, func() {
+		stop()
+		mu.Lock()
+		if t != nil {
+			t.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
+}
+
 // startRetry is how long a step of the start is retried.
 var startRetry = time.Minute
 

@@ -285,7 +285,9 @@ func (in *ingester) run(ctx context.Context) error {
 	}
 	// Claims still held at shutdown are written (their batches then
 	// acknowledged), as a handler in flight finishes.
-	defer in.flushHeld(context.WithoutCancel(ctx))
+	hctx, cancel := graceful(ctx)
+	defer cancel()
+	defer in.flushHeld(hctx)
 	for ctx.Err() == nil {
 		if len(in.held) > 0 && !time.Now().Before(in.flushAt) {
 			in.flushHeld(ctx)

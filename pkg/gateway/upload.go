@@ -37,6 +37,8 @@ func (g *Gateway) consume(ctx context.Context, stream, durable string, workers i
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			hctx, cancel := graceful(ctx)
+			defer cancel()
 			for ctx.Err() == nil {
 				batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
 				if err != nil {
@@ -47,9 +49,9 @@ func (g *Gateway) consume(ctx context.Context, stream, durable string, workers i
 					continue
 				}
 				for m := range batch.Messages() {
-					// Finished even when shutdown has begun: acknowledged
-					// or left for redelivery.
-					handle(context.WithoutCancel(ctx), m)
+					// Finished even when shutdown has begun (acknowledged
+					// or left for redelivery), within shutdownGrace.
+					handle(hctx, m)
 					if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
 						g.requestSweep()
 					}
