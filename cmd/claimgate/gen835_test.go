@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand"
 	"strconv"
+	"time"
 
 	"github.com/claimgate/claimgate/edi/x12"
 	"github.com/claimgate/claimgate/edi/x835"
@@ -17,14 +18,18 @@ import (
 // claim by claim, so the file may be of any size. Each set pays under its
 // own trace number unless repeatTrace, when every set repeats the first
 // set's payment. It returns the number of claims written.
+// genTime dates the generated envelopes: the same input every day, so
+// digests of what is made from it (testdata/golden) hold.
+var genTime = time.Date(2026, 3, 2, 10, 30, 0, 0, time.UTC)
+
 func gen835(w io.Writer, seed int64, sets, claims int, repeatTrace bool) (int, error) {
 	r := rand.New(rand.NewSource(seed))
 	xw := x12.NewWriter(w, x12.WriterOptions{})
 	ctx := context.Background()
-	if _, err := xw.BeginInterchange(ctx, x12.InterchangeHeader{Sender: "PAYERSIM", Receiver: "CLAIMGATE", Usage: 'P'}); err != nil {
+	if _, err := xw.BeginInterchange(ctx, x12.InterchangeHeader{Sender: "PAYERSIM", Receiver: "CLAIMGATE", Usage: 'P', Time: genTime}); err != nil {
 		return 0, err
 	}
-	if _, err := xw.BeginGroup(ctx, x12.GroupHeader{FunctionalID: "HP", Sender: "PAYERSIM", Receiver: "CLAIMGATE", Version: x835.Version}); err != nil {
+	if _, err := xw.BeginGroup(ctx, x12.GroupHeader{FunctionalID: "HP", Sender: "PAYERSIM", Receiver: "CLAIMGATE", Version: x835.Version, Time: genTime}); err != nil {
 		return 0, err
 	}
 	codes := []struct {
