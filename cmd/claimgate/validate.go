@@ -134,6 +134,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 // returns the file's error count, and an error when the file could not be
 // opened or read to its end.
 func (v *validator) file(name string) (int, error) {
+	fromStdin := name == "-"
 	f, name, err := openInput(name)
 	if err != nil {
 		return 0, err
@@ -150,9 +151,14 @@ func (v *validator) file(name string) (int, error) {
 	if v.summary {
 		full = -1
 	}
-	src, srcBase := rereadable(f)
-	if src == nil && name == "(stdin)" {
+	// The workers read a regular file again themselves: a named one, or
+	// one redirected to standard input.
+	var src io.ReaderAt
+	var srcBase int64
+	if fromStdin {
 		src, srcBase = rereadable(stdin)
+	} else {
+		src, srcBase = rereadable(f)
 	}
 	sum, _, err := x12.Check(&outputGuard{r: f, w: v.w}, x12.CheckOptions{
 		Name:         name,

@@ -40,9 +40,7 @@ func toItem(c *claim.Claim, same *x837p.BillingProvider) (x837p.Item, error) {
 	} else {
 		// a copy on the heap only here: &b would move every claim's b
 		// there, shared or not
-		nb := new(x837p.BillingProvider)
-		*nb = b
-		it.Billing = nb
+		it.Billing = new(b)
 	}
 	if c.Patient != nil {
 		it.Patient = &x837p.Patient{

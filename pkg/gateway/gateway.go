@@ -237,22 +237,10 @@ var shutdownGrace = 20 * time.Second
 // graceful returns a context that ends shutdownGrace after ctx does.
 func graceful(ctx context.Context) (context.Context, context.CancelFunc) {
 	g, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	var t *time.Timer
-	var mu sync.Mutex
-	stop := context.AfterFunc(ctx, func() {
-		mu.Lock()
-		t = time.AfterFunc(shutdownGrace, cancel)
-		mu.Unlock()
-	})
-	return g, func() {
-		stop()
-		mu.Lock()
-		if t != nil {
-			t.Stop()
-		}
-		mu.Unlock()
-		cancel()
-	}
+	// cancel may run again when the timer fires after the work is done:
+	// that is harmless.
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancel) })
+	return g, func() { stop(); cancel() }
 }
 
 // startRetry is how long a step of the start is retried.
