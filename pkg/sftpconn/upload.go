@@ -1,6 +1,7 @@
 package sftpconn
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -29,12 +30,23 @@ type Sent struct {
 var (
 	errSizeMismatch = errors.New("remote size differs from the bytes sent")
 	errNotRegular   = errors.New("not a regular file")
+	// errChanged is a local file whose bytes changed between the digest and
+	// the upload: what the payer got would not be what the ledger names.
+	errChanged = errors.New("the local file changed while it was being sent; send it again once it is complete")
 	// ErrExists is a final remote name taken by a file claimgate did not
 	// put there: it is never replaced.
 	ErrExists = errors.New("a different file already has this name at the payer; not replaced")
 )
 
-// SendFile uploads a local file under its base name.
+// smallFile is the size up to which SendFile reads a file into memory
+// once, so the bytes hashed are the bytes sent.
+const smallFile = 1 << 20
+
+// SendFile uploads a local file under its base name. A small file is read
+// once; a larger one is read twice (digest, then upload), and the upload's
+// bytes are hashed again on the way and the file's end checked: a file
+// that changed or grew in between (a practice-management system still
+// writing it) is not renamed into place.
 func (c *Client) SendFile(ctx context.Context, file string) (Sent, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -48,7 +60,23 @@ func (c *Client) SendFile(ctx context.Context, file string) (Sent, error) {
 	if !st.Mode().IsRegular() {
 		return Sent{}, permanent(errNotRegular)
 	}
-	return c.Send(ctx, filepath.Base(file), f, st.Size())
+	name := filepath.Base(file)
+	if st.Size() <= smallFile {
+		// One byte more than the stat said: a file that grew shows.
+		data := make([]byte, st.Size()+1)
+		n, err := io.ReadFull(f, data)
+		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+			return Sent{}, permanent(fmt.Errorf("read: %w", noPath(err)))
+		}
+		if n <= int(st.Size()) {
+			return c.send(ctx, name, bytes.NewReader(data[:n]), int64(n), false)
+		}
+		// It grew since the stat: sent by the checked path below.
+		if st, err = f.Stat(); err != nil {
+			return Sent{}, permanent(noPath(err))
+		}
+	}
+	return c.send(ctx, name, f, st.Size(), true)
 }
 
 // Send uploads size bytes of content to OutboundDir/name, at most once
@@ -60,6 +88,12 @@ func (c *Client) SendFile(ctx context.Context, file string) (Sent, error) {
 // check. Transient failures are retried with backoff up to Attempts
 // times; a refused host key or login is returned at once.
 func (c *Client) Send(ctx context.Context, name string, content io.ReaderAt, size int64) (Sent, error) {
+	return c.send(ctx, name, content, size, false)
+}
+
+// send is Send; verify hashes the bytes as they are uploaded and refuses
+// the rename when they differ from the digest (content that may change).
+func (c *Client) send(ctx context.Context, name string, content io.ReaderAt, size int64, verify bool) (Sent, error) {
 	if err := CheckName(name); err != nil {
 		return Sent{}, permanent(err)
 	}
@@ -81,7 +115,7 @@ func (c *Client) Send(ctx context.Context, name string, content io.ReaderAt, siz
 	c.sem <- struct{}{}
 	defer func() { <-c.sem }()
 	err = c.retry(ctx, c.p.Attempts, "upload", digest, func() error {
-		already, err := c.upload(ctx, rec, content, ok && got.State == ledger.Renaming)
+		already, err := c.upload(ctx, rec, content, ok && got.State == ledger.Renaming, verify)
 		if already {
 			s.Already = true
 		}
@@ -110,7 +144,7 @@ func tempName(name, digest string) string {
 
 // upload makes one attempt. renaming says the ledger holds Renaming: an
 // earlier attempt or process may have renamed already.
-func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.ReaderAt, renaming bool) (already bool, err error) {
+func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.ReaderAt, renaming, verify bool) (already bool, err error) {
 	cn, err := c.session(ctx)
 	if err != nil {
 		return false, err
@@ -181,13 +215,25 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 				f.Close()
 				return permanent(fmt.Errorf("read: %w", noPath(err)))
 			}
+			if verify && (!sameDigest(sha256.Sum256(buf), rec.Digest) || grew(content, rec.Size)) {
+				f.Close()
+				return permanent(errChanged)
+			}
 			var w int
 			w, err = f.Write(buf)
 			n = int64(w)
 		} else {
-			r := progressReader{io.NewSectionReader(content, 0, rec.Size), &progress}
+			var src io.Reader = io.NewSectionReader(content, 0, rec.Size)
+			h := sha256.New()
+			if verify {
+				src = io.TeeReader(src, h)
+			}
+			r := progressReader{src, &progress}
 			chunks := int((rec.Size + int64(cn.packet) - 1) / int64(cn.packet))
 			n, err = f.ReadFromWithConcurrency(r, chunks) // capped by the window
+			if err == nil && n == rec.Size && verify && (hex.EncodeToString(h.Sum(nil)) != rec.Digest || grew(content, rec.Size)) {
+				err = permanent(errChanged)
+			}
 		}
 		if err == nil && n != rec.Size {
 			err = errSizeMismatch
@@ -221,6 +267,19 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 		return false, err
 	}
 	return false, c.rename(ctx, cn, rec, tmp, final)
+}
+
+// grew reports whether content holds bytes past size: a file appended to
+// since its size was taken, whose prefix must not pass for the file.
+func grew(content io.ReaderAt, size int64) bool {
+	var one [1]byte
+	n, _ := content.ReadAt(one[:], size)
+	return n > 0
+}
+
+// sameDigest reports whether sum is the hex digest want.
+func sameDigest(sum [sha256.Size]byte, want string) bool {
+	return hex.EncodeToString(sum[:]) == want
 }
 
 // rename gives the temporary file its final name and records Uploaded.

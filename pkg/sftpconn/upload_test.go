@@ -2,7 +2,10 @@ package sftpconn
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -287,4 +290,72 @@ func TestUploadRecoveryBothNamesThere(t *testing.T) {
 	}
 	// The temporary file stays, the evidence for the next attempt.
 	assertOnlyFiles(t, e.out, tempName("E.837", d), "E.837")
+}
+
+// secondPass serves a's bytes to the first full pass over it (the digest)
+// and b's afterwards (the upload): a file rewritten in between.
+type secondPass struct {
+	a, b  []byte
+	mu    sync.Mutex
+	first int64 // bytes served from a so far
+}
+
+func (s *secondPass) ReadAt(p []byte, off int64) (int, error) {
+	s.mu.Lock()
+	src := s.b
+	if s.first < int64(len(s.a)) {
+		src = s.a
+		s.first += int64(len(p))
+	}
+	s.mu.Unlock()
+	if off >= int64(len(src)) {
+		return 0, io.EOF
+	}
+	n := copy(p, src[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// A file whose bytes change, or that grows, between the digest and the
+// upload is never renamed into place under the digest of other bytes, in
+// one write or streamed; once it is steady it is sent.
+func TestUploadRefusesContentChangedMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	for _, size := range []int{20 << 10, 3 << 20} {
+		a := make([]byte, size)
+		rand.Read(a)
+		b := bytes.Clone(a)
+		b[size/2] ^= 0xff
+		name := fmt.Sprintf("CHANGED-%d.837", size)
+		_, err := c.send(bg, name, &secondPass{a: a, b: b}, int64(size), true)
+		if !errors.Is(err, errChanged) || !Permanent(err) {
+			t.Fatalf("%d bytes: err %v, want errChanged", size, err)
+		}
+		assertOnlyFiles(t, e.out)
+		// Appended to: the same first size bytes, and more after them.
+		_, err = c.send(bg, name, &secondPass{a: a, b: append(bytes.Clone(a), "IEA*1*000000001~"...)}, int64(size), true)
+		if !errors.Is(err, errChanged) {
+			t.Fatalf("%d bytes, grown: err %v, want errChanged", size, err)
+		}
+		assertOnlyFiles(t, e.out)
+		// Steady content goes through, checked the same way.
+		if _, err := c.send(bg, name, bytes.NewReader(b), int64(size), true); err != nil {
+			t.Fatalf("%d bytes, steady: %v", size, err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(e.out, name)); !bytes.Equal(got, b) {
+			t.Fatalf("%d bytes: remote content differs", size)
+		}
+		os.Remove(filepath.Join(e.out, name))
+	}
+	// SendFile of a file past smallFile takes the checked, streamed path.
+	file, want := randomFile(t, t.TempDir(), "BIG.837", smallFile+12345)
+	if s, err := c.SendFile(bg, file); err != nil || s.Size != int64(len(want)) {
+		t.Fatalf("big file: %+v %v", s, err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(e.out, "BIG.837")); !bytes.Equal(got, want) {
+		t.Fatal("big file: remote content differs")
+	}
 }
