@@ -10,7 +10,7 @@ FUZZTIME ?= 5s
 FUZZMINTIME ?= 100x
 BENCHTIME ?= 1s
 
-.PHONY: all build run samples test unit lint bench bench-e2e fuzz fuzz-smoke clean promtool k8s-check test-cluster
+.PHONY: all build run samples test unit lint bench bench-e2e bench-sftp fuzz fuzz-smoke clean promtool k8s-check test-cluster
 
 all: build
 
@@ -105,6 +105,17 @@ bench-convert:
 	@mkdir -p $(BENCHTMP)
 	TMPDIR=$(BENCHTMP) GOTMPDIR=$${TMPDIR:-/tmp} $(GO) test -run 'TestConvertMemory100k$$' -v -bench 'Convert100k$$|ConvertMemory300k' -benchtime 1x -benchmem ./pkg/pipeline
 	TMPDIR=$(BENCHTMP) GOTMPDIR=$${TMPDIR:-/tmp} $(GO) test -run '^$$' -bench 'ConvertCommand100k$$' -benchtime 5x ./pkg/pipeline
+
+# The SFTP connector against OpenSSH's sftp client through a local sshd
+# (docs/sftp.md, "Benchmarks"), its files in a new directory each run for
+# the reason above. SFTPBENCHDIR=/bench1 (a new top-level directory, as
+# root) gives the steadiest figures: ext4 puts it in a fresh block group.
+SFTPBENCHDIR ?= $(BENCHTMP)/sftp-$(shell date +%s)
+bench-sftp:
+	@uptime
+	@mkdir -p $(SFTPBENCHDIR)
+	TMPDIR=$(SFTPBENCHDIR) GOTMPDIR=$${TMPDIR:-/tmp} $(GO) test -run '^$$' -bench '1000x20KB|100MB' -benchtime 2x -count 3 ./pkg/sftpconn/
+	rm -rf $(SFTPBENCHDIR)
 
 # The gateway end to end: 100,000 claims from one CSV batch through a real
 # claimgate serve (embedded JetStream) to the payer simulator over SFTP and
