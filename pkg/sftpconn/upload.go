@@ -98,8 +98,11 @@ func (c *Client) send(ctx context.Context, name string, content io.ReaderAt, siz
 		return Sent{}, permanent(err)
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(content, 0, size)); err != nil {
+	if n, err := io.Copy(h, io.NewSectionReader(content, 0, size)); err != nil {
 		return Sent{}, permanent(fmt.Errorf("read: %w", noPath(err)))
+	} else if n != size {
+		// Cut short since its size was taken.
+		return Sent{}, permanent(errChanged)
 	}
 	digest := hex.EncodeToString(h.Sum(nil))
 	s := Sent{Name: name, Digest: digest, Size: size}
@@ -213,6 +216,9 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 			buf := make([]byte, rec.Size)
 			if _, err := content.ReadAt(buf, 0); err != nil && !(errors.Is(err, io.EOF) && rec.Size == 0) {
 				f.Close()
+				if verify && errors.Is(err, io.EOF) {
+					return permanent(errChanged) // cut short meanwhile
+				}
 				return permanent(fmt.Errorf("read: %w", noPath(err)))
 			}
 			if verify && (!sameDigest(sha256.Sum256(buf), rec.Digest) || grew(content, rec.Size)) {
@@ -231,6 +237,9 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 			r := progressReader{src, &progress}
 			chunks := int((rec.Size + int64(cn.packet) - 1) / int64(cn.packet))
 			n, err = f.ReadFromWithConcurrency(r, chunks) // capped by the window
+			if err == nil && n != rec.Size && verify {
+				err = permanent(errChanged) // cut short meanwhile
+			}
 			if err == nil && n == rec.Size && verify && (hex.EncodeToString(h.Sum(nil)) != rec.Digest || grew(content, rec.Size)) {
 				err = permanent(errChanged)
 			}

@@ -318,9 +318,9 @@ func (s *secondPass) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// A file whose bytes change, or that grows, between the digest and the
-// upload is never renamed into place under the digest of other bytes, in
-// one write or streamed; once it is steady it is sent.
+// A file whose bytes change, that grows or that is cut short between the
+// digest and the upload is never renamed into place under the digest of
+// other bytes, in one write or streamed; once it is steady it is sent.
 func TestUploadRefusesContentChangedMeanwhile(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)
@@ -339,6 +339,12 @@ func TestUploadRefusesContentChangedMeanwhile(t *testing.T) {
 		_, err = c.send(bg, name, &secondPass{a: a, b: append(bytes.Clone(a), "IEA*1*000000001~"...)}, int64(size), true)
 		if !errors.Is(err, errChanged) {
 			t.Fatalf("%d bytes, grown: err %v, want errChanged", size, err)
+		}
+		assertOnlyFiles(t, e.out)
+		// Cut short.
+		_, err = c.send(bg, name, &secondPass{a: a, b: a[:size-100]}, int64(size), true)
+		if !errors.Is(err, errChanged) || !Permanent(err) {
+			t.Fatalf("%d bytes, cut short: err %v, want errChanged", size, err)
 		}
 		assertOnlyFiles(t, e.out)
 		// Steady content goes through, checked the same way.
