@@ -148,7 +148,8 @@ func cmdPayerSim(args []string, stdout, stderr io.Writer) error {
 	}
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "payer-sim: stopping")
-	return nil
+	// Close saves the paid claims' state; a failure is the run's.
+	return srv.Close()
 }
 
 func readAuthorizedKeys(path string) ([]ssh.PublicKey, error) {

@@ -70,7 +70,18 @@ type Server struct {
 	closed bool
 	wg     sync.WaitGroup
 	nudge  chan struct{}
+
+	// stateDirty: paid claims not yet in state.json (saved at most every
+	// stateSaveEvery by the watcher, and on Close); watcher-only.
+	stateDirty bool
+	stateSaved time.Time
 }
+
+// stateSaveEvery bounds how often the whole state (up to 1,000 paid
+// claims per payer and 200,000 duplicate keys, megabytes of JSON) is
+// written: once per answered file made a busy simulator's cost grow with
+// everything it had paid.
+const stateSaveEvery = time.Second
 
 // NewServer prepares a server for a simulator: it creates the data
 // directory tree and loads the host key (generating an ed25519 key on
@@ -109,6 +120,15 @@ func NewServer(sim *Simulator, opts ServerOptions) (*Server, error) {
 			return nil, fmt.Errorf("payersim: %s: %w", s.statePath(), err)
 		}
 		sim.Restore(st)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("payersim: %w", err)
+	}
+	if b, err := os.ReadFile(s.countersPath()); err == nil {
+		var c Counters
+		if err := json.Unmarshal(b, &c); err != nil {
+			return nil, fmt.Errorf("payersim: %s: %w", s.countersPath(), err)
+		}
+		sim.RestoreCounters(c)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("payersim: %w", err)
 	}
@@ -203,14 +223,36 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 
 func (s *Server) statePath() string { return filepath.Join(s.opts.DataDir, "state.json") }
 
-// saveState writes the simulator's state durably (temporary file, sync,
-// rename over the previous state).
+func (s *Server) countersPath() string { return filepath.Join(s.opts.DataDir, "counters.json") }
+
+// saveState writes the simulator's whole state durably (state.json), and
+// its counters after it, so counters.json is never the older of the two.
 func (s *Server) saveState() error {
-	b, err := json.Marshal(s.sim.State())
+	if err := writeReplace(s.statePath(), s.sim.State()); err != nil {
+		return err
+	}
+	if err := s.saveCounters(); err != nil {
+		return err
+	}
+	s.stateDirty, s.stateSaved = false, time.Now()
+	return nil
+}
+
+// saveCounters writes the control numbers and sequences durably
+// (counters.json, a few hundred bytes), as every answered file must
+// before its responses are queued.
+func (s *Server) saveCounters() error {
+	return writeReplace(s.countersPath(), s.sim.Counters())
+}
+
+// writeReplace writes v's JSON to path durably: temporary file, sync,
+// rename over the previous one.
+func writeReplace(path string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(s.opts.DataDir, ".state-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".state-*")
 	if err != nil {
 		return err
 	}
@@ -226,7 +268,7 @@ func (s *Server) saveState() error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), s.statePath())
+	return os.Rename(tmp.Name(), path)
 }
 
 // HostKey returns the server's public host key.
@@ -276,6 +318,11 @@ func (s *Server) Close() error {
 	}
 	s.shutdown()
 	s.wg.Wait()
+	if s.stateDirty {
+		if err := s.saveState(); err != nil {
+			return fmt.Errorf("payersim: saving state: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -379,6 +426,11 @@ func (s *Server) watch(ctx context.Context) {
 	for {
 		s.scan(ctx)
 		s.deliver()
+		if s.stateDirty && time.Since(s.stateSaved) >= stateSaveEvery {
+			if err := s.saveState(); err != nil {
+				s.opts.Logf("payer-sim: saving state: %v", err)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -416,6 +468,8 @@ func (s *Server) scan(ctx context.Context) {
 				continue
 			}
 			s.processFile(ctx, p, local)
+			// Due responses go out file by file, not after the whole scan.
+			s.deliver()
 		}
 	}
 }
@@ -434,9 +488,12 @@ func (s *Server) processFile(ctx context.Context, p *PayerConfig, local string) 
 		return
 	}
 	// The counters are saved before the responses are queued: a crash in
-	// between skips numbers but never repeats an ISA13.
-	if err := s.saveState(); err != nil {
-		s.opts.Logf("payer-sim: saving state: %v", err)
+	// between skips numbers but never repeats an ISA13. The paid claims
+	// follow within stateSaveEvery: a crash forgets at most that long's
+	// payments (a duplicate of one of them is then paid, not denied).
+	s.stateDirty = true
+	if err := s.saveCounters(); err != nil {
+		s.opts.Logf("payer-sim: saving counters: %v", err)
 		return
 	}
 	now := time.Now()

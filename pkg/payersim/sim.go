@@ -240,6 +240,43 @@ func (s *Simulator) State() State {
 	return st
 }
 
+// Counters are the numbers a simulator must never hand out twice: the
+// response control numbers (ISA13/GS06 per kind and pair), the payer
+// claim and check sequences and the payment cycle.
+type Counters struct {
+	ControlNumbers map[string]int64 `json:"control_numbers"`
+	ClaimSeq       int64            `json:"claim_seq"`
+	CheckSeq       int64            `json:"check_seq"`
+	Cycle          int              `json:"cycle"`
+}
+
+// Counters returns a snapshot of the simulator's counters.
+func (s *Simulator) Counters() Counters {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nums.mu.Lock()
+	defer s.nums.mu.Unlock()
+	c := Counters{ControlNumbers: make(map[string]int64, len(s.nums.next)), ClaimSeq: s.claimSeq, CheckSeq: s.checkSeq, Cycle: s.cycle}
+	for k, v := range s.nums.next {
+		c.ControlNumbers[k] = v
+	}
+	return c
+}
+
+// RestoreCounters replaces the simulator's counters with saved ones
+// (newer than the State restored before them).
+func (s *Simulator) RestoreCounters(c Counters) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nums.mu.Lock()
+	defer s.nums.mu.Unlock()
+	s.nums.next = map[string]int64{}
+	for k, v := range c.ControlNumbers {
+		s.nums.next[k] = v
+	}
+	s.claimSeq, s.checkSeq, s.cycle = c.ClaimSeq, c.CheckSeq, c.Cycle
+}
+
 // Restore replaces the simulator's state with a saved one.
 func (s *Simulator) Restore(st State) {
 	s.mu.Lock()
