@@ -68,8 +68,15 @@ func TestClusterScaleOut(t *testing.T) {
 	b := clusterBus(t, seeds(0, 1, 2))
 
 	dir := t.TempDir()
+	// Registered first, so they run after the processes are stopped.
+	t.Cleanup(func() {
+		if t.Failed() {
+			// What CI keeps of a failed run: the serves' warnings and
+			// errors (their logs hold digests and counts, no claim data).
+			logServeProblems(t, dir)
+		}
+	})
 	if keep := os.Getenv("CLAIMGATE_CLUSTER_KEEP"); keep != "" {
-		// Registered first, so it runs after the processes are stopped.
 		t.Cleanup(func() {
 			if t.Failed() {
 				os.RemoveAll(keep)
@@ -518,4 +525,33 @@ func readEventCounts(b *bus.Bus) (map[string]map[claim.State]int, error) {
 		}
 	}
 	return out, nil
+}
+
+// logServeProblems logs, for each serve log under dir, how often each
+// warning and error message came and its last 40 of them.
+func logServeProblems(t testing.TB, dir string) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "*", "serve-*.log"))
+	for _, path := range logs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		counts := map[string]int{}
+		var last []string
+		for line := range strings.Lines(string(b)) {
+			if !strings.Contains(line, "level=WARN") && !strings.Contains(line, "level=ERROR") {
+				continue
+			}
+			if _, msg, ok := strings.Cut(line, `msg="`); ok {
+				msg, _, _ = strings.Cut(msg, `"`)
+				counts[msg]++
+			}
+			last = append(last, strings.TrimSpace(line))
+			if len(last) > 40 {
+				last = last[1:]
+			}
+		}
+		rel, _ := filepath.Rel(dir, path)
+		t.Logf("%s: warnings and errors by message: %v\n%s", rel, counts, strings.Join(last, "\n"))
+	}
 }

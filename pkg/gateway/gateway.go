@@ -24,6 +24,7 @@ import (
 	"github.com/claimgate/claimgate/pkg/config"
 	"github.com/claimgate/claimgate/pkg/ledger"
 	"github.com/claimgate/claimgate/pkg/metrics"
+	"github.com/claimgate/claimgate/pkg/pipeline"
 	"github.com/claimgate/claimgate/pkg/reconcile"
 	"github.com/claimgate/claimgate/pkg/sftpconn"
 )
@@ -297,7 +298,23 @@ func (g *Gateway) Close() error {
 // flight finish (their messages are acknowledged or left for
 // redelivery) and returns.
 func (g *Gateway) Run(ctx context.Context) error {
-	ing, err := newIngester(ctx, g)
+	// The ingester's buckets and journal replay are JetStream calls like
+	// the start's, retried the same way: a serve started during a node
+	// failover exited 1 on "claimgate_journal: context deadline exceeded"
+	// in the cluster test. A data directory held by another process is
+	// not retried.
+	var ing *ingester
+	var busy error
+	err := g.startStep(ctx, "ingester", func() (err error) {
+		ing, err = newIngester(ctx, g)
+		if errors.Is(err, pipeline.ErrStateBusy) {
+			busy, err = err, nil
+		}
+		return err
+	})
+	if err == nil {
+		err = busy
+	}
 	if err != nil {
 		return err
 	}
