@@ -109,14 +109,38 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
-// StartCluster starts n JetStream servers forming one cluster.
+// StartCluster starts n JetStream servers forming one cluster. When the
+// test fails, the end of each server's log is logged.
 func StartCluster(t testing.TB, n int) []*Server {
 	servers := make([]*Server, n)
 	var routes []string
+	// Each free port is closed before its server binds it, so the kernel
+	// may hand the same one out twice: the 3n ports are kept distinct.
+	taken := map[int]bool{}
+	port := func() int {
+		for {
+			if p := FreePort(t); !taken[p] {
+				taken[p] = true
+				return p
+			}
+		}
+	}
 	for i := range servers {
-		servers[i] = &Server{t: t, Dir: t.TempDir(), Port: FreePort(t), Cluster: FreePort(t), Monitor: FreePort(t), Name: "n" + strconv.Itoa(i+1)}
+		servers[i] = &Server{t: t, Dir: t.TempDir(), Port: port(), Cluster: port(), Monitor: port(), Name: "n" + strconv.Itoa(i+1)}
 		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", servers[i].Cluster))
 	}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, s := range servers {
+			log := s.Log()
+			if i := len(log) - 4000; i > 0 {
+				log = "..." + log[i:]
+			}
+			t.Logf("natstest: %s (client port %d, cluster %d) log, last lines:\n%s", s.Name, s.Port, s.Cluster, log)
+		}
+	})
 	for _, s := range servers {
 		s.routes = routes
 		s.Restart()
