@@ -54,12 +54,17 @@ func TestPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer emb.Shutdown()
-	// The payer answers in order, 277CA 2 s after the 999 and the 835 2 s
-	// later, so claims pass through ack_accepted and payer_accepted (every
-	// state the dashboards chart has data).
+	// The payer answers in order, the 999 1 s after the upload, the 277CA
+	// 3 s later and the 835 3 s after that, so claims pass through
+	// ack_accepted and payer_accepted (every state the dashboards chart
+	// has data). A response that comes before the uploader has marked its
+	// claims submitted is retried every 500 ms, and once CI's load held
+	// the marking back past the 835 (answered 4 s after the upload then):
+	// every 835 was applied before its 277CA, and payer_accepted had no
+	// data.
 	cfg := simConfig()
 	for i := range cfg.Payers {
-		cfg.Payers[i].Delays = payersim.Delays{ClaimAck: payersim.Duration(2 * time.Second), Payment: payersim.Duration(4 * time.Second)}
+		cfg.Payers[i].Delays = payersim.Delays{Ack: payersim.Duration(time.Second), ClaimAck: payersim.Duration(4 * time.Second), Payment: payersim.Duration(7 * time.Second)}
 	}
 	s := startSimConfig(t, dir, cfg)
 	ctx := context.Background()
