@@ -247,11 +247,18 @@ func graceful(ctx context.Context) (context.Context, context.CancelFunc) {
 // startRetry is how long a step of the start is retried.
 var startRetry = time.Minute
 
+// startFinal wraps a start error that no retry can cure.
+type startFinal struct{ error }
+
 // startStep runs one idempotent step of the start, retrying it every 2
-// seconds for startRetry while it fails (and ctx lasts).
+// seconds for startRetry while it fails (and ctx lasts), unless it fails
+// with a startFinal.
 func (g *Gateway) startStep(ctx context.Context, what string, step func() error) error {
 	for try := time.Now(); ; {
 		err := step()
+		if final, ok := err.(startFinal); ok {
+			return final.error
+		}
 		if err == nil || ctx.Err() != nil || time.Since(try) > startRetry {
 			return err
 		}
@@ -304,18 +311,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 	// in the cluster test. A data directory held by another process is
 	// not retried.
 	var ing *ingester
-	var busy error
-	err := g.startStep(ctx, "ingester", func() (err error) {
+	if err := g.startStep(ctx, "ingester", func() (err error) {
 		ing, err = newIngester(ctx, g)
 		if errors.Is(err, pipeline.ErrStateBusy) {
-			busy, err = err, nil
+			return startFinal{err}
 		}
 		return err
-	})
-	if err == nil {
-		err = busy
-	}
-	if err != nil {
+	}); err != nil {
 		return err
 	}
 	var wg sync.WaitGroup

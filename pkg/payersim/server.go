@@ -114,23 +114,19 @@ func NewServer(sim *Simulator, opts ServerOptions) (*Server, error) {
 			}
 		}
 	}
-	if b, err := os.ReadFile(s.statePath()); err == nil {
-		var st State
-		if err := json.Unmarshal(b, &st); err != nil {
-			return nil, fmt.Errorf("payersim: %s: %w", s.statePath(), err)
-		}
+	// counters.json is newer than state.json's counters (saved with
+	// every file, the whole state at most once a second).
+	var st State
+	if ok, err := readJSON(s.statePath(), &st); err != nil {
+		return nil, err
+	} else if ok {
 		sim.Restore(st)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("payersim: %w", err)
 	}
-	if b, err := os.ReadFile(s.countersPath()); err == nil {
-		var c Counters
-		if err := json.Unmarshal(b, &c); err != nil {
-			return nil, fmt.Errorf("payersim: %s: %w", s.countersPath(), err)
-		}
+	var c Counters
+	if ok, err := readJSON(s.countersPath(), &c); err != nil {
+		return nil, err
+	} else if ok {
 		sim.RestoreCounters(c)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("payersim: %w", err)
 	}
 	key, err := loadHostKey(filepath.Join(opts.DataDir, "ssh_host_ed25519_key"))
 	if err != nil {
@@ -243,6 +239,22 @@ func (s *Server) saveState() error {
 // before its responses are queued.
 func (s *Server) saveCounters() error {
 	return writeReplace(s.countersPath(), s.sim.Counters())
+}
+
+// readJSON decodes the JSON file at path into v; a missing file is
+// reported as false, not as an error.
+func readJSON(path string, v any) (bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("payersim: %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("payersim: %s: %w", path, err)
+	}
+	return true, nil
 }
 
 // writeReplace writes v's JSON to path durably: temporary file, sync,

@@ -150,11 +150,8 @@ func (c *counters) Next(_ context.Context, kind x12.ControlKind, sender, receive
 // the duplicate keys (hashes) of the claims it paid, balances carried
 // forward and the recent paid claims.
 type State struct {
-	ControlNumbers map[string]int64 `json:"control_numbers"`
-	ClaimSeq       int64            `json:"claim_seq"`
-	CheckSeq       int64            `json:"check_seq"`
-	Cycle          int              `json:"cycle"`
-	PaidKeys       []string         `json:"paid_keys,omitempty"`
+	Counters          // the same JSON keys at the top level
+	PaidKeys []string `json:"paid_keys,omitempty"`
 	// Balances are amounts providers owe (payer/NPI), recovered from
 	// later payments.
 	Balances map[string]x835.Amount `json:"balances,omitempty"`
@@ -219,8 +216,7 @@ func (s *Simulator) State() State {
 	defer s.mu.Unlock()
 	s.nums.mu.Lock()
 	defer s.nums.mu.Unlock()
-	st := State{ControlNumbers: map[string]int64{}, ClaimSeq: s.claimSeq, CheckSeq: s.checkSeq, Cycle: s.cycle,
-		PaidKeys: append([]string(nil), s.paidFIFO...), Balances: map[string]x835.Amount{}}
+	st := State{Counters: s.countersLocked(), PaidKeys: append([]string(nil), s.paidFIFO...), Balances: map[string]x835.Amount{}}
 	for k, v := range s.balances {
 		st.Balances[k] = v
 	}
@@ -233,9 +229,6 @@ func (s *Simulator) State() State {
 		for _, r := range s.history[p] {
 			st.Paid = append(st.Paid, r.save(p))
 		}
-	}
-	for k, v := range s.nums.next {
-		st.ControlNumbers[k] = v
 	}
 	return st
 }
@@ -256,11 +249,7 @@ func (s *Simulator) Counters() Counters {
 	defer s.mu.Unlock()
 	s.nums.mu.Lock()
 	defer s.nums.mu.Unlock()
-	c := Counters{ControlNumbers: make(map[string]int64, len(s.nums.next)), ClaimSeq: s.claimSeq, CheckSeq: s.checkSeq, Cycle: s.cycle}
-	for k, v := range s.nums.next {
-		c.ControlNumbers[k] = v
-	}
-	return c
+	return s.countersLocked()
 }
 
 // RestoreCounters replaces the simulator's counters with saved ones
@@ -270,7 +259,20 @@ func (s *Simulator) RestoreCounters(c Counters) {
 	defer s.mu.Unlock()
 	s.nums.mu.Lock()
 	defer s.nums.mu.Unlock()
-	s.nums.next = map[string]int64{}
+	s.restoreCountersLocked(c)
+}
+
+// countersLocked and restoreCountersLocked need s.mu and s.nums.mu.
+func (s *Simulator) countersLocked() Counters {
+	c := Counters{ControlNumbers: make(map[string]int64, len(s.nums.next)), ClaimSeq: s.claimSeq, CheckSeq: s.checkSeq, Cycle: s.cycle}
+	for k, v := range s.nums.next {
+		c.ControlNumbers[k] = v
+	}
+	return c
+}
+
+func (s *Simulator) restoreCountersLocked(c Counters) {
+	s.nums.next = make(map[string]int64, len(c.ControlNumbers))
 	for k, v := range c.ControlNumbers {
 		s.nums.next[k] = v
 	}
@@ -282,12 +284,8 @@ func (s *Simulator) Restore(st State) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nums.mu.Lock()
-	s.nums.next = map[string]int64{}
-	for k, v := range st.ControlNumbers {
-		s.nums.next[k] = v
-	}
+	s.restoreCountersLocked(st.Counters)
 	s.nums.mu.Unlock()
-	s.claimSeq, s.checkSeq, s.cycle = st.ClaimSeq, st.CheckSeq, st.Cycle
 	s.paidKeys, s.paidFIFO, s.balances = map[string]bool{}, nil, map[string]x835.Amount{}
 	for k, v := range st.Balances {
 		s.balances[k] = v

@@ -221,7 +221,7 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 				}
 				return permanent(fmt.Errorf("read: %w", noPath(err)))
 			}
-			if verify && (!sameDigest(sha256.Sum256(buf), rec.Digest) || grew(content, rec.Size)) {
+			if sum := sha256.Sum256(buf); verify && changed(rec, sum[:], content) {
 				f.Close()
 				return permanent(errChanged)
 			}
@@ -237,10 +237,7 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 			r := progressReader{src, &progress}
 			chunks := int((rec.Size + int64(cn.packet) - 1) / int64(cn.packet))
 			n, err = f.ReadFromWithConcurrency(r, chunks) // capped by the window
-			if err == nil && n != rec.Size && verify {
-				err = permanent(errChanged) // cut short meanwhile
-			}
-			if err == nil && n == rec.Size && verify && (hex.EncodeToString(h.Sum(nil)) != rec.Digest || grew(content, rec.Size)) {
+			if err == nil && verify && (n != rec.Size || changed(rec, h.Sum(nil), content)) {
 				err = permanent(errChanged)
 			}
 		}
@@ -278,17 +275,16 @@ func (c *Client) upload(ctx context.Context, rec ledger.Record, content io.Reade
 	return false, c.rename(ctx, cn, rec, tmp, final)
 }
 
-// grew reports whether content holds bytes past size: a file appended to
-// since its size was taken, whose prefix must not pass for the file.
-func grew(content io.ReaderAt, size int64) bool {
+// changed reports whether the bytes sent (their SHA-256, sum) are not
+// the ones rec names, or content holds more than rec.Size bytes by now:
+// a file rewritten or appended to since its digest was taken.
+func changed(rec ledger.Record, sum []byte, content io.ReaderAt) bool {
+	if hex.EncodeToString(sum) != rec.Digest {
+		return true
+	}
 	var one [1]byte
-	n, _ := content.ReadAt(one[:], size)
+	n, _ := content.ReadAt(one[:], rec.Size)
 	return n > 0
-}
-
-// sameDigest reports whether sum is the hex digest want.
-func sameDigest(sum [sha256.Size]byte, want string) bool {
-	return hex.EncodeToString(sum[:]) == want
 }
 
 // rename gives the temporary file its final name and records Uploaded.
